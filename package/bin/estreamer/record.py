@@ -1,0 +1,97 @@
+"""The decoded record: a read-only mapping of field names to plain values.
+
+Records of one layout share one :class:`Shape` (their field names and where each lives), so a
+record is just a shape and a tuple of values, as a namedtuple is. Building a ~100-key dict per
+connection record would cost more than decoding it; a Record costs one tuple. ``as_dict()``
+gives plain dicts and lists (for JSON), ``==`` compares with any mapping.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class Shape:
+    """Field names in wire order. A name that occurs twice (a merged block repeating a header
+    field, e.g. ``deviceId``) keeps its first place and its last value, as a dict update would."""
+
+    __slots__ = ("names", "index")
+
+    def __init__(self, names):
+        self.names = tuple(names)
+        self.index = {}
+        for position, name in enumerate(self.names):
+            self.index[name] = position
+
+    def __repr__(self):
+        return f"Shape{self.names}"
+
+
+EMPTY = Shape(())
+_COMBINED = {}
+_BY_NAMES = {}
+
+
+def combine(parts) -> Shape:
+    """The shape of values laid end to end (memoised by the identity of the parts)."""
+    shape = _COMBINED.get(parts)
+    if shape is None:
+        shape = _COMBINED[parts] = Shape(name for part in parts for name in part.names)
+    return shape
+
+
+def shape_of(names) -> Shape:
+    names = tuple(names)
+    shape = _BY_NAMES.get(names)
+    if shape is None:
+        shape = _BY_NAMES[names] = Shape(names)
+    return shape
+
+
+class Record(Mapping):
+    __slots__ = ("shape", "values")
+
+    def __init__(self, shape: Shape, values: tuple):
+        self.shape, self.values = shape, values
+
+    @classmethod
+    def from_dict(cls, fields: dict) -> "Record":
+        return cls(shape_of(fields), tuple(freeze(v) for v in fields.values()))
+
+    def __getitem__(self, key):
+        return self.values[self.shape.index[key]]
+
+    def get(self, key, default=None):
+        position = self.shape.index.get(key)
+        return default if position is None else self.values[position]
+
+    def __contains__(self, key):
+        return key in self.shape.index
+
+    def __iter__(self):
+        return iter(self.shape.index)
+
+    def __len__(self):
+        return len(self.shape.index)
+
+    def as_dict(self) -> dict:
+        values = self.values
+        return {name: plain(values[position]) for name, position in self.shape.index.items()}
+
+    def __repr__(self):
+        return f"Record({self.as_dict()!r})"
+
+
+def freeze(value):
+    if isinstance(value, dict):
+        return Record.from_dict(value)
+    if isinstance(value, list):
+        return [freeze(item) for item in value]
+    return value
+
+
+def plain(value):
+    if isinstance(value, Record):
+        return value.as_dict()
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
