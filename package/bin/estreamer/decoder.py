@@ -15,7 +15,7 @@ from __future__ import annotations
 import struct
 
 from .catalog import RECORDS
-from .layout import ParseError, UnknownBlock
+from .layout import ParseError, UnknownBlock, encode
 from .record import Record, combine, shape_of
 
 _HEADER = struct.Struct(">II")
@@ -88,3 +88,12 @@ def _unknown(fields: dict, body, start: int) -> Record:
     fields["unknown"] = True
     fields["raw"] = bytes(body[start:]).hex()
     return Record.from_dict(fields)
+
+
+def encode_record(record_type: int, values, archive_timestamp=None) -> bytes:
+    """A record body from field values (the simulator's writer): the inverse of decode.
+    With ``archive_timestamp`` the 16-byte header is written, as for events."""
+    data = encode(RECORDS[record_type].layout, values)
+    if archive_timestamp is None:
+        return _HEADER.pack(record_type, len(data)) + data
+    return _EXTENDED.pack(record_type, len(data), archive_timestamp, 0) + data

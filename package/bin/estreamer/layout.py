@@ -383,7 +383,8 @@ def _encode_into(layout: Layout, values: dict, out: bytearray):
     start, rows = len(out), layout.rows
     values = _with_lengths(layout, values)
     if layout.has_header:
-        out += BLOCK_HEADER.pack(layout.wire_type, 0)
+        wire_type = layout.wire_type if layout.wire_type is not None else values.get("blockType")
+        out += BLOCK_HEADER.pack(wire_type or 0, 0)
         rows = rows[2:]
     for name, kind in rows:
         _encode_field(name, kind, values, out)
