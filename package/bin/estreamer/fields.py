@@ -64,23 +64,25 @@ class Skip(Kind):
 
 
 class Text(Kind):
-    """A series-1 string (type 0) or blob (type 10) block, output as plain text."""
+    """A series-1 string (type 0) block, output as text, or blob (type 10), output as hex."""
 
-    def __init__(self, wire_type: int, name: str):
-        self.wire_type, self.name = wire_type, name
+    def __init__(self, wire_type: int, name: str, binary: bool = False):
+        self.wire_type, self.name, self.binary = wire_type, name, binary
 
     def __repr__(self):
         return self.name
 
 
 class Var(Kind):
-    """Inline bytes whose length is an earlier field of the same layout (plus ``adjust``)."""
+    """Inline bytes whose length is an earlier field of the same layout (plus ``adjust``):
+    text, or hex when ``binary`` (packet data: a frame must never be mistaken for text)."""
 
-    def __init__(self, length_field: str, adjust: int = 0):
-        self.length_field, self.adjust = length_field, adjust
+    def __init__(self, length_field: str, adjust: int = 0, binary: bool = False):
+        self.length_field, self.adjust, self.binary = length_field, adjust, binary
 
     def __repr__(self):
-        return f"var({self.length_field!r}{', %d' % self.adjust if self.adjust else ''})"
+        extra = (f", {self.adjust}" if self.adjust else "") + (", binary=True" if self.binary else "")
+        return f"var({self.length_field!r}{extra})"
 
 
 class BlockRef(Kind):
@@ -175,21 +177,37 @@ def text_bytes(value) -> bytes:
     return value if isinstance(value, (bytes, bytearray)) else str(value).encode("utf-8")
 
 
+def binary_value(raw) -> str:
+    """Binary data (blobs, packets) as lowercase hex, whatever bytes it happens to hold."""
+    return bytes(raw).hex()
+
+
+def binary_bytes(value) -> bytes:
+    """The encoder's side of :func:`binary_value`: hex text, or bytes as they are."""
+    if value is None:
+        return b""
+    return bytes(value) if isinstance(value, (bytes, bytearray)) else bytes.fromhex(value)
+
+
+def value_bytes(kind, value) -> bytes:
+    return binary_bytes(value) if kind.binary else text_bytes(value)
+
+
 U8, U16, U32, U64 = Int("B", 1), Int("H", 2), Int("I", 4), Int("Q", 8)
 UUID = Raw(16, "UUID", uuid_text, lambda s: bytes.fromhex(s.replace("-", "")))
 IPV4 = Raw(4, "IPV4", socket.inet_ntoa, socket.inet_aton)
 IPV6 = Raw(16, "IPV6", ipv6_text, _ip_bytes)
 MAC = Raw(6, "MAC", lambda raw: raw.hex(":"), lambda s: bytes.fromhex(s.replace(":", "")))
 HEX16, HEX20, HEX32 = (Raw(n, f"HEX{n}", bytes.hex, bytes.fromhex) for n in (16, 20, 32))
-STRING, BLOB = Text(0, "STRING"), Text(10, "BLOB")
+STRING, BLOB = Text(0, "STRING"), Text(10, "BLOB", binary=True)
 
 
 def skip(size: int) -> Skip:
     return Skip(size)
 
 
-def var(length_field: str, adjust: int = 0) -> Var:
-    return Var(length_field, adjust)
+def var(length_field: str, adjust: int = 0, binary: bool = False) -> Var:
+    return Var(length_field, adjust, binary)
 
 
 def block(series: int, expected: int) -> BlockRef:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import struct
 
 from .fields import (BLOCK_HEADER, BlockRef, Int, Kind, ListOf, Raw, Skip, Text, Var, When,
-                     text_bytes, text_value)
+                     binary_value, text_value, value_bytes)
 from .record import EMPTY, Record, combine, shape_of
 
 SERIES = {1: {}, 2: {}}  # series -> wire block type -> Layout; filled by estreamer.catalog
@@ -120,6 +120,9 @@ def decode_slow(layout: Layout, buf, off: int, end: int):
         block_end = end
     for name, kind in rows:
         if off == block_end:
+            if isinstance(kind, Var) and out.get(kind.length_field, 0) + kind.adjust == 0:
+                out[name] = ""  # an empty text that ends the record is present, not absent
+                continue
             break  # an older, shorter version: the remaining fields are absent
         off = _decode_field(name, kind, buf, off, block_end, out)
     if layout.has_header:
@@ -154,14 +157,14 @@ def _decode_field(name, kind, buf, off, end, out):
         return off + kind.size
     if isinstance(kind, Text):
         _, n = _block_header(buf, off, end, name)
-        out[name] = text_value(buf[off + 8:off + n])
+        out[name] = (binary_value if kind.binary else text_value)(buf[off + 8:off + n])
         return off + n
     if isinstance(kind, Var):
         n = out.get(kind.length_field, 0) + kind.adjust
         if n < 0:
             raise ParseError(f"{name} has negative length {n}", off)
         _need(buf, off, end, n, name)
-        out[name] = text_value(buf[off:off + n])
+        out[name] = (binary_value if kind.binary else text_value)(buf[off:off + n])
         return off + n
     if isinstance(kind, BlockRef):
         value, off = _decode_block(kind, buf, off, end)
@@ -181,9 +184,9 @@ def _decode_field(name, kind, buf, off, end, out):
 
 
 def _decode_block(ref: BlockRef, buf, off: int, end: int):
-    layout = resolve(ref)
-    if layout.has_header:
-        _need(buf, off, end, 8, f"{layout.name} block header")
+    layout = SERIES[ref.series].get(ref.expected)
+    if layout is None or layout.has_header:  # dispatch on the wire type: a newer version may come
+        _need(buf, off, end, 8, f"{layout.name if layout else 'series-%d' % ref.series} block header")
         wire_type = struct.unpack_from(">I", buf, off)[0]
         layout = SERIES[ref.series].get(wire_type)
         if layout is None:
@@ -241,7 +244,7 @@ class _Compiler:
 
     def __init__(self, layout: Layout):
         self.layout, self.code = layout, []
-        self.env = {"_HDR": BLOCK_HEADER.unpack_from, "_Short": _Short, "_text": _fast_text,
+        self.env = {"_HDR": BLOCK_HEADER.unpack_from, "_Short": _Short, "_text": _fast_text, "_hex": bytes.hex,
                     "_Record": Record, "_combine": combine, "_EMPTY": EMPTY}
         self.segments = []  # ["const", [(name, expr)]] | ["merge", shape, values] | ["when", ...]
         self.var_of = {}
@@ -326,12 +329,14 @@ class _Compiler:
         if isinstance(kind, Text):
             self.emit("_n = _HDR(buf, off)[1]")
             self.emit("if _n < 8 or off + _n > end: raise _Short")
-            self.emit(f"{var} = _text(buf[off + 8:off + _n]) if _n > 8 else ''")
+            convert = "_hex" if kind.binary else "_text"
+            self.emit(f"{var} = {convert}(buf[off + 8:off + _n]) if _n > 8 else ''")
             self.emit("off += _n")
         elif isinstance(kind, Var):
             self.emit(f"_n = {self.var_of[kind.length_field]} + {kind.adjust}")
             self.emit("if _n < 0 or off + _n > end: raise _Short")
-            self.emit(f"{var} = _text(buf[off:off + _n]) if _n else ''")
+            convert = "_hex" if kind.binary else "_text"
+            self.emit(f"{var} = {convert}(buf[off:off + _n]) if _n else ''")
             self.emit("off += _n")
         elif isinstance(kind, BlockRef):
             reader = self.const(_dispatcher(kind), "_b")
@@ -397,7 +402,7 @@ def _with_lengths(layout: Layout, values: dict) -> dict:
     for name, kind in layout.rows:
         if isinstance(kind, Var):
             derived = derived or dict(values)
-            derived[kind.length_field] = len(text_bytes(values.get(name))) - kind.adjust
+            derived[kind.length_field] = len(value_bytes(kind, values.get(name))) - kind.adjust
     return derived or values
 
 
@@ -412,10 +417,10 @@ def _encode_field(name, kind, values, out):
     elif isinstance(kind, (Int, Raw)):
         out += struct.pack(">" + kind.fmt, kind.encode(value))
     elif isinstance(kind, Text):
-        data = text_bytes(value)
+        data = value_bytes(kind, value)
         out += BLOCK_HEADER.pack(kind.wire_type, 8 + len(data)) + data
     elif isinstance(kind, Var):
-        out += text_bytes(value)
+        out += value_bytes(kind, value)
     elif isinstance(kind, BlockRef):
         _encode_block(kind, value or {}, out)
     elif isinstance(kind, ListOf):
@@ -429,7 +434,7 @@ def _encode_field(name, kind, values, out):
 
 
 def _encode_block(ref: BlockRef, value: dict, out: bytearray):
-    layout = resolve(ref)
-    if layout.has_header and value.get("blockType") not in (None, layout.wire_type):
-        layout = resolve(ref, value["blockType"])
+    layout = SERIES[ref.series].get(ref.expected)
+    if layout is None or (layout.has_header and value.get("blockType") not in (None, layout.wire_type)):
+        layout = resolve(ref, value.get("blockType"))
     _encode_into(layout, value, out)

@@ -167,7 +167,7 @@ USER_CLIENT_APPLICATION_511 = S1(138, "USER_CLIENT_APPLICATION_511",
     ("version", STRING), ("payloadType", U32), ("webApplicationId", U32))
 
 HOST_PROFILE_DATA_52 = S1(139, "HOST_PROFILE_DATA_52",
-    ("blockType", U32), ("blockString", U32), ("ipAddress", IPV6), ("hops", U8),
+    ("ipAddress", IPV6), ("hops", U8),
     ("primarySecondary", U8), ("serverFingerprints", list_of(1, 130)),
     ("clientFingerprints", list_of(1, 130)), ("smbFingerprints", list_of(1, 130)),
     ("dhcpFingerprints", list_of(1, 130)), ("mobileDeviceFingerprints", list_of(1, 130)),
@@ -519,7 +519,7 @@ MALWARE_EVENT_80 = S2(80, "MALWARE_EVENT_80",
 
 USER_INFORMATION_VPN_SESSION_62 = S1(166, "USER_INFORMATION_VPN_SESSION_62",
     ("index", U32), ("vpnType", U8), ("groupPolicy", STRING), ("vpnConnectionProfile", STRING),
-    ("clientIP", IPV6), ("countryCode", U16), ("clientOS", STRING), ("clientApplication", STRING),
+    ("clientIP", HEX16), ("countryCode", U16), ("clientOS", STRING), ("clientApplication", STRING),
     ("connectionDuration", U32), ("bytesTransmitted", U64), ("bytesReceived", U64),
     header=False)  # eNcore reads list items of this block without a header; ambiguous, kept
 

@@ -67,7 +67,7 @@ def R(number: int, name: str, category: str, *rows):
 R(2, 'Packet Data', 'PACKET',
   ("deviceId", U32), ("eventId", U32), ("eventSecond", U32), ("packetSecond", U32),
   ("packetMicrosecond", U32), ("linkType", U32), ("packetLength", U32),
-  ("packetData", var("packetLength")))
+  ("packetData", var("packetLength", binary=True)))
 R(4, 'Priority Metadata', 'PRIORITY', ("id", U32), ("length", U16), ("name", var("length")))
 R(9, 'Intrusion Impact Alert', 'IMPACT', (None, block(1, 153)))
 R(10, 'New Host Detected', 'RNA', *DISCOVERY_HEADER, ("hostProfile", block(1, 139)))
