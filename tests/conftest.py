@@ -1,0 +1,51 @@
+"""Test-suite wiring: import the shipped code from package/bin, find the shared wire vectors, and
+build the add-on once per run for the tests that inspect the built app."""
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+VECTORS = REPO_ROOT.parent / "shared" / "vectors"
+CAPTURE = VECTORS / "fmc-capture-2020"
+APP = "TA_firepower_estreamer"
+BUILD_VENV = REPO_ROOT / ".venv-build"
+
+for path in (REPO_ROOT / "package" / "bin", REPO_ROOT):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+
+def _makefile_var(name):
+    """The version and the pip pin live in the Makefile only."""
+    text = (REPO_ROOT / "Makefile").read_text()
+    match = re.search(r"^{}\s*[?:]?=\s*(\S+)".format(name), text, re.M)
+    assert match, "{} not found in the Makefile".format(name)
+    return match.group(1)
+
+
+VERSION = _makefile_var("VERSION")
+PIP_VERSION = _makefile_var("PIP_VERSION")  # ucc-gen 6.6.0 breaks with pip 26.3
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """A real ucc-gen build of the add-on in a temporary directory (the working tree is untouched)."""
+    ucc = BUILD_VENV / "bin" / "ucc-gen"
+    if not ucc.exists():
+        pytest.skip(".venv-build does not exist: run `make venv` to build the add-on in tests")
+    tmp = tmp_path_factory.mktemp("ucc")
+    config = tmp / "globalConfig.json"
+    shutil.copy(REPO_ROOT / "globalConfig.json", config)  # ucc-gen may rewrite (migrate) its config
+    proc = subprocess.run(
+        [str(ucc), "build", "--source", str(REPO_ROOT / "package"), "--config", str(config),
+         "--ta-version", VERSION, "--pip-version", PIP_VERSION,
+         "--python-binary-name", str(BUILD_VENV / "bin" / "python"),
+         "--output", str(tmp / "output")],
+        cwd=str(tmp), capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, "ucc-gen build failed:\n" + proc.stdout[-4000:] + proc.stderr[-4000:]
+    return {"app": tmp / "output" / APP, "config": config}

@@ -1,0 +1,166 @@
+"""Package smoke tests: the UCC build of the add-on, the built modular input, Python 3.9 compatibility.
+
+The build runs ucc-gen from .venv-build (created by `make venv`) into a temporary directory, so the
+working tree is left alone and no `make` target has to run first.
+"""
+import glob
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import APP, REPO_ROOT as REPO, VERSION
+
+INPUT = "firepower_estreamer"
+
+
+def _python39():
+    """A Python 3.9 interpreter (Splunk's oldest), or None."""
+    candidates = [os.environ.get("PYTHON39"), shutil.which("python3.9")]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.9*/bin/python3.9")))
+    for exe in filter(None, candidates):
+        try:
+            out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30)
+        except OSError:
+            continue
+        if out.returncode == 0 and out.stdout.startswith("Python 3.9"):
+            return exe
+    return None
+
+
+PY39 = _python39()
+INTERPRETERS = [pytest.param(sys.executable, id="test-venv-python")] + (
+    [pytest.param(PY39, id="python3.9")] if PY39 else []
+)
+
+
+def _conf(path):
+    """Splunk .conf -> {stanza: {key: value}} (enough for generated files)."""
+    stanzas, current = {}, None
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = stanzas.setdefault(line[1:-1], {})
+        elif "=" in line and current is not None:
+            key, _, value = line.partition("=")
+            current[key.strip()] = value.strip()
+    return stanzas
+
+
+def test_ucc_build_layout(built):
+    app = built["app"]
+    for rel in (
+        "bin/{}.py".format(INPUT),
+        "bin/{}_helper.py".format(INPUT),
+        "bin/import_declare_test.py",
+        "bin/{}_rh_fmc_server.py".format(APP),
+        "bin/{}_rh_settings.py".format(APP),
+        "bin/{}_rh_{}.py".format(APP, INPUT),
+        "bin/estreamer/__init__.py",
+        "default/restmap.conf",
+        "default/web.conf",
+        "README/ta_firepower_estreamer_fmc_server.conf.spec",
+        "README/inputs.conf.spec",
+        "app.manifest",
+        "static/appIcon.png",
+        "static/appIcon_2x.png",
+    ):
+        assert (app / rel).is_file(), rel
+    # our helper, not the dummy one ucc-gen generates when the helper is missing
+    assert "def check_parameters" in (app / "bin" / "{}_helper.py".format(INPUT)).read_text()
+
+    app_conf = _conf(app / "default" / "app.conf")
+    assert app_conf["package"]["id"] == APP
+    assert app_conf["package"]["check_for_updates"] == "false"
+    assert app_conf["id"]["version"] == VERSION
+
+    inputs = _conf(app / "default" / "inputs.conf")
+    assert inputs[INPUT]["python.required"] == "3.9, 3.13"
+    restmap = _conf(app / "default" / "restmap.conf")
+    handlers = {k: v for k, v in restmap.items() if k.startswith("admin_external:")}
+    assert handlers and all(v.get("python.required") == "3.9, 3.13" for v in handlers.values())
+
+
+def test_lib_has_no_binaries(built):
+    app = built["app"]
+    assert (app / "lib" / "solnlib").is_dir() and (app / "lib" / "splunklib").is_dir()
+    assert not (app / "lib" / "grpc").exists()
+    assert not (app / "lib" / "google").exists()
+    binaries = [str(p.relative_to(app)) for p in app.rglob("*") if p.suffix in (".so", ".pyd", ".dll")]
+    assert binaries == []
+
+
+def test_global_config_is_committed_migrated(built):
+    """ucc-gen rewrites globalConfig.json (schema migration, meta.version = VERSION): the committed
+    one must already be what `make build` leaves behind."""
+    assert built["config"].read_text() == (REPO / "globalConfig.json").read_text()
+
+
+VALIDATE_XML = (
+    "<items><server_host>t</server_host><server_uri>https://127.0.0.1:1</server_uri>"
+    "<session_key>K</session_key><checkpoint_dir>{ckpt}</checkpoint_dir>"
+    '<item name="in1">{params}</item></items>'
+)
+
+
+def _params(**kw):
+    return "".join('<param name="{}">{}</param>'.format(k, v) for k, v in kw.items())
+
+
+@pytest.mark.parametrize("python", INTERPRETERS)
+def test_built_modular_input_runs(built, python, tmp_path):
+    """The built input runs as splunkd runs it: --scheme, then --validate-arguments (ok / rejected)."""
+    script = str(built["app"] / "bin" / "{}.py".format(INPUT))
+
+    def run(*args, stdin=""):
+        return subprocess.run([python, script] + list(args), input=stdin, capture_output=True,
+                              text=True, timeout=60, cwd=str(tmp_path))
+
+    scheme = run("--scheme")
+    assert scheme.returncode == 0, scheme.stderr
+    assert "<title>{}</title>".format(INPUT) in scheme.stdout
+    for arg in ("fmc_server", "record_families", "start_position", "si_split", "raw_unknown"):
+        assert 'name="{}"'.format(arg) in scheme.stdout
+
+    good = VALIDATE_XML.format(ckpt=tmp_path, params=_params(
+        fmc_server="fmc1", record_families="connection|intrusion", start_position="bookmark"))
+    ok = run("--validate-arguments", stdin=good)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+
+    bad = VALIDATE_XML.format(ckpt=tmp_path, params=_params(
+        fmc_server="fmc1", record_families="connection|bogus", start_position="bookmark"))
+    rejected = run("--validate-arguments", stdin=bad)
+    assert rejected.returncode == 1
+    assert "bogus" in rejected.stdout
+
+
+def test_shipped_code_is_python39_compatible():
+    """vermin: nothing in package/bin needs a Python newer than 3.9 (Splunk's oldest)."""
+    vermin = pathlib.Path(sys.executable).parent / "vermin"  # vermin has no `python -m` entry
+    if not vermin.exists():
+        pytest.skip("vermin is not installed next to this interpreter: run the tests from .venv-test")
+    proc = subprocess.run(
+        [str(vermin), "--no-tips", "--violations", "-t=3.9-",
+         str(REPO / "package" / "bin")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(PY39 is None, reason="no Python 3.9 interpreter found (set PYTHON39)")
+def test_library_imports_on_python39():
+    """Import every module of the shipped code under a real 3.9 (catches `X | Y` in annotations)."""
+    code = (
+        "import importlib, pkgutil, estreamer, firepower_estreamer_helper\n"
+        "for m in pkgutil.walk_packages(estreamer.__path__, 'estreamer.'):\n"
+        "    if not m.name.endswith('__main__'):\n"
+        "        importlib.import_module(m.name)\n"
+    )
+    proc = subprocess.run([PY39, "-c", code], cwd=str(REPO / "package" / "bin"),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
