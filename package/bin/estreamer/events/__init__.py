@@ -1,0 +1,116 @@
+"""Decoded records → CIM-ready events, one sourcetype per record family.
+
+    mapper = EventMapper(cache, host="fmc.example.com")
+    for record in records:            # metadata records go to cache.learn() first
+        event = mapper.map(record)
+        if event is not None:
+            line = event_json(event.as_line())
+
+An :class:`Event` is what the modular input hands Splunk: ``time`` (epoch seconds with
+microseconds, the record's own event time), ``sourcetype`` (``cisco:firepower:estreamer:<family>``),
+``host`` (the FMC) and ``event``, a compact dict: empty, zero and placeholder values omitted,
+keys in a fixed order per family, raw ids beside resolved names, and every CIM field computed
+here (design: ``spec/cim-mapping.md``; lookup tables in :mod:`.tables`).
+"""
+from __future__ import annotations
+
+import json
+
+from ..catalog import RECORDS
+from ..catalog.records import FAMILIES, FAMILY_OF
+from . import (connection, correlation, discovery, extra, file, identity, intrusion, malware,
+               vpn)
+from .common import CONSTANT_FIELDS, Context
+from .metadata_records import map_metadata, map_unknown
+from .options import MapperOptions
+
+__all__ = ["Event", "EventMapper", "MapperOptions", "event_json", "SOURCETYPES", "FIELDS",
+           "sourcetype_of"]
+
+SOURCETYPE_PREFIX = "cisco:firepower:estreamer:"
+SOURCETYPES = {family: SOURCETYPE_PREFIX + family for family in FAMILIES}
+
+_MODULES = (connection, intrusion, extra, file, malware, correlation, identity, vpn)
+_MAPPERS = {number: module.map_record for module in _MODULES for number in module.RECORD_TYPES}
+_DISCOVERY = FAMILY_OF["discovery"]
+_FAMILY_BY_NUMBER = {number: family for family, numbers in FAMILY_OF.items()
+                     for number in numbers}
+
+# The keys each family's events may carry, in their order. Discovery events also carry the
+# record's own fields (cleaned, snake_case) between their head and the OS/constant keys, and
+# metadata events after ``rec_type_desc``.
+FIELDS = {
+    "connection": connection.FIELDS,
+    "intrusion": intrusion.FIELDS,
+    "intrusion_extra": extra.FIELDS,
+    "file": file.FIELDS,
+    "malware": malware.FIELDS,
+    "correlation": correlation.FIELDS,
+    "identity": identity.FIELDS,
+    "vpn": vpn.FIELDS,
+    "discovery": discovery.HEAD + discovery.OS_FIELDS + CONSTANT_FIELDS,
+    "metadata": ("rec_type", "rec_type_desc"),
+}
+
+
+def sourcetype_of(record_type: int) -> str:
+    return SOURCETYPES[_FAMILY_BY_NUMBER.get(record_type, "metadata")]
+
+
+class Event:
+    """One event for Splunk."""
+
+    __slots__ = ("time", "sourcetype", "host", "event")
+
+    def __init__(self, time: float, sourcetype: str, host: str, event: dict):
+        self.time, self.sourcetype, self.host, self.event = time, sourcetype, host, event
+
+    def as_line(self) -> dict:
+        """The command line's (and a file monitor's) form: one JSON object per event."""
+        return {"time": self.time, "sourcetype": self.sourcetype, "host": self.host,
+                "event": self.event}
+
+    def __eq__(self, other):
+        return isinstance(other, Event) and self.as_line() == other.as_line()
+
+    def __repr__(self):
+        return f"Event({self.as_line()!r})"
+
+
+def event_json(payload: dict) -> str:
+    """Compact JSON of an event dict (or of :meth:`Event.as_line`), UTF-8 text kept as is."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+class EventMapper:
+    """Maps decoded records to events with the names ``cache`` knows.
+
+    The mapper only reads the cache: whoever reads the stream feeds metadata records to
+    ``cache.learn`` (the FMC sends them before the events that use them).
+    """
+
+    def __init__(self, cache, host: str, options: MapperOptions = None):
+        self.options = options or MapperOptions()
+        self.context = Context(cache, self.options)
+        self.host = host
+
+    def map(self, record):
+        """The event for ``record``, or None (metadata unless ``emit_metadata``; undecodable
+        records unless ``raw_unknown``)."""
+        record_type = record["recordType"]
+        if record.get("unknown"):
+            if not self.options.raw_unknown:
+                return None
+            time, event = map_unknown(record, self.context)
+        else:
+            mapper = _MAPPERS.get(record_type)
+            if mapper is not None:
+                time, event = mapper(record, self.context)
+            elif record_type in _DISCOVERY:
+                time, event = discovery.map_record(record, self.context)
+            elif record_type in RECORDS and self.options.emit_metadata:
+                time, event = map_metadata(record, self.context)
+            else:
+                return None
+        # A record with no time of its own at all (metadata, zeroed fields): now.
+        return Event(time or self.options.clock(), sourcetype_of(record_type), self.host, event)

@@ -1,0 +1,321 @@
+"""What every family mapper shares: value normalisation, name resolution, field order.
+
+Rules of the CIM design (§1.3, §0.3) implemented once: addresses as RFC 5952 text with
+IPv4-mapped addresses as dotted quads, lowercase MACs and hashes, zero values and FMC
+placeholders omitted, ``<thing>-<id>`` when the FMC has not named an id, join keys.
+"""
+from __future__ import annotations
+
+import ipaddress
+
+from ..catalog import RECORDS
+from .tables import PLACEHOLDERS, PROTOCOLS, RULE_ACTIONS, ZERO_MAC, ZERO_UUID
+
+VENDOR = "Cisco"
+PRODUCT = "Secure Firewall"
+VENDOR_PRODUCT = "Cisco Secure Firewall"
+CONSTANTS = (("vendor", VENDOR), ("product", PRODUCT), ("vendor_product", VENDOR_PRODUCT))
+CONSTANT_FIELDS = tuple(name for name, _ in CONSTANTS)
+
+# Keys every event of a discovery-header record starts with, in this order.
+HEAD_FIELDS = ("rec_type", "rec_type_desc", "event_type", "event_subtype", "device_id", "dvc")
+
+
+def is_placeholder(value) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in PLACEHOLDERS)
+
+
+_MEMO_LIMIT = 1 << 16
+_PLACEHOLDER_MEMO = {}
+
+
+def text(value):
+    """A string worth emitting, or None (empty or a placeholder). Memoised: names repeat."""
+    if value is None:
+        return None
+    placeholder = _PLACEHOLDER_MEMO.get(value)
+    if placeholder is None:
+        if len(_PLACEHOLDER_MEMO) >= _MEMO_LIMIT:
+            _PLACEHOLDER_MEMO.clear()
+        placeholder = _PLACEHOLDER_MEMO[value] = is_placeholder(value)
+    return None if placeholder else value
+
+
+_IP_MEMO = {}
+
+
+def ip(value):
+    """Canonical address text, or None for a zero/absent address.
+
+    The decoder already renders RFC 5952 text with IPv4-mapped addresses as dotted quads; this
+    also normalises hand-made or upper-case values (memoised: traffic repeats its addresses).
+    """
+    if not value:
+        return None
+    result = _IP_MEMO.get(value)
+    if result is None:
+        if len(_IP_MEMO) >= _MEMO_LIMIT:
+            _IP_MEMO.clear()
+        result = _IP_MEMO[value] = _normalise_ip(value)
+    return result or None
+
+
+def _normalise_ip(value) -> str:
+    try:
+        address = ipaddress.ip_address(value.strip() if isinstance(value, str) else value)
+    except ValueError:
+        return ""  # not an address: never put into an address field
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return "" if not int(address) else str(address)
+
+
+def ip_from_u32(value):
+    """Legacy 32-bit address fields decoded as integers (correlation sourceIp/destinationIp)."""
+    return str(ipaddress.IPv4Address(value)) if value else None
+
+
+def address_from_bytes(raw: bytes, ipv4_after: int):
+    """A 16-byte address field: IPv4 (its last 4 bytes) when the first ``ipv4_after`` bytes are
+    zero, else IPv6 (eNcore's rules for XFF extra data and VPN client addresses)."""
+    if len(raw) != 16:
+        return None
+    if not any(raw[:ipv4_after]):
+        return ip(str(ipaddress.IPv4Address(raw[12:])))
+    return ip(str(ipaddress.IPv6Address(raw)))
+
+
+def vpn_client_ip(value):
+    """The VPN client's public address: 16 bytes, as hex or address text; with 96 leading zero
+    bits it is an IPv4 address (eNcore rule)."""
+    if isinstance(value, str) and len(value) == 32 and ":" not in value:
+        try:
+            return address_from_bytes(bytes.fromhex(value), 12)
+        except ValueError:
+            return None
+    normal = ip(value)
+    if normal is None or ":" not in normal:
+        return normal
+    return address_from_bytes(ipaddress.IPv6Address(normal).packed, 12)
+
+
+def ip_version(*addresses):
+    """``ipv4``/``ipv6`` for the event's (normalised) addresses, None when it has none."""
+    for address in addresses:
+        if address:
+            return "ipv6" if ":" in address else "ipv4"
+    return None
+
+
+def mac(value):
+    if not value or value == ZERO_MAC:
+        return None
+    value = value.lower().replace("-", ":")
+    return None if value == ZERO_MAC else value
+
+
+def uuid(value):
+    return None if not value or value == ZERO_UUID else value.lower()
+
+
+def hex_digest(value):
+    """Hash text, lowercase; all-zero digests are absent values."""
+    if not value or not value.strip("0"):
+        return None
+    return value.lower()
+
+
+def seconds(second, microsecond=0):
+    """Epoch seconds with microseconds as one float (the event's ``time``)."""
+    return round(second + microsecond / 1e6, 6) if microsecond else float(second)
+
+
+def connection_id(device_id, instance, counter, timestamp):
+    """The join key linking intrusion/file/malware events to their connection (design §1.3)."""
+    if not timestamp:
+        return None
+    return f"{device_id}:{instance}:{counter}:{timestamp}"
+
+
+def protocol_fields(e: dict, protocol, transport=True):
+    """``protocol_id``, ``ip_proto`` and (by default) the CIM ``transport`` from lookup L1."""
+    ip_proto, transport_name, _ = PROTOCOLS[protocol & 0xFF]
+    e["protocol_id"] = protocol
+    e["ip_proto"] = ip_proto
+    if transport:
+        e["transport"] = transport_name
+
+
+def record_name(record_type: int):
+    kind = RECORDS.get(record_type)
+    return kind.name if kind is not None else None
+
+
+def ordered(fields, e: dict) -> dict:
+    """``e`` in the family's declared key order, values that are None dropped.
+
+    A key the family does not declare is a programming error, raised here rather than lost.
+    """
+    out = {}
+    for name in fields:
+        value = e.pop(name, None)
+        if value is not None:
+            out[name] = value
+    if e and any(value is not None for value in e.values()):
+        raise KeyError(f"undeclared event fields: {sorted(e)}")
+    return out
+
+
+class Context:
+    """The metadata cache and the options, as the mappers use them."""
+
+    __slots__ = ("cache", "options")
+
+    def __init__(self, cache, options):
+        self.cache, self.options = cache, options
+
+    def name(self, table: str, *key):
+        """The FMC's name for ``key``; None when unnamed or a placeholder."""
+        return text(self.cache.name(table, *key))
+
+    def label(self, fallback: str, table: str, *key):
+        """The FMC's name for ``key``; ``fallback`` (``<thing>-<id>``) when the FMC has not
+        named it yet; None when the FMC's name is a placeholder such as ``Unknown``."""
+        value = self.cache.name(table, *key)
+        if value is None:
+            return fallback
+        return text(value)
+
+    def label_of(self, thing: str, table: str, key):
+        """:meth:`label` for a simple key; zero ids and zero UUIDs are absent."""
+        if not key or key == ZERO_UUID:
+            return None
+        return self.label(f"{thing}-{key}", table, key)
+
+    def rule_action_name(self, action_id):
+        """Rule action ids are named by the FMC (record 120), never hard-coded; a site may name
+        ids its FMC has not sent yet (options.rule_action_names)."""
+        value = self.cache.name("firewallRuleActions", action_id)
+        if value is None:
+            value = self.options.rule_action_names.get(action_id)
+        return f"rule-action-{action_id}" if value is None else text(value)
+
+    def cim_action(self, rule_action):
+        """CIM ``action`` of a rule action name: site override, then L2, then the fallback."""
+        options = self.options
+        if rule_action is None:
+            return options.unresolved_rule_action
+        key = rule_action.lower()
+        return (options.rule_actions.get(key) or RULE_ACTIONS.get(key)
+                or options.unresolved_rule_action)
+
+    def rule_name(self, revision, rule_id):
+        """Access-control rule name, keyed by policy revision and rule id; rule 0 is the
+        policy's default action (as eNcore names it)."""
+        value = self.cache.name("firewallRules", revision, rule_id) if revision else None
+        if value is None:
+            return "Default Action" if rule_id == 0 else f"rule-{rule_id}"
+        return text(value)
+
+    def device(self, device_id):
+        return self.label(f"device-{device_id}", "devices", device_id)
+
+    def head(self, record, e: dict):
+        """``rec_type``, ``rec_type_desc``, discovery type/subtype, ``device_id`` and ``dvc``."""
+        record_type = record["recordType"]
+        e["rec_type"] = record_type
+        e["rec_type_desc"] = record_name(record_type)
+        if "eventSubtype" in record:  # discovery header (correlation's eventType is another)
+            e["event_type"] = record["eventType"]
+            e["event_subtype"] = record["eventSubtype"]
+        device_id = record.get("deviceId")
+        if device_id is not None:
+            e["device_id"] = device_id
+            e["dvc"] = self.device(device_id)
+
+    def country(self, code):
+        return self.label_of("country", "geolocations", code)
+
+    def user(self, user_id):
+        return self.label_of("user", "users", user_id)
+
+    def applications(self, record, e: dict):
+        """``app_proto_id``/``app_proto``, ``client_app``, ``web_app`` (never placeholders)."""
+        app_id = record.get("applicationId")
+        if app_id:
+            e["app_proto_id"] = app_id
+            e["app_proto"] = self.label_of("application", "appProtocols", app_id)
+        e["client_app"] = self.label_of("client", "clientApps", record.get("clientApplicationId"))
+        e["web_app"] = self.label_of("web-application", "payloads", record.get("webApplicationId"))
+
+    def ssl(self, record, e: dict):
+        """The SSL decryption context fields shared by connection, intrusion, file and malware."""
+        e["ssl_actual_action"] = self.label_of("ssl-action", "sslActions",
+                                               record.get("sslActualAction"))
+        e["ssl_flow_status"] = self.label_of("ssl-flow-status", "sslFlowStatuses",
+                                             record.get("sslFlowStatus"))
+        e["ssl_cert_fingerprint"] = hex_digest(record.get("sslCertificateFingerprint"))
+
+    def zone_and_interface_names(self, record, e: dict, ingress_zone, egress_zone,
+                                 ingress_interface, egress_interface):
+        e["src_zone"] = self.label_of("zone", "securityZones", record.get(ingress_zone))
+        e["dest_zone"] = self.label_of("zone", "securityZones", record.get(egress_zone))
+        e["src_interface"] = self.label_of("interface", "interfaces",
+                                           record.get(ingress_interface))
+        e["dest_interface"] = self.label_of("interface", "interfaces",
+                                            record.get(egress_interface))
+
+
+def constants(e: dict):
+    for name, value in CONSTANTS:
+        e[name] = value
+
+
+# --- generic records (discovery, metadata): the record's own fields, cleaned -------------------
+
+_FRAMING = frozenset(("blockType", "blockLength", "blockString", "listType", "listLength",
+                      "length"))
+_SNAKE = {}
+
+
+def snake(name: str) -> str:
+    """``hostIpAddr`` → ``host_ip_addr``, ``ipv6Address`` → ``ipv6_address``."""
+    result = _SNAKE.get(name)
+    if result is None:
+        chars = []
+        for position, char in enumerate(name):
+            if char.isupper() and position and not name[position - 1].isupper():
+                chars.append("_")
+            chars.append(char.lower())
+        result = _SNAKE[name] = "".join(chars)
+    return result
+
+
+def is_framing(key: str) -> bool:
+    """Block headers and derived lengths: wire structure, not content."""
+    return key in _FRAMING or key.endswith("Length")
+
+
+def clean(value, keep_zero: bool = False):
+    """A decoded value as event JSON: snake_case keys, block framing and derived lengths
+    dropped, empty values dropped; zeros and FMC placeholders too unless ``keep_zero``
+    (metadata records, whose zero ids and ``Unknown`` names are content)."""
+    if isinstance(value, str):
+        if keep_zero:
+            return value or None
+        return text(value)
+    if isinstance(value, (list, tuple)):
+        items = [item for item in (clean(item, keep_zero) for item in value) if item is not None]
+        return items or None
+    if hasattr(value, "items"):
+        out = {}
+        for key, item in value.items():
+            if is_framing(key):
+                continue
+            item = clean(item, keep_zero)
+            if item is not None:
+                out[snake(key)] = item
+        return out or None
+    if not value and not keep_zero:
+        return None
+    return value

@@ -1,0 +1,33 @@
+"""Metadata records (``…:metadata``, off by default) and records the decoder could not read."""
+from __future__ import annotations
+
+from .common import clean, is_framing, record_name, snake
+
+_SKIP = frozenset(("recordType", "archiveTimestamp"))
+
+
+def map_metadata(r, ctx):
+    out = {"rec_type": r["recordType"], "rec_type_desc": record_name(r["recordType"])}
+    for key, value in r.items():
+        if key not in _SKIP and not is_framing(key):
+            value = clean(value, keep_zero=True)
+            if value is not None:
+                out[snake(key)] = value
+    return _time(r), out
+
+
+def map_unknown(r, ctx):
+    """An unknown record type or block version: its number and bytes, for later decoding."""
+    out = {"rec_type": r["recordType"]}
+    name = record_name(r["recordType"])
+    if name:
+        out["rec_type_desc"] = name
+    if r.get("blockType") is not None:
+        out["block_type"] = r["blockType"]
+    out["raw"] = r["raw"]
+    return _time(r), out
+
+
+def _time(r):
+    """Only events carry an archive timestamp; the mapper stamps the rest with the clock."""
+    return float(r.get("archiveTimestamp") or 0)
