@@ -1,23 +1,56 @@
-"""``python -m estreamer``: the library's own command line."""
+"""``python -m estreamer``: the library's own command line.
+
+    decode FILE...   records (or with --events the Splunk events) of captured messages
+    test             the connection diagnostics, ending in a verdict
+    stream           the live stream as JSON lines, with a monitor line on stderr
+"""
 from __future__ import annotations
 
 import argparse
+import datetime
+import getpass
 import json
+import logging
+import os
+import signal
 import sys
+import threading
+import time
 
 from . import wire
 from .decoder import RecordDecoder
 from .layout import ParseError
+
+PASSWORD_ENV = "ESTREAMER_PKCS12_PASSWORD"
 
 
 def to_json(record) -> str:
     return json.dumps(record.as_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
-def decode_files(paths, out=None, err=None) -> int:
-    """Every record in files of whole eStreamer messages, as JSON lines in wire order."""
+def _event_emitter(host):
+    """record -> the event's JSON line (None if it makes no event); metadata names what follows."""
+    from .events import EventMapper, event_json
+    from .metadata import MetadataCache
+    cache = MetadataCache()
+    mapper = EventMapper(cache, host)
+
+    def emit(record):
+        if record.get("archiveTimestamp") is None:
+            cache.learn(record)
+        event = mapper.map(record)
+        return None if event is None else event_json(event.as_line())
+    return emit
+
+
+def decode_files(paths, out=None, err=None, events=False, host="fmc") -> int:
+    """Every record in files of whole eStreamer messages, as JSON lines in wire order; with
+    ``events`` the CIM events the add-on would index instead (metadata resolves names).
+    Damage is reported once per place, at its byte offset in the file; everything else is
+    still printed, and the exit status is 1."""
     out, err = out or sys.stdout, err or sys.stderr
-    decoder, status, index = RecordDecoder(), 0, 0
+    decoder, status = RecordDecoder(), 0
+    emit = _event_emitter(host) if events else to_json
     for path in paths:
         try:
             with open(path, "rb") as handle:
@@ -26,33 +59,187 @@ def decode_files(paths, out=None, err=None) -> int:
             print(f"{path}: cannot read: {exc.strerror}", file=err)
             status = 1
             continue
-        parser = wire.FrameParser()
-        try:
-            messages = parser.feed(data)
-        except wire.ProtocolError as exc:
-            print(f"{path}: {exc}", file=err)
+
+        def damaged(offset, text):
+            nonlocal status
+            print(f"{path}: offset {offset}: {text}", file=err)
             status = 1
-            continue
-        if parser.pending:
-            print(f"{path}: {parser.pending} bytes at the end do not make a whole message",
-                  file=err)
-        for message in messages:
-            if message.type == wire.MessageType.MESSAGE_BUNDLE:
-                bundle = wire.split_bundle(message.body)
-                bodies = bundle.records
-                if bundle.error:
-                    print(f"{path}: {bundle.error}", file=err)
-            elif message.type == wire.MessageType.EVENT_DATA:
-                bodies = [message.body]
+
+        for offset, message_type, body, cut in _messages(data, damaged):
+            if message_type == wire.MessageType.MESSAGE_BUNDLE:
+                bundle = wire.split_bundle(body)
+                if bundle.error and not cut:  # a cut bundle's last record is the cut itself
+                    damaged(offset + 8 + bundle.error_offset, bundle.error)
+                records, start = bundle.records, offset + 16
+            elif message_type == wire.MessageType.EVENT_DATA and not cut:
+                records, start = [body], offset
             else:
                 continue
-            for body in bodies:
-                index += 1
+            for record in records:
                 try:
-                    out.write(to_json(decoder.decode(body)) + "\n")
+                    line = emit(decoder.decode(record))
                 except ParseError as exc:
-                    print(f"{path}: record {index}: {exc}", file=err)
+                    damaged(start + 8 + exc.offset, str(exc))
+                    line = None
+                if line is not None:
+                    out.write(line + "\n")
+                start += 8 + len(record)
     return status
+
+
+def _messages(data: bytes, damaged):
+    """``(file offset, type, body, cut)`` of each message; a cut last message comes with what
+    the file has of its body, so the whole records before the cut are not lost."""
+    offset, size = 0, len(data)
+    while offset < size:
+        if size - offset < 8:
+            damaged(offset, f"{size - offset} bytes at the end do not make a message header")
+            return
+        version, message_type, length = wire.HEADER.unpack_from(data, offset)
+        if version != 1:
+            damaged(offset, f"message header version {version} (expected 1): not eStreamer "
+                            f"messages from here on")
+            return
+        body = data[offset + 8:offset + 8 + length]
+        if len(body) < length:
+            damaged(offset, f"message type {message_type} declares {length} bytes, the file has "
+                            f"{len(body)}: cut short")
+            yield offset, message_type, body, True
+            return
+        yield offset, message_type, body, False
+        offset += 8 + length
+
+
+# --- live commands ---------------------------------------------------------------------------
+
+def _password(args) -> str:
+    if os.environ.get(PASSWORD_ENV) is not None:
+        return os.environ[PASSWORD_ENV]
+    if sys.stdin.isatty():
+        return getpass.getpass("PKCS12 password (enter for none): ")
+    return ""
+
+
+def _subscription(args) -> wire.Subscription:
+    families = tuple(f for f in args.families.split(",") if f) if args.families != "all" \
+        else wire.ALL_FAMILIES
+    return wire.Subscription(families=families, packets=args.packets, extra_data=args.extra_data)
+
+
+def _since(text: str):
+    if text in ("genesis", "now"):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.timezone.utc)
+        return int(moment.timestamp())
+
+
+def _read_pkcs12(path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def run_test(args) -> int:
+    from .diagnostics import diagnose
+    report = diagnose(args.host, args.port, _read_pkcs12(args.pkcs12), _password(args),
+                      verify=not args.no_verify, timeout=args.timeout,
+                      subscription=_subscription(args), records=args.records, wait=args.wait)
+    print(report.as_text())
+    return 0 if report.ok else 1
+
+
+class Monitor(threading.Thread):
+    """Prints one line every ``period`` seconds: records, rate, bookmark lag, troubles."""
+
+    def __init__(self, client, period: float, err):
+        super().__init__(daemon=True, name="monitor")
+        self.client, self.period, self.err = client, period, err
+        self.done = threading.Event()
+
+    def run(self):
+        last, last_time = 0, time.monotonic()
+        while not self.done.wait(self.period):
+            now = time.monotonic()
+            print(self.line(last, now - last_time), file=self.err, flush=True)
+            last, last_time = self.client.stats.delivered, now
+
+    def line(self, previous: int, elapsed: float) -> str:
+        s = self.client.stats
+        rate = (s.delivered - previous) / elapsed if elapsed > 0 else 0.0
+        if s.bookmark:
+            mark = datetime.datetime.fromtimestamp(s.bookmark[0], datetime.timezone.utc)
+            bookmark = f"bookmark {mark:%Y-%m-%dT%H:%M:%SZ}+{s.bookmark[1]} " \
+                       f"(lag {max(time.time() - s.bookmark[0], 0):.0f} s)"
+        else:
+            bookmark = "bookmark none"
+        return (f"monitor: {'connected' if s.connected else 'disconnected'}; {s.delivered} "
+                f"records; {rate:.0f} records/s; {bookmark}; reconnects {s.reconnects}; "
+                f"parse errors {s.parse_errors}; unknown types {s.unknown_types}; "
+                f"unknown blocks {s.unknown_blocks}")
+
+
+def run_stream(args) -> int:
+    from .bookmark import FileBookmarkStore, MemoryBookmarkStore
+    from .client import ClientConfig, FatalError, StreamClient
+    from .metadata import MetadataCache
+    from .sinks import JsonLinesSink
+
+    config = ClientConfig(
+        host=args.host, port=args.port, pkcs12=_read_pkcs12(args.pkcs12), password=_password(args),
+        verify=not args.no_verify, connect_timeout=args.timeout,
+        response_timeout=args.response_timeout, subscription=_subscription(args),
+        start=_since(args.since), flush_interval=args.flush_interval, batch_size=args.batch_size,
+        backoff_min=args.backoff, backoff_max=max(args.backoff, 60.0))
+    cache = MetadataCache.load(args.cache) if args.cache and os.path.exists(args.cache) \
+        else MetadataCache()
+    out = open(args.output, "a", encoding="utf-8") if args.output else sys.stdout
+    mapper = None
+    if args.events:
+        from .events import EventMapper
+        mapper = EventMapper(cache, args.host)
+    store = FileBookmarkStore(args.bookmark) if args.bookmark else MemoryBookmarkStore()
+    client = StreamClient(config, JsonLinesSink(out, mapper), store, cache)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    if args.duration:
+        threading.Timer(args.duration, stop.set).start()
+    monitor = Monitor(client, args.monitor, sys.stderr)
+    if args.monitor > 0:
+        monitor.start()
+    try:
+        client.run(stop)
+    except FatalError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        monitor.done.set()
+        if args.cache:
+            cache.save(args.cache)
+        if out is not sys.stdout:
+            out.close()
+    print(monitor.line(0, 0), file=sys.stderr)
+    return 0
+
+
+def _connection_args(command):
+    command.add_argument("--host", required=True, help="the FMC's address")
+    command.add_argument("--port", type=int, default=8302)
+    command.add_argument("--pkcs12", required=True, metavar="FILE",
+                         help=f"the client's PKCS12 from the FMC (password: ${PASSWORD_ENV} "
+                              f"or a prompt)")
+    command.add_argument("--no-verify", action="store_true",
+                         help="do not verify the FMC's certificate (logs a warning)")
+    command.add_argument("--timeout", type=float, default=10.0, help="connect timeout, seconds")
+    command.add_argument("--families", default="all",
+                         help="comma-separated: " + ",".join(wire.ALL_FAMILIES) + " (default all)")
+    command.add_argument("--packets", action="store_true", help="also request intrusion packets")
+    command.add_argument("--extra-data", action="store_true",
+                         help="also request intrusion extra data")
 
 
 def main(argv=None) -> int:
@@ -61,11 +248,34 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     decode = commands.add_parser("decode", help="decode files of eStreamer messages to JSON lines")
     decode.add_argument("files", nargs="+", metavar="FILE")
+    decode.add_argument("--events", action="store_true", help="print the CIM events instead")
+    test = commands.add_parser("test", help="check the connection to an FMC, step by step")
+    _connection_args(test)
+    test.add_argument("--records", type=int, default=10, help="records to wait for")
+    test.add_argument("--wait", type=float, default=10.0, help="seconds to wait for them")
+    stream = commands.add_parser("stream", help="stream records as JSON lines")
+    _connection_args(stream)
+    stream.add_argument("--since", default="genesis",
+                        help="without a bookmark: genesis, now, epoch seconds or an ISO time")
+    stream.add_argument("--bookmark", metavar="FILE", help="resume from and keep a bookmark here")
+    stream.add_argument("--cache", metavar="FILE", help="keep the metadata cache here")
+    stream.add_argument("--output", metavar="FILE", help="append to FILE instead of stdout")
+    stream.add_argument("--events", action="store_true", help="write the CIM events instead")
+    stream.add_argument("--monitor", type=float, default=10.0, help="monitor period, 0 = off")
+    stream.add_argument("--duration", type=float, default=0, help="stop after this many seconds")
+    stream.add_argument("--response-timeout", type=float, default=30.0)
+    stream.add_argument("--flush-interval", type=float, default=1.0)
+    stream.add_argument("--batch-size", type=int, default=500)
+    stream.add_argument("--backoff", type=float, default=1.0, help="first reconnect delay")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "decode":
-            return decode_files(args.files)
+            return decode_files(args.files, events=args.events)
+        if args.command == "test":
+            return run_test(args)
+        return run_stream(args)
     except BrokenPipeError:  # the reader went away (| head): not an error of ours
         sys.stderr.close()
         return 0
-    return 2

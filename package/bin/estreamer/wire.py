@@ -164,6 +164,7 @@ class Bundle:
     sequence: int
     records: list = field(default_factory=list)
     error: str = None
+    error_offset: int = None  # where in the bundle body splitting stopped
 
 
 # --- builders ---------------------------------------------------------------------------------
@@ -276,15 +277,18 @@ def split_bundle(body: bytes) -> Bundle:
     while off < end:
         if end - off < 8:
             result.error = f"bundle {sequence}: {end - off} stray bytes at offset {off}"
+            result.error_offset = off
             break
         version, message_type, length = HEADER.unpack_from(body, off)
         if message_type != MessageType.EVENT_DATA or version > 1:
             result.error = (f"bundle {sequence}: inner message at offset {off} has version "
                             f"{version}, type {message_type} (expected version 0 or 1, type 4)")
+            result.error_offset = off
             break
         if off + 8 + length > end:
             result.error = (f"bundle {sequence}: inner message at offset {off} declares "
                             f"{length} bytes, {end - off - 8} left")
+            result.error_offset = off
             break
         records.append(body[off + 8:off + 8 + length])
         off += 8 + length
