@@ -196,7 +196,7 @@ def run_stream(args) -> int:
         backoff_min=args.backoff, backoff_max=max(args.backoff, 60.0))
     cache = MetadataCache.load(args.cache) if args.cache and os.path.exists(args.cache) \
         else MetadataCache()
-    out = open(args.output, "a", encoding="utf-8") if args.output else sys.stdout
+    out = _append(args.output) if args.output else sys.stdout
     mapper = None
     if args.events:
         from .events import EventMapper
@@ -224,6 +224,20 @@ def run_stream(args) -> int:
             out.close()
     print(monitor.line(0, 0), file=sys.stderr)
     return 0
+
+
+def _append(path):
+    """The output file, opened for appending at a line start: a run killed mid-write leaves a
+    torn last line, which must not swallow the first record of the next run."""
+    torn = False
+    if os.path.exists(path) and os.path.getsize(path):
+        with open(path, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            torn = f.read(1) != b"\n"
+    out = open(path, "a", encoding="utf-8")
+    if torn:
+        out.write("\n")
+    return out
 
 
 def _connection_args(command):

@@ -1,0 +1,324 @@
+"""The streaming client: one FMC, one long-lived session at a time, reconnecting until stopped.
+
+Records flow to a *sink* (``write(record)``, ``flush()``): JSON lines for the command line, the
+modular-input XML stream in Splunk. Nothing is queued here: a sink that blocks stops the socket
+reads, the kernel buffers fill, and TCP slows the FMC down — memory stays flat however slow the
+sink. The bookmark moves only after ``sink.flush()`` has returned, and a resumed stream drops
+what was already delivered (:mod:`.bookmark`).
+"""
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from .bookmark import Bookmark, Resume
+from .connection import (ConnectError, IdentityError, closed_after_request_hint, connect,
+                         load_identity, local_address, tls_failure)
+from .decoder import RecordDecoder, record_header
+from .layout import ParseError
+from .metadata import MetadataCache
+from .record import Record
+from .wire import (GENESIS, NOW, KeepAlive, ProtocolError, Records, ServerError, StreamStarted,
+                   Subscription, Unexpected)
+
+log = logging.getLogger("estreamer.client")
+
+RECV_BYTES = 1 << 18
+
+
+@dataclass(repr=False)
+class ClientConfig:
+    host: str
+    port: int = 8302
+    pkcs12: bytes = b""
+    password: str = ""
+    verify: bool = True
+    connect_timeout: float = 10.0
+    response_timeout: float = 30.0   # FMCs send keep-alives when idle; silence this long = dead link
+    subscription: Subscription = field(default_factory=Subscription)
+    start: Union[str, int] = "genesis"  # without a bookmark: "genesis", "now" or an epoch second
+    flush_interval: float = 1.0      # the longest a record waits in the sink before a flush
+    batch_size: int = 500            # or flush as soon as this many records are waiting
+    backoff_min: float = 1.0
+    backoff_max: float = 60.0
+
+    def __repr__(self):  # never the PKCS12 or its password
+        return (f"ClientConfig(host={self.host!r}, port={self.port}, verify={self.verify}, "
+                f"families={self.subscription.families!r}, start={self.start!r})")
+
+    @property
+    def start_timestamp(self) -> int:
+        if self.start == "now":
+            return NOW
+        if self.start == "genesis":
+            return GENESIS
+        return int(self.start)
+
+
+class Stats:
+    """What the monitor line and the health events report."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.connected = False
+        self.records = 0          # records received and decoded (metadata included)
+        self.delivered = 0        # records handed to the sink (duplicates of a resume excluded)
+        self.duplicates = 0       # records a resume re-sent and we dropped
+        self.reconnects = 0
+        self.parse_errors = 0
+        self.unknown_types = 0
+        self.unknown_blocks = 0
+        self.bookmark: Optional[Bookmark] = None
+        self.last_error: Optional[str] = None
+        self.devices = {}         # managed device id -> [newest event archive second, events]
+
+    def as_dict(self) -> dict:
+        return {"connected": self.connected, "records": self.records,
+                "events": self.delivered, "delivered": self.delivered,
+                "duplicates": self.duplicates,
+                "reconnects": self.reconnects, "parse_errors": self.parse_errors,
+                "unknown_types": self.unknown_types, "unknown_blocks": self.unknown_blocks,
+                "bookmark": list(self.bookmark) if self.bookmark else None,
+                "last_error": self.last_error,
+                "devices": {device: {"last_event_time": last, "events": events}
+                            for device, (last, events) in self.devices.items()}}
+
+
+class FatalError(Exception):
+    """Retrying cannot help (the PKCS12 is unusable): the admin must change the configuration."""
+
+
+class StreamClient:
+    def __init__(self, config: ClientConfig, sink, bookmarks, cache: Optional[MetadataCache] = None,
+                 clock=time.monotonic, tick=None):
+        """``tick()`` is called from the streaming thread after each flush and every half second
+        while idle or reconnecting (the add-on writes its health events from it)."""
+        self.config, self.sink, self.bookmarks = config, sink, bookmarks
+        self.tick = tick or (lambda: None)
+        self.cache = cache if cache is not None else MetadataCache()
+        self.decoder = RecordDecoder()
+        self.stats = Stats()
+        self.clock = clock
+        self._context = None
+        self._identity = None
+        self._bookmark: Optional[Bookmark] = None   # covers everything handed to the sink
+        self._saved: Optional[Bookmark] = None      # covers everything the sink confirmed
+        self._pending = 0
+        self._first_pending = 0.0
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Stream until ``stop`` is set; then flush, save the bookmark and return.
+        Raises :class:`FatalError` when the configuration cannot work."""
+        self._saved = self._bookmark = self.bookmarks.load()
+        self.stats.bookmark = self._saved
+        delay = self.config.backoff_min
+        try:
+            while not stop.is_set():
+                started = self.clock()
+                try:
+                    self._session(stop)
+                except (ConnectError, ProtocolError, ServerGone, OSError) as e:
+                    self._failed(e)
+                finally:
+                    self.stats.connected = False
+                    self._flush()
+                if stop.is_set():
+                    break
+                if self.clock() - started > 60:
+                    delay = self.config.backoff_min  # it streamed for a while: start over
+                wait = delay * random.uniform(0.5, 1.0)  # jitter: a fleet must not reconnect in step
+                log.info("reconnecting to %s:%s in %.1f s", self.config.host, self.config.port, wait)
+                self.stats.reconnects += 1
+                until = self.clock() + wait
+                while not stop.is_set() and self.clock() < until:
+                    stop.wait(min(0.5, max(until - self.clock(), 0)))
+                    self.tick()
+                delay = min(delay * 2, self.config.backoff_max)
+        finally:
+            self._flush()
+
+    def _failed(self, error):
+        text = str(error) or type(error).__name__
+        self.stats.last_error = text
+        log.error("%s:%s: %s", self.config.host, self.config.port, text)
+
+    def _tls_context(self):
+        if self._context is None:
+            try:
+                self._identity = load_identity(self.config.pkcs12, self.config.password)
+                self._context = self._identity.client_context(self.config.verify)
+            except IdentityError as e:
+                raise FatalError(str(e)) from None
+        return self._context
+
+    # --- one session -------------------------------------------------------------------------
+
+    def _session(self, stop: threading.Event) -> None:
+        from .wire import ClientSession  # local: keeps the module's import list about I/O
+
+        config = self.config
+        context = self._tls_context()
+        resume = Resume(self._saved)
+        since = resume.since if self._saved else config.start_timestamp
+        sock = connect(config.host, config.port, context, config.connect_timeout)
+        source = local_address(sock)
+        session = ClientSession(config.subscription, since)
+        session.start()
+        # short socket timeouts: flushes must happen on time and stop must be seen while idle
+        sock.settimeout(min(config.flush_interval, 0.5))
+        log.info("connected to %s:%s from %s; requesting %s since %s", config.host, config.port,
+                 source, ",".join(config.subscription.families), since)
+        self.stats.connected = True
+        last_heard = self.clock()
+        received_anything = False
+        try:
+            self._send(sock, session, session.data_to_send(), resume)
+            while not stop.is_set():
+                try:
+                    data = sock.recv(RECV_BYTES)
+                except socket.timeout:
+                    self.tick()
+                    now = self.clock()
+                    if self._pending and now - self._first_pending >= config.flush_interval:
+                        self._flush()
+                    if now - last_heard > config.response_timeout:
+                        raise ServerGone(f"the FMC sent nothing for {config.response_timeout:g} s "
+                                         f"(not even a keep-alive): reconnecting")
+                    continue
+                except ssl.SSLEOFError:  # closed without a TLS goodbye: an FMC's usual way
+                    data = b""
+                except ssl.SSLError as e:
+                    raise ServerGone(tls_failure(e)) from None
+                if not data:
+                    if not received_anything:
+                        raise ServerGone(closed_after_request_hint(self._identity, source))
+                    raise ServerGone("the FMC closed the connection")
+                received_anything = True
+                last_heard = self.clock()
+                self._handle(session.receive_data(data), resume)
+                self._send(sock, session, session.data_to_send(), resume)
+                if self._pending and (self._pending >= config.batch_size or
+                                      self.clock() - self._first_pending >= config.flush_interval):
+                    self._flush()
+                    self.tick()
+        finally:
+            _close(sock)
+
+    def _handle(self, events, resume: Resume) -> None:
+        for event in events:
+            if type(event) is Records:
+                self._records(event, resume)
+            elif isinstance(event, ServerError):
+                raise ServerGone(f"the FMC refused the request: error {event.code}: {event.text}")
+            elif isinstance(event, StreamStarted):
+                log.info("stream started (services %s)",
+                         ",".join(str(s.id) for s in event.services))
+            elif isinstance(event, Unexpected):
+                log.warning("ignored a message of type %s (%d bytes) from the FMC",
+                            event.type, event.size)
+            elif not isinstance(event, KeepAlive):
+                raise ProtocolError(f"unexpected {event!r}")
+
+    def _send(self, sock, session, data: bytes, resume: Resume) -> None:
+        if not data:
+            return
+        try:
+            sock.sendall(data)
+        except OSError:
+            # The FMC hung up. What it sent last (records, an Error message saying why) may
+            # still be unread: take it before reporting the hang-up.
+            self._drain(sock, session, resume)
+            raise ServerGone("the FMC closed the connection") from None
+
+    def _drain(self, sock, session, resume: Resume) -> None:
+        sock.settimeout(0.2)
+        while True:
+            try:
+                data = sock.recv(RECV_BYTES)
+            except OSError:
+                return
+            if not data:
+                return
+            self._handle(session.receive_data(data), resume)
+            session.data_to_send()  # nobody to acknowledge to any more
+
+    def _records(self, event: Records, resume: Resume) -> None:
+        if event.error:
+            log.error("bundle %s: %s", event.sequence, event.error)
+            self.stats.parse_errors += 1
+        decode, learn, write = self.decoder.decode, self.cache.learn, self.sink.write
+        stats, bookmark = self.stats, self._bookmark or Bookmark(0, 0)
+        devices = stats.devices
+        for body in event.bodies:
+            try:
+                record = decode(body)
+            except ParseError as e:
+                record = self._malformed(body, e)
+            stats.records += 1
+            archive = record.get("archiveTimestamp")
+            if archive is None:
+                learn(record)  # metadata: ids -> names, before the events that use them
+            elif resume.already_delivered(archive):
+                stats.duplicates += 1
+                continue
+            else:
+                bookmark = bookmark.advance(archive)
+                device = record.get("deviceId")
+                if device is not None:
+                    seen = devices.get(device)
+                    if seen is None:
+                        devices[device] = [archive, 1]
+                    else:
+                        seen[0] = archive
+                        seen[1] += 1
+            if not self._pending:
+                self._first_pending = self.clock()
+            write(record)
+            self._pending += 1
+            stats.delivered += 1
+        self._bookmark = bookmark if bookmark != (0, 0) else self._bookmark
+        decoder_stats = self.decoder.stats
+        stats.unknown_types, stats.unknown_blocks = (decoder_stats.unknown_types,
+                                                     decoder_stats.unknown_blocks)
+
+    def _malformed(self, body, error: ParseError) -> Record:
+        """A record we cannot decode: counted, logged in one line, kept raw (never dropped)."""
+        self.stats.parse_errors += 1
+        fields = {"recordType": error.record_type, "unknown": True, "malformed": str(error),
+                  "raw": bytes(body).hex()}
+        try:
+            fields["recordType"], archive, _ = record_header(body)
+            if archive is not None:
+                fields["archiveTimestamp"] = archive
+        except ParseError:
+            pass
+        log.error("malformed record: %s", error)
+        return Record.from_dict(fields)
+
+    def _flush(self) -> None:
+        if not self._pending and self._bookmark == self._saved:
+            return
+        self.sink.flush()
+        self._pending = 0
+        if self._bookmark is not None and self._bookmark != self._saved:
+            self.bookmarks.save(self._bookmark)
+            self._saved = self.stats.bookmark = self._bookmark
+
+
+class ServerGone(Exception):
+    """The session ended; the message says why and is logged as one line."""
+
+
+def _close(sock):
+    try:
+        sock.close()
+    except OSError:
+        pass

@@ -1,0 +1,250 @@
+"""The client's identity (the FMC-minted PKCS12) and the TLS connection to eStreamer.
+
+The only module that touches sockets and TLS. The private key never reaches a disk in the clear:
+``ssl`` loads keys from files only, so the key is re-encrypted with a one-time random passphrase
+into an anonymous in-memory file (``memfd``; a private temporary file where that does not exist)
+that is gone once loaded.
+
+The FMC's server certificate is verified against the CA certificates the PKCS12 carries (the
+FMC's internal CA issued both). Its host name is not checked: the FMC issues its certificate to
+its own UUID, not to the name or address the admin types.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import secrets
+import socket
+import ssl
+import tempfile
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtensionOID, NameOID
+
+log = logging.getLogger("estreamer.connection")
+
+
+class IdentityError(ValueError):
+    """The PKCS12 cannot be used; ``str()`` is the message for the admin."""
+
+
+class ConnectError(OSError):
+    """Connecting failed; ``str()`` names the cause and the fix in one line."""
+
+    def __init__(self, message: str, cause: str = "connect"):
+        super().__init__(message)
+        self.cause = cause
+
+    def __str__(self):
+        return self.args[0]
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    subject: str
+    issuer: str
+    common_name: Optional[str]
+    san: List[str]
+    not_after: str
+
+    @classmethod
+    def of(cls, cert: x509.Certificate) -> "CertificateInfo":
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        try:
+            ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+            san = [str(getattr(n, "value", n)) for n in ext.value]
+        except x509.ExtensionNotFound:
+            san = []
+        not_after = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after
+        return cls(cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(),
+                   str(names[0].value) if names else None, san,
+                   not_after.strftime("%Y-%m-%d %H:%M:%S UTC"))
+
+    @property
+    def addresses(self) -> List[str]:
+        """The IP addresses the certificate names (CN and SAN), which the FMC compares with ours."""
+        found = []
+        for text in [self.common_name or ""] + self.san:
+            try:
+                found.append(str(ipaddress.ip_address(text)))
+            except ValueError:
+                continue
+        return sorted(set(found))
+
+
+@dataclass(repr=False)
+class Identity:
+    """Key, certificate and CA chain of an eStreamer client, held in memory."""
+
+    key: object
+    certificate: x509.Certificate
+    ca_certificates: List[x509.Certificate] = field(default_factory=list)
+
+    def __repr__(self):  # never the key
+        return f"Identity({self.info.subject!r})"
+
+    @property
+    def info(self) -> CertificateInfo:
+        return CertificateInfo.of(self.certificate)
+
+    def client_context(self, verify: bool = True) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.check_hostname = False  # the FMC's certificate names its UUID (module docstring)
+        if verify:
+            if not self.ca_certificates:
+                raise IdentityError(
+                    "the PKCS12 holds no CA certificate to verify the FMC with: download the "
+                    "client again from the FMC, or turn off FMC certificate verification")
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(cadata="".join(
+                c.public_bytes(serialization.Encoding.PEM).decode("ascii")
+                for c in self.ca_certificates))
+        else:
+            context.verify_mode = ssl.CERT_NONE
+            log.warning("FMC certificate verification is off: any server can pose as the FMC")
+        _load_key_in_memory(context, self)
+        return context
+
+
+def load_identity(data: bytes, password: Optional[str]) -> Identity:
+    if not data:
+        raise IdentityError("the PKCS12 file is empty: upload the .pkcs12 file the FMC created")
+    secret = password.encode("utf-8") if password else None
+    try:
+        key, cert, chain = pkcs12.load_key_and_certificates(bytes(data), secret)
+    except ValueError as e:
+        text = str(e).lower()
+        if "password" in text or "mac" in text or "decrypt" in text:
+            raise IdentityError("the PKCS12 password is wrong") from None
+        raise IdentityError(f"the file is not a readable PKCS12 ({e})") from None
+    except TypeError:  # a protected file opened without a password
+        raise IdentityError("the PKCS12 password is wrong") from None
+    if key is None or cert is None:
+        raise IdentityError("the PKCS12 holds no client key and certificate: "
+                            "download the client again from the FMC")
+    return Identity(key, cert, list(chain or ()))
+
+
+def _load_key_in_memory(context: ssl.SSLContext, identity: Identity) -> None:
+    passphrase = secrets.token_urlsafe(32).encode("ascii")
+    key_pem = identity.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase))
+    cert_pem = identity.certificate.public_bytes(serialization.Encoding.PEM)
+    chain_pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in identity.ca_certificates)
+    with _private_file(key_pem + cert_pem + chain_pem) as path:
+        context.load_cert_chain(path, password=passphrase)
+
+
+class _private_file:
+    """A path holding ``data`` that only this process can read, removed on exit."""
+
+    def __init__(self, data: bytes):
+        self.data, self.fd, self.path = data, None, None
+
+    def __enter__(self) -> str:
+        if hasattr(os, "memfd_create"):
+            self.fd = os.memfd_create("estreamer-identity", getattr(os, "MFD_CLOEXEC", 0))
+            os.write(self.fd, self.data)
+            return f"/proc/self/fd/{self.fd}"
+        fd, self.path = tempfile.mkstemp(prefix=".estreamer-")  # 0600; the key inside is encrypted
+        with os.fdopen(fd, "wb") as f:
+            f.write(self.data)
+        return self.path
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)
+        if self.path:
+            os.unlink(self.path)
+
+
+# --- connecting ------------------------------------------------------------------------------
+
+def resolve(host: str, port: int) -> str:
+    try:
+        infos = socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise ConnectError(f"cannot resolve the FMC host {host!r} ({e.strerror}): check the name "
+                           f"or use the FMC's IP address", "dns") from None
+    return infos[0][4][0]
+
+
+def open_tcp(host: str, port: int, timeout: float) -> socket.socket:
+    address = resolve(host, port)
+    where = f"{host}:{port}" + (f" ({address})" if address != host else "")
+    try:
+        sock = socket.create_connection((address, port), timeout=timeout)
+    except socket.timeout:
+        raise ConnectError(f"no answer from {where} within {timeout:g} s: a firewall drops the "
+                           f"traffic or the address is wrong", "timeout") from None
+    except ConnectionRefusedError:
+        raise ConnectError(f"{where} refused the connection: eStreamer is not enabled on that FMC "
+                           f"or the port is not {port}", "refused") from None
+    except OSError as e:
+        raise ConnectError(f"cannot reach {where}: {e.strerror or e}", "unreachable") from None
+    # acks are 8-byte messages the FMC may wait for: Nagle would hold each one back
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def tls_handshake(sock: socket.socket, context: ssl.SSLContext, host: str, port: int,
+                  timeout: float) -> ssl.SSLSocket:
+    sock.settimeout(timeout)
+    try:
+        tls = context.wrap_socket(sock, server_hostname=None)
+    except ssl.SSLCertVerificationError as e:
+        sock.close()
+        raise ConnectError(
+            f"the certificate of {host}:{port} is not signed by the CA in the PKCS12 "
+            f"({e.verify_message}): this is not the FMC that created the client, or turn off FMC "
+            f"certificate verification", "server-certificate") from None
+    except ssl.SSLError as e:
+        sock.close()
+        raise ConnectError(tls_failure(e), "client-certificate") from None
+    except socket.timeout:
+        sock.close()
+        raise ConnectError(f"the TLS handshake with {host}:{port} did not complete within "
+                           f"{timeout:g} s: is this port eStreamer?", "timeout") from None
+    except OSError as e:
+        sock.close()
+        raise ConnectError(f"the FMC closed the connection during the TLS handshake ({e}): "
+                           f"it rejected this client certificate", "client-certificate") from None
+    return tls
+
+
+def tls_failure(error: ssl.SSLError) -> str:
+    """The admin's reading of a TLS error. With TLS 1.3 the FMC's verdict on our certificate
+    arrives after the handshake, as an alert on the first read, so sessions use this too."""
+    reason = (error.reason or str(error)).replace("_", " ").lower()
+    if "alert" in reason or "handshake" in reason:
+        return (f"the FMC refused the client certificate ({reason}): its CA did not issue this "
+                f"client or the client was deleted; create a new client on the FMC "
+                f"(System > Integration > eStreamer)")
+    return f"TLS failed with the FMC ({reason})"
+
+
+def connect(host: str, port: int, context: ssl.SSLContext, timeout: float = 10.0) -> ssl.SSLSocket:
+    """TCP connect and TLS handshake, both bounded by ``timeout``."""
+    return tls_handshake(open_tcp(host, port, timeout), context, host, port, timeout)
+
+
+def local_address(sock: socket.socket) -> str:
+    return sock.getsockname()[0]
+
+
+def closed_after_request_hint(identity: Identity, source: str) -> str:
+    """Why an FMC drops a client right after the request, as far as we can tell from here."""
+    named = identity.info.addresses
+    if named and source not in named:
+        return (f"the client certificate is for {', '.join(named)} but this host connects from "
+                f"{source}: the FMC compares them (behind NAT use the address the FMC sees); "
+                f"create a client on the FMC for that address")
+    return ("the FMC closed the connection after the request: the client may have been deleted "
+            "on the FMC, or a NAT device changes this host's address")

@@ -1,0 +1,55 @@
+"""Where the command line's records go: JSON lines, decoded records or CIM events.
+
+A sink has two methods: ``write(record)`` and ``flush()``. After ``flush()`` returns, everything
+written before is in the operating system's hands (a killed client loses none of it), and only
+then does the client move its bookmark.
+"""
+from __future__ import annotations
+
+import json
+
+
+class JsonLinesSink:
+    """One JSON object per line: the decoded record, or with ``mapper`` the event Splunk gets."""
+
+    def __init__(self, out, mapper=None, buffer_limit: int = 1 << 20):
+        self.out, self.mapper = out, mapper
+        self.lines, self.size, self.limit = [], 0, buffer_limit
+        self.written = 0
+        self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    def write(self, record) -> None:
+        if self.mapper is None:
+            line = self._dumps(record.as_dict())
+        else:
+            event = self.mapper.map(record)
+            if event is None:
+                return
+            line = self._dumps(event.as_line())
+        self.lines.append(line)
+        self.size += len(line)
+        if self.size >= self.limit:  # bound memory between flushes: hand it to the OS early
+            self._drain()
+
+    def _drain(self) -> None:
+        if self.lines:
+            self.out.write("\n".join(self.lines) + "\n")
+            self.written += len(self.lines)
+            self.lines, self.size = [], 0
+
+    def flush(self) -> None:
+        self._drain()
+        self.out.flush()
+
+
+class NullSink:
+    """Discards records (benchmarks): the cost of everything but the output."""
+
+    def __init__(self):
+        self.written = 0
+
+    def write(self, record) -> None:
+        self.written += 1
+
+    def flush(self) -> None:
+        pass
