@@ -5,14 +5,16 @@ script delegates to ``validate_input`` and ``stream_events`` here. Runs on Splun
 (3.9 or 3.13): keep it 3.9-compatible.
 """
 import datetime
+import re
 
 RECORD_FAMILIES = (
-    "connection", "intrusion", "file", "malware", "correlation", "user", "vpn", "discovery",
+    "connection", "intrusion", "file", "malware", "correlation", "identity", "vpn", "discovery",
 )
 START_POSITIONS = ("bookmark", "now", "genesis", "date")
 BOOLEAN_PARAMS = ("packet_data", "intrusion_extra_data", "si_split", "raw_unknown")
 _DATE_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
 _BOOLEANS = ("", "0", "1", "true", "false")
+_DEVICE = re.compile(r"^[A-Za-z0-9_.: -]{1,255}$")
 
 
 def parse_start_date(text):
@@ -64,8 +66,8 @@ def check_parameters(params):
         if str(params.get(name) or "").strip().lower() not in _BOOLEANS:
             raise ValueError("{} must be 0 or 1, not {!r}".format(name, params.get(name)))
 
-    allow = _device_list(params.get("device_allow"))
-    deny = _device_list(params.get("device_deny"))
+    allow = parse_device_list(params.get("device_allow"), "device_allow")
+    deny = parse_device_list(params.get("device_deny"), "device_deny")
     both = sorted(set(allow) & set(deny))
     if both:
         raise ValueError(
@@ -75,8 +77,20 @@ def check_parameters(params):
         )
 
 
-def _device_list(text):
-    return [item.strip() for item in (text or "").split(",") if item.strip()]
+def parse_device_list(text, name="device list"):
+    """``"fw-1, 42 ,"`` -> ``["fw-1", "42"]``: managed device names or IDs, comma-separated.
+
+    Empty items (a trailing comma) are ignored; anything else that is not a plausible device name
+    or ID raises ValueError naming the item.
+    """
+    items = [item.strip() for item in (text or "").split(",")]
+    for item in items:
+        if item and not _DEVICE.match(item):
+            raise ValueError(
+                "{} has {!r}: give managed device names or IDs separated by commas "
+                "(letters, digits, spaces and . _ - : only)".format(name, item)
+            )
+    return [item for item in items if item]
 
 
 def validate_input(definition):

@@ -1,0 +1,156 @@
+"""REST handler of "Configuration > FMC servers": saving an FMC server checks it for real.
+
+UCC wires it in (globalConfig.json, tab ``fmc_server``: ``restHandlerModule`` /
+``restHandlerClass``): the generated ``bin/TA_firepower_estreamer_rh_fmc_server.py`` imports
+``FmcServerHandler`` and hands it the endpoint model. On create and edit, before splunktaucclib
+stores anything, the uploaded PKCS12 is opened with its password and the client's connection
+test runs against host:port; a failure becomes the message of the dialog (HTTP 400).
+
+``validate_fmc_server`` holds the checks and needs no splunkd, so it can be tested alone.
+Runs on Splunk's Python (3.9 or 3.13): keep it 3.9-compatible.
+"""
+import base64
+import binascii
+import logging
+
+try:
+    from splunktaucclib.rest_handler.admin_external import AdminExternalHandler
+    from splunktaucclib.rest_handler.error import RestError
+except ImportError:  # outside splunkd (no splunk.admin): only the pure functions are usable
+    AdminExternalHandler = None
+    RestError = None
+
+log = logging.getLogger("estreamer_splunk.fmc_server_handler")
+
+SECRET_FIELDS = ("pkcs12_file", "pkcs12_password")
+PLACEHOLDERS = ("******", "********")  # what splunktaucclib shows instead of a stored secret
+INVALID_FILE = "##INVALID_FILE##"  # what the UCC file field sends for a wrong type or size
+# Splunk Web gives up on splunkd after 30 s; the check may wait up to ~3 timeouts (TCP, TLS, stream)
+MAX_CHECK_TIMEOUT = 8.0
+_TRUE = ("1", "true", "t", "yes", "y", "on")
+
+
+def is_placeholder(value):
+    return value in PLACEHOLDERS
+
+
+def merge_with_stored(payload, stored):
+    """The fields to validate on edit: the stored stanza (secrets in clear) overlaid with the
+    payload, except secrets the form sent back as the masked placeholder."""
+    fields = dict(stored or {})
+    for key, value in payload.items():
+        if key in SECRET_FIELDS and is_placeholder(value) and fields.get(key):
+            continue
+        fields[key] = value
+    return fields
+
+
+def _decode_pkcs12(text):
+    text = "".join((text or "").split())
+    if not text:
+        raise ValueError("upload the PKCS12 file the FMC created for this client")
+    if text == INVALID_FILE:
+        raise ValueError("the uploaded file is not a .pkcs12/.p12 file of at most 64 KB: "
+                         "upload the PKCS12 file the FMC created for this client")
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the uploaded certificate is not base64-encoded: upload the PKCS12 "
+                         "file again") from None
+    if not data:
+        raise ValueError("the uploaded PKCS12 file is empty: upload the file the FMC created")
+    return data
+
+
+def _number(fields, name, default, low, high, kind=int):
+    raw = str(fields.get(name) if fields.get(name) not in (None, "") else default).strip()
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError("{} must be a number from {} to {}, not {!r}".format(
+            name, low, high, raw)) from None
+    if not low <= value <= high:
+        raise ValueError("{} must be from {} to {}, not {}".format(name, low, high, raw))
+    return value
+
+
+def _connection_failure(report):
+    """The verdict if the check failed for a reason the admin must fix; None if it passed.
+
+    A connection that got as far as the stream but saw no (decodable) record in the short check
+    window is fine to save: the FMC may simply be quiet.
+    """
+    if report.ok:
+        return None
+    failed = [step for step in getattr(report, "steps", None) or () if not step.ok]
+    if failed and all(step.name == "records" for step in failed):
+        return None
+    return report.verdict or "the connection test against the FMC failed"
+
+
+def validate_fmc_server(fields, diagnose=None):
+    """Check an FMC server stanza before it is saved; raise ValueError with the dialog message.
+
+    ``fields`` are the form fields as strings (``pkcs12_file`` base64). If a secret is still the
+    masked placeholder (an edit whose stored secret could not be read), the PKCS12 and connection
+    checks are skipped: there is nothing to check them with. ``diagnose`` replaces the client's
+    connection test (tests only).
+    """
+    host = (fields.get("host") or "").strip()
+    if not host:
+        raise ValueError("host is required: the FMC's host name or IP address")
+    port = _number(fields, "port", 8302, 1, 65535)
+    timeout = _number(fields, "connect_timeout", 10, 1, 300, float)
+
+    masked = [name for name in SECRET_FIELDS if is_placeholder(fields.get(name))]
+    if masked:
+        log.info("FMC server %s: %s not re-entered and not readable; PKCS12 and connection "
+                 "checks skipped", fields.get("name") or host, " and ".join(masked))
+        return
+    pkcs12 = _decode_pkcs12(fields.get("pkcs12_file"))
+    password = fields.get("pkcs12_password") or ""
+
+    from estreamer.connection import IdentityError, load_identity
+
+    try:
+        load_identity(pkcs12, password)
+    except IdentityError as e:
+        raise ValueError(str(e)) from None
+
+    if diagnose is None:
+        from estreamer.diagnostics import diagnose
+    verify = str(fields.get("verify_server_cert", "1")).strip().lower() in _TRUE
+    report = diagnose(host, port, pkcs12, password, verify=verify,
+                      timeout=min(timeout, MAX_CHECK_TIMEOUT))
+    failure = _connection_failure(report)
+    if failure:
+        raise ValueError(failure)
+
+
+if AdminExternalHandler is not None:
+
+    class FmcServerHandler(AdminExternalHandler):
+        """splunktaucclib's handler, plus the checks of ``validate_fmc_server`` on save."""
+
+        def handleCreate(self, confInfo):
+            self._check(dict(self.payload, name=self.callerArgs.id))
+            return super().handleCreate(confInfo)
+
+        def handleEdit(self, confInfo):
+            if self.payload.get("disabled") is None:
+                stored = self._stored(self.callerArgs.id)
+                self._check(merge_with_stored(dict(self.payload, name=self.callerArgs.id), stored))
+            return super().handleEdit(confInfo)
+
+        def _stored(self, name):
+            """The saved stanza with its secrets decrypted (splunktaucclib's ``--cred--`` read)."""
+            for entity in self.handler.get(name, decrypt=True):
+                return dict(entity.content)
+            return {}
+
+        @staticmethod
+        def _check(fields):
+            try:
+                validate_fmc_server(fields)
+            except ValueError as e:
+                raise RestError(400, str(e)) from None

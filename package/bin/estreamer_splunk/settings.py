@@ -1,0 +1,257 @@
+"""One input's configuration, read the way splunkd hands it over.
+
+splunkd starts the input with an XML document on stdin (server_uri, session_key, checkpoint_dir
+and the input stanza's params; splunklib parses it into an ``InputDefinition``). Everything else
+comes over splunkd's REST API through solnlib's ConfManager: the FMC server stanza from
+``ta_firepower_estreamer_fmc_server.conf`` with its secrets decrypted from storage/passwords, and
+``ta_firepower_estreamer_settings.conf`` ([logging], [advanced]).
+
+splunkd's address is always taken from ``server_uri``: splunkd may listen on another scheme, host
+or port than https://127.0.0.1:8089, and outside Splunk solnlib cannot discover it.
+"""
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from typing import Dict
+from urllib.parse import urlsplit
+
+APP = "TA_firepower_estreamer"
+INPUT_SCHEME = "firepower_estreamer"
+FMC_CONF = "ta_firepower_estreamer_fmc_server"
+SETTINGS_CONF = "ta_firepower_estreamer_settings"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_MASK = "********"
+
+
+def credential_realm(conf, app=APP):
+    """The storage/passwords realm UCC's REST handlers use for a conf's encrypted fields."""
+    return "__REST_CREDENTIAL__#{}#configs/conf-{}".format(app, conf)
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    """One stanza of the modular-input XML, with the splunkd connection it came with."""
+
+    name: str  # the input's name, without "firepower_estreamer://"
+    stanza: str  # "firepower_estreamer://<name>"
+    params: Dict[str, str]
+    server_uri: str
+    server_host: str
+    session_key: str = field(repr=False)
+    checkpoint_dir: str
+    app: str = APP
+
+    @property
+    def scheme(self):
+        return urlsplit(self.server_uri).scheme
+
+    @property
+    def host(self):
+        return urlsplit(self.server_uri).hostname
+
+    @property
+    def port(self):
+        return urlsplit(self.server_uri).port
+
+    def __repr__(self):
+        return ("InputConfig(name={!r}, stanza={!r}, params={!r}, server_uri={!r}, "
+                "server_host={!r}, session_key={!r}, checkpoint_dir={!r}, app={!r})").format(
+                    self.name, self.stanza, self.params, self.server_uri, self.server_host,
+                    _MASK, self.checkpoint_dir, self.app)
+
+
+@dataclass(frozen=True)
+class FmcServer:
+    """An FMC server stanza with its secrets in the clear (never shown by repr)."""
+
+    name: str
+    host: str
+    port: int
+    pkcs12: bytes
+    pkcs12_password: str
+    verify_server_cert: bool
+    connect_timeout: float
+    response_timeout: float
+
+    def __repr__(self):
+        return ("FmcServer(name={!r}, host={!r}, port={!r}, pkcs12=<{} bytes>, "
+                "pkcs12_password={!r}, verify_server_cert={!r}, connect_timeout={!r}, "
+                "response_timeout={!r})").format(
+                    self.name, self.host, self.port, len(self.pkcs12), _MASK,
+                    self.verify_server_cert, self.connect_timeout, self.response_timeout)
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class AdvancedSettings:
+    """[advanced] of the settings conf; the defaults equal globalConfig.json's."""
+
+    flush_interval: float = 1.0
+    batch_size: int = 1000
+    metadata_cache_size: int = 100000
+    health_interval: int = 60
+
+
+@dataclass(frozen=True)
+class Settings:
+    input: InputConfig
+    fmc: FmcServer
+    loglevel: str = "INFO"
+    advanced: AdvancedSettings = field(default_factory=AdvancedSettings)
+
+
+def parse_input_xml(text):
+    """The stanzas of splunkd's modular-input XML document (text or bytes)."""
+    import io
+
+    from splunklib.modularinput.input_definition import InputDefinition
+
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return input_configs(InputDefinition.parse(io.BytesIO(data)))
+
+
+def input_configs(definition, app=APP):
+    """:class:`InputConfig` per stanza of a splunklib ``InputDefinition`` (``metadata`` +
+    ``inputs``), in stanza order."""
+    meta = definition.metadata
+    missing = [k for k in ("server_uri", "session_key") if not meta.get(k)]
+    if missing:
+        raise ValueError("the modular-input XML lacks {}: splunkd always sends them; "
+                         "run the input from Splunk".format(", ".join(missing)))
+    configs = []
+    for stanza, params in definition.inputs.items():
+        name = stanza.split("://", 1)[1] if "://" in stanza else stanza
+        configs.append(InputConfig(
+            name=name, stanza=stanza,
+            params={k: ("" if v is None else str(v)) for k, v in params.items()},
+            server_uri=meta["server_uri"], server_host=meta.get("server_host") or "",
+            session_key=meta["session_key"], checkpoint_dir=meta.get("checkpoint_dir") or "",
+            app=app))
+    return configs
+
+
+def _conf_manager(config, conf):
+    from solnlib import conf_manager
+
+    return conf_manager.ConfManager(
+        config.session_key, config.app, scheme=config.scheme, host=config.host,
+        port=config.port, realm=credential_realm(conf, config.app))
+
+
+def _value(stanza, key, default=""):
+    value = stanza.get(key)
+    return default if value is None else str(value).strip()
+
+
+def _number(stanza, key, kind, default, where):
+    text = _value(stanza, key)
+    if text == "":
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError("{} = {!r} in {} is not a{} number; fix it on the add-on's "
+                         "Configuration page".format(key, text, where,
+                                                     "n integer" if kind is int else ""))
+
+
+def _flag(text, default):
+    text = (text or "").strip().lower()
+    if text == "":
+        return default
+    return text in ("1", "true", "yes", "t", "y", "on")
+
+
+def read_fmc_server(config, server_name):
+    """The FMC server stanza ``server_name`` with decrypted secrets; ValueError naming the fix."""
+    from solnlib.soln_exceptions import ConfManagerException, ConfStanzaNotExistException
+
+    where = "{}.conf".format(FMC_CONF)
+    if not server_name:
+        raise ValueError("input {!r} names no FMC server: pick one in its fmc_server "
+                         "field".format(config.name))
+    try:
+        stanza = _conf_manager(config, FMC_CONF).get_conf(FMC_CONF).get(server_name)
+    except (ConfManagerException, ConfStanzaNotExistException):
+        raise ValueError(
+            "FMC server [{}] is not in {} (input {!r} refers to it): add it under "
+            "Configuration > FMC servers, or edit the input to pick an existing "
+            "one".format(server_name, where, config.name)) from None
+
+    encoded = re.sub(r"\s+", "", _value(stanza, "pkcs12_file"))
+    if not encoded or encoded == "******":
+        raise ValueError("FMC server [{}] in {} has no PKCS12 client certificate: upload the "
+                         ".pkcs12 file again under Configuration > FMC servers".format(
+                             server_name, where))
+    try:
+        pkcs12 = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        pkcs12 = b""
+    if not pkcs12:
+        raise ValueError("FMC server [{}] in {}: the stored PKCS12 certificate is not valid "
+                         "base64 (a damaged or non-PKCS12 upload): upload the .pkcs12 file "
+                         "again under Configuration > FMC servers".format(server_name, where))
+    host = _value(stanza, "host")
+    if not host:
+        raise ValueError("FMC server [{}] in {} has no host: set it under Configuration > "
+                         "FMC servers".format(server_name, where))
+    label = "[{}] of {}".format(server_name, where)
+    return FmcServer(
+        name=server_name, host=host,
+        port=_number(stanza, "port", int, 8302, label),
+        pkcs12=pkcs12,
+        pkcs12_password=_value(stanza, "pkcs12_password"),
+        verify_server_cert=_flag(_value(stanza, "verify_server_cert"), True),
+        connect_timeout=_number(stanza, "connect_timeout", float, 10.0, label),
+        response_timeout=_number(stanza, "response_timeout", float, 10.0, label))
+
+
+def read_global_settings(config):
+    """(loglevel, AdvancedSettings) from the settings conf; defaults for what is absent."""
+    from solnlib.soln_exceptions import ConfManagerException, ConfStanzaNotExistException
+
+    try:
+        conf = _conf_manager(config, SETTINGS_CONF).get_conf(SETTINGS_CONF)
+    except ConfManagerException:
+        return "INFO", AdvancedSettings()
+
+    def stanza(name):
+        try:
+            return conf.get(name)
+        except ConfStanzaNotExistException:
+            return {}
+
+    level = _value(stanza("logging"), "loglevel", "INFO").upper() or "INFO"
+    if level == "WARN":
+        level = "WARNING"
+    if level not in LOG_LEVELS:
+        level = "INFO"
+    advanced = stanza("advanced")
+    defaults = AdvancedSettings()
+    label = "[advanced] of {}.conf".format(SETTINGS_CONF)
+    return level, AdvancedSettings(
+        flush_interval=_number(advanced, "flush_interval", float, defaults.flush_interval, label),
+        batch_size=_number(advanced, "batch_size", int, defaults.batch_size, label),
+        metadata_cache_size=_number(advanced, "metadata_cache_size", int,
+                                    defaults.metadata_cache_size, label),
+        health_interval=_number(advanced, "health_interval", int, defaults.health_interval,
+                                label))
+
+
+def load_settings(config):
+    """Everything one input needs, read through splunkd."""
+    fmc = read_fmc_server(config, (config.params.get("fmc_server") or "").strip())
+    loglevel, advanced = read_global_settings(config)
+    return Settings(input=config, fmc=fmc, loglevel=loglevel, advanced=advanced)
+
+
+def load_all(definition, app=APP):
+    """:func:`load_settings` for every stanza of an ``InputDefinition``."""
+    return [load_settings(config) for config in input_configs(definition, app)]
+
+
+__all__ = ["APP", "FMC_CONF", "SETTINGS_CONF", "AdvancedSettings", "FmcServer", "InputConfig",
+           "Settings", "credential_realm", "input_configs", "load_all", "load_settings",
+           "parse_input_xml", "read_fmc_server", "read_global_settings"]

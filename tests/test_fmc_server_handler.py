@@ -1,0 +1,360 @@
+"""The FMC-server REST handler: the checks run when an FMC server is saved, without splunkd.
+
+``validate_fmc_server`` runs against real PKCS12 files minted here (and the client's real
+``load_identity``); the connection test is replaced by a recorder except where a closed local
+port gives the real verdict. ``FmcServerHandler`` itself needs ``splunk.admin``, which only
+splunkd has: a minimal stand-in lets its create/edit paths run.
+"""
+import base64
+import datetime
+import importlib
+import socket
+import sys
+import types
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+from cryptography.x509.oid import NameOID
+
+from estreamer_splunk import fmc_server_handler as h
+
+PASSWORD = "s3cret-Pa55"
+
+
+def mint_pkcs12(password=PASSWORD, client_ip="192.0.2.10"):
+    """An FMC-style client PKCS12: key and certificate for the client's IP, plus the issuing CA."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test FMC internal CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - datetime.timedelta(days=1))
+          .not_valid_after(now + datetime.timedelta(days=365))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, client_ip)]))
+            .issuer_name(ca_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=365))
+            .sign(ca_key, hashes.SHA256()))
+    return pkcs12.serialize_key_and_certificates(
+        b"client", key, cert, [ca], BestAvailableEncryption(password.encode()))
+
+
+@pytest.fixture(scope="module")
+def p12():
+    return mint_pkcs12()
+
+
+class Report:
+    def __init__(self, ok=True, verdict="", failed=()):
+        self.ok, self.verdict = ok, verdict
+        self.steps = [types.SimpleNamespace(name=name, ok=False, detail=verdict) for name in failed]
+
+
+class Recorder:
+    """Stands in for ``estreamer.diagnostics.diagnose`` and remembers its arguments."""
+
+    def __init__(self, report=None):
+        self.report = report or Report()
+        self.calls = []
+
+    def __call__(self, host, port, pkcs12, password, verify=True, timeout=10.0):
+        self.calls.append(dict(host=host, port=port, pkcs12=pkcs12, password=password,
+                               verify=verify, timeout=timeout))
+        return self.report
+
+
+def fields(p12, **kw):
+    base = dict(name="fmc1", host="fmc.example.test", port="8302",
+                pkcs12_file=base64.b64encode(p12).decode(), pkcs12_password=PASSWORD,
+                verify_server_cert="1", connect_timeout="10", response_timeout="30")
+    base.update(kw)
+    return base
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- validate_fmc_server -------------------------------------------------------------------------
+def test_valid_server_runs_the_connection_test_with_the_uploaded_bytes(p12):
+    diagnose = Recorder()
+    h.validate_fmc_server(fields(p12), diagnose=diagnose)
+    assert diagnose.calls == [dict(host="fmc.example.test", port=8302, pkcs12=p12,
+                                   password=PASSWORD, verify=True, timeout=8.0)]
+
+
+def test_wrong_password_is_named(p12):
+    diagnose = Recorder()
+    with pytest.raises(ValueError) as e:
+        h.validate_fmc_server(fields(p12, pkcs12_password="nope"), diagnose=diagnose)
+    assert str(e.value) == "the PKCS12 password is wrong"
+    assert diagnose.calls == []
+
+
+def test_missing_password_for_a_protected_file(p12):
+    with pytest.raises(ValueError, match="the PKCS12 password is wrong"):
+        h.validate_fmc_server(fields(p12, pkcs12_password=""), diagnose=Recorder())
+
+
+@pytest.mark.parametrize("upload, message", [
+    ("", "upload the PKCS12 file"),
+    ("##INVALID_FILE##", "not a .pkcs12/.p12 file"),
+    ("not*base64!", "not base64-encoded"),
+    (base64.b64encode(b"this is no PKCS12").decode(), "not a readable PKCS12"),
+])
+def test_unusable_upload(p12, upload, message):
+    with pytest.raises(ValueError, match=message):
+        h.validate_fmc_server(fields(p12, pkcs12_file=upload), diagnose=Recorder())
+
+
+def test_base64_with_line_breaks_is_accepted(p12):
+    text = base64.encodebytes(p12).decode()  # 76-column lines
+    diagnose = Recorder()
+    h.validate_fmc_server(fields(p12, pkcs12_file=text), diagnose=diagnose)
+    assert diagnose.calls[0]["pkcs12"] == p12
+
+
+def test_connection_verdict_becomes_the_message(p12):
+    verdict = "the FMC refused the client certificate: recreate the client on the FMC"
+    diagnose = Recorder(Report(ok=False, verdict=verdict, failed=["TLS handshake"]))
+    with pytest.raises(ValueError) as e:
+        h.validate_fmc_server(fields(p12), diagnose=diagnose)
+    assert str(e.value) == verdict
+
+
+def test_a_quiet_fmc_can_be_saved(p12):
+    """Connected and streaming, but no record arrived in the short check window."""
+    diagnose = Recorder(Report(ok=False, verdict="the FMC sent no records", failed=["records"]))
+    h.validate_fmc_server(fields(p12), diagnose=diagnose)
+
+
+def test_verification_off_and_timeouts(p12):
+    diagnose = Recorder()
+    h.validate_fmc_server(fields(p12, verify_server_cert="0", connect_timeout="3"),
+                          diagnose=diagnose)
+    assert diagnose.calls[0]["verify"] is False and diagnose.calls[0]["timeout"] == 3.0
+    h.validate_fmc_server(fields(p12, verify_server_cert="false", connect_timeout="120"),
+                          diagnose=diagnose)
+    assert diagnose.calls[1]["verify"] is False
+    assert diagnose.calls[1]["timeout"] == h.MAX_CHECK_TIMEOUT
+
+
+@pytest.mark.parametrize("override, message", [
+    (dict(host=" "), "host is required"),
+    (dict(port="http"), "port must be a number"),
+    (dict(port="70000"), "port must be from 1 to 65535"),
+    (dict(connect_timeout="0"), "connect_timeout must be from 1 to 300"),
+])
+def test_bad_plain_fields(p12, override, message):
+    with pytest.raises(ValueError, match=message):
+        h.validate_fmc_server(fields(p12, **override), diagnose=Recorder())
+
+
+def test_real_connection_test_against_a_closed_port(p12):
+    with pytest.raises(ValueError) as e:
+        h.validate_fmc_server(fields(p12, host="127.0.0.1", port=str(closed_port()),
+                                     connect_timeout="2"))
+    message = str(e.value)
+    assert message and "\n" not in message
+    assert "password" not in message
+
+
+# --- edits: the masked placeholder ---------------------------------------------------------------
+def test_masked_secrets_are_taken_from_the_stored_stanza(p12):
+    stored = fields(p12, host="old.example.test")
+    payload = dict(host="new.example.test", pkcs12_file="******", pkcs12_password="******")
+    merged = h.merge_with_stored(payload, stored)
+    assert merged["host"] == "new.example.test"
+    assert merged["pkcs12_file"] == stored["pkcs12_file"]
+    assert merged["pkcs12_password"] == PASSWORD
+    diagnose = Recorder()
+    h.validate_fmc_server(merged, diagnose=diagnose)
+    assert diagnose.calls[0]["pkcs12"] == p12 and diagnose.calls[0]["host"] == "new.example.test"
+
+
+def test_a_new_password_on_edit_is_checked(p12):
+    merged = h.merge_with_stored(dict(pkcs12_file="******", pkcs12_password="wrong"), fields(p12))
+    with pytest.raises(ValueError, match="the PKCS12 password is wrong"):
+        h.validate_fmc_server(merged, diagnose=Recorder())
+
+
+def test_unreadable_stored_secret_skips_the_pkcs12_checks(p12, caplog):
+    merged = h.merge_with_stored(fields(p12, pkcs12_password="********"), {})
+    diagnose = Recorder()
+    with caplog.at_level("INFO", logger="estreamer_splunk.fmc_server_handler"):
+        h.validate_fmc_server(merged, diagnose=diagnose)
+    assert diagnose.calls == []
+    assert "pkcs12_password not re-entered" in caplog.text and "checks skipped" in caplog.text
+
+
+# --- FmcServerHandler on a stand-in splunk.admin --------------------------------------------------
+@pytest.fixture
+def handler_module():
+    admin = types.ModuleType("splunk.admin")
+    admin.ACTION_CREATE, admin.ACTION_LIST, admin.ACTION_EDIT, admin.ACTION_REMOVE = 1, 16, 2, 4
+    admin.CONTEXT_APP_ONLY = 1
+
+    class MConfigHandler:
+        def __init__(self, *args, **kwargs):
+            pass
+
+    admin.MConfigHandler = MConfigHandler
+    admin.init = lambda *a, **k: None
+    splunk = types.ModuleType("splunk")
+    splunk.admin = admin
+    names = ("splunk", "splunk.admin", "splunktaucclib.rest_handler.admin_external",
+             "estreamer_splunk.fmc_server_handler")
+    saved = {name: sys.modules.get(name) for name in names}
+    for name in names[2:]:
+        sys.modules.pop(name, None)
+    sys.modules["splunk"], sys.modules["splunk.admin"] = splunk, admin
+    try:
+        yield importlib.import_module("estreamer_splunk.fmc_server_handler")
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+class FakeRestHandler:
+    """splunktaucclib's RestHandler as the admin handler uses it: get(decrypt=True), create, update."""
+
+    def __init__(self, stored):
+        self.stored, self.calls = stored, []
+
+    def get_endpoint(self):
+        return None
+
+    def get(self, name, decrypt=False):
+        self.calls.append(("get", name, decrypt))
+        yield types.SimpleNamespace(name=name, content=dict(self.stored))
+
+    def create(self, name, data):
+        self.calls.append(("create", name, dict(data)))
+        return iter(())
+
+    def update(self, name, data):
+        self.calls.append(("update", name, dict(data)))
+        return iter(())
+
+    def enable(self, name):
+        self.calls.append(("enable", name))
+        return iter(())
+
+
+def make_handler(module, name, payload, stored, monkeypatch, diagnose):
+    monkeypatch.setattr(module, "validate_fmc_server",
+                        lambda f, _v=module.validate_fmc_server: _v(f, diagnose=diagnose))
+    handler = object.__new__(module.FmcServerHandler)
+    handler.callerArgs = types.SimpleNamespace(id=name, data={})
+    handler.payload = payload
+    handler.handler = FakeRestHandler(stored)
+    handler.getSessionKey = lambda: "KEY"
+    handler.create_hook = handler.edit_hook = lambda **kw: None
+    return handler
+
+
+def test_handler_create_rejects_a_wrong_password(handler_module, p12, monkeypatch):
+    from splunktaucclib.rest_handler.error import RestError
+    handler = make_handler(handler_module, "fmc1", fields(p12, pkcs12_password="nope"), {},
+                           monkeypatch, Recorder())
+    with pytest.raises(RestError) as e:
+        handler.handleCreate({})
+    assert e.value.status == 400 and e.value.message == "the PKCS12 password is wrong"
+    assert "REST Error [400]: Bad Request -- the PKCS12 password is wrong" == str(e.value)
+    assert handler.handler.calls == []
+
+
+def test_handler_create_saves_a_valid_server(handler_module, p12, monkeypatch):
+    diagnose = Recorder()
+    payload = fields(p12)
+    handler = make_handler(handler_module, "fmc1", payload, {}, monkeypatch, diagnose)
+    handler.handleCreate({})
+    assert [c[0] for c in handler.handler.calls] == ["create"]
+    assert handler.handler.calls[0][2] == payload and diagnose.calls[0]["pkcs12"] == p12
+
+
+def test_handler_edit_uses_the_stored_secrets(handler_module, p12, monkeypatch):
+    diagnose = Recorder()
+    payload = dict(host="10.0.0.9", port="8302", pkcs12_file="******", pkcs12_password="******",
+                   verify_server_cert="1", connect_timeout="10", response_timeout="30")
+    handler = make_handler(handler_module, "fmc1", payload, fields(p12), monkeypatch, diagnose)
+    handler.handleEdit({})
+    assert handler.handler.calls[0] == ("get", "fmc1", True)
+    assert handler.handler.calls[1] == ("update", "fmc1", payload)  # the placeholders go on as is
+    assert diagnose.calls[0]["pkcs12"] == p12 and diagnose.calls[0]["host"] == "10.0.0.9"
+
+
+def test_handler_enable_does_not_validate(handler_module, p12, monkeypatch):
+    diagnose = Recorder()
+    handler = make_handler(handler_module, "fmc1", {"disabled": "0"}, fields(p12), monkeypatch,
+                           diagnose)
+    handler.handleEdit({})
+    assert handler.handler.calls == [("enable", "fmc1")] and diagnose.calls == []
+
+
+# --- the wiring in the built add-on --------------------------------------------------------------
+FAKE_ADMIN = '''
+import json
+ACTION_CREATE, ACTION_LIST, ACTION_EDIT, ACTION_REMOVE = 1, 16, 2, 4
+CONTEXT_APP_ONLY = 1
+
+
+class MConfigHandler:
+    pass
+
+
+def init(handler, ctxInfo=None):
+    endpoint = handler.endpoint
+    print(json.dumps({
+        "mro": [c.__module__ + "." + c.__name__ for c in handler.__mro__],
+        "conf": endpoint.conf_name,
+        "encrypted": sorted(f.name for f in endpoint.model(None).fields if f.encrypted),
+    }))
+'''
+
+
+def test_built_rest_handler_runs_our_class(built, tmp_path):
+    """restmap.conf points splunkd at the generated rh script, which hands the endpoint to
+    FmcServerHandler; run the script as splunkd would, with a stand-in ``splunk.admin``."""
+    import json
+    import subprocess
+
+    app = built["app"]
+    restmap = (app / "default" / "restmap.conf").read_text()
+    stanza = restmap.split("[admin_external:TA_firepower_estreamer_fmc_server]", 1)[1]
+    stanza = stanza.split("\n[", 1)[0]
+    assert "handlerfile = TA_firepower_estreamer_rh_fmc_server.py" in stanza
+    assert "handleractions = edit, list, remove, create" in stanza
+    script = app / "bin" / "TA_firepower_estreamer_rh_fmc_server.py"
+    assert "from estreamer_splunk.fmc_server_handler import FmcServerHandler" in script.read_text()
+    assert (app / "bin" / "estreamer_splunk" / "__init__.py").is_file()
+
+    apps = tmp_path / "etc" / "apps"  # splunktaucclib finds the app name in the script's path
+    apps.mkdir(parents=True)
+    (apps / app.name).symlink_to(app, target_is_directory=True)
+    script = apps / app.name / "bin" / script.name
+    (tmp_path / "splunk").mkdir()
+    (tmp_path / "splunk" / "__init__.py").write_text("")
+    (tmp_path / "splunk" / "admin.py").write_text(FAKE_ADMIN)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60, cwd=str(tmp_path), env={"PYTHONPATH": str(tmp_path),
+                                                              "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["mro"][1] == "estreamer_splunk.fmc_server_handler.FmcServerHandler"
+    assert "splunktaucclib.rest_handler.admin_external.AdminExternalHandler" in seen["mro"]
+    assert seen["conf"] == "ta_firepower_estreamer_fmc_server"
+    assert seen["encrypted"] == ["pkcs12_file", "pkcs12_password"]

@@ -1,0 +1,115 @@
+"""estreamer_splunk.settings: one input's configuration through solnlib against the splunkd double."""
+import base64
+
+import pytest
+
+from estreamer_splunk import settings
+from splunkd_double import SplunkdDouble, ucc_state
+
+P12 = bytes(range(256)) * 3
+
+
+def _xml(uri, params=None, name="fmc_in"):
+    params = dict({"fmc_server": "fmc1", "index": "main"}, **(params or {}))
+    body = "".join('<param name="{}">{}</param>'.format(k, v) for k, v in params.items())
+    return ("<input><server_host>sh1</server_host><server_uri>{}</server_uri>"
+            "<session_key>FAKE_SESSION_KEY</session_key><checkpoint_dir>/tmp/ck</checkpoint_dir>"
+            "<configuration><stanza name=\"firepower_estreamer://{}\" app=\"TA_firepower_estreamer\">"
+            "{}</stanza></configuration></input>").format(uri, name, body)
+
+
+def _server(**extra):
+    fields = {"host": "fmc.example.test", "port": "8302",
+              "pkcs12_file": base64.b64encode(P12).decode(), "pkcs12_password": "s3cret",
+              "verify_server_cert": "1", "connect_timeout": "5", "response_timeout": "30"}
+    fields.update(extra)
+    return fields
+
+
+@pytest.fixture
+def double():
+    state = ucc_state({"fmc1": _server()}, settings={
+        "logging": {"loglevel": "DEBUG"},
+        "advanced": {"flush_interval": "0.5", "batch_size": "500",
+                     "metadata_cache_size": "2000", "health_interval": "30"}})
+    with SplunkdDouble(state) as d:
+        yield d
+
+
+def test_xml_gives_the_input_and_splunkd_address(double):
+    (config,) = settings.parse_input_xml(_xml(double.uri))
+    assert config.name == "fmc_in" and config.stanza == "firepower_estreamer://fmc_in"
+    assert config.params["fmc_server"] == "fmc1" and config.checkpoint_dir == "/tmp/ck"
+    assert (config.scheme, config.host, config.port) == ("http", "127.0.0.1", double.port)
+
+
+def test_fmc_server_with_decrypted_secrets(double):
+    (config,) = settings.parse_input_xml(_xml(double.uri))
+    s = settings.load_settings(config)
+    assert s.fmc.host == "fmc.example.test" and s.fmc.port == 8302
+    assert s.fmc.pkcs12 == P12 and s.fmc.pkcs12_password == "s3cret"
+    assert s.fmc.verify_server_cert is True
+    assert (s.fmc.connect_timeout, s.fmc.response_timeout) == (5.0, 30.0)
+
+
+def test_logging_and_advanced_settings(double):
+    (config,) = settings.parse_input_xml(_xml(double.uri))
+    s = settings.load_settings(config)
+    assert s.loglevel == "DEBUG"
+    assert s.advanced == settings.AdvancedSettings(0.5, 500, 2000, 30)
+
+
+def test_defaults_when_settings_conf_is_absent():
+    with SplunkdDouble(ucc_state({"fmc1": _server()})) as d:
+        (config,) = settings.parse_input_xml(_xml(d.uri))
+        s = settings.load_settings(config)
+    assert s.loglevel == "INFO" and s.advanced == settings.AdvancedSettings()
+
+
+def test_splunkd_address_comes_from_server_uri_never_a_default(double):
+    (config,) = settings.parse_input_xml(_xml(double.uri))
+    settings.load_settings(config)
+    assert double.journal and all(c["auth"] == "ok" for c in double.journal)
+    assert any(c["endpoint"] == "storage/passwords" for c in double.journal)
+
+
+def test_secrets_are_masked_in_repr(double):
+    (config,) = settings.parse_input_xml(_xml(double.uri))
+    s = settings.load_settings(config)
+    text = repr(s) + str(s.fmc) + repr(config)
+    assert "s3cret" not in text and "FAKE_SESSION_KEY" not in text
+    assert base64.b64encode(P12).decode()[:40] not in text and repr(P12)[:40] not in text
+    assert "<768 bytes>" in repr(s.fmc)
+
+
+def test_missing_fmc_stanza_names_it_and_the_fix(double):
+    (config,) = settings.parse_input_xml(_xml(double.uri, {"fmc_server": "fmc9"}))
+    with pytest.raises(ValueError) as err:
+        settings.load_settings(config)
+    message = str(err.value)
+    assert "[fmc9]" in message and "ta_firepower_estreamer_fmc_server.conf" in message
+    assert "Configuration > FMC servers" in message
+
+
+def test_missing_fmc_conf_is_the_same_error():
+    with SplunkdDouble(ucc_state()) as d:
+        (config,) = settings.parse_input_xml(_xml(d.uri))
+        with pytest.raises(ValueError, match=r"\[fmc1\] is not in"):
+            settings.load_settings(config)
+
+
+def test_undecodable_pkcs12_names_the_stanza_and_the_fix():
+    with SplunkdDouble(ucc_state({"fmc1": _server(pkcs12_file="not base64 at all!")})) as d:
+        (config,) = settings.parse_input_xml(_xml(d.uri))
+        with pytest.raises(ValueError) as err:
+            settings.load_settings(config)
+    assert "[fmc1]" in str(err.value) and "upload the .pkcs12 file again" in str(err.value)
+    assert "not base64" not in str(err.value)  # the (secret) value itself is never echoed
+
+
+def test_empty_password_and_defaults_of_the_server_stanza():
+    server = {"host": "h", "pkcs12_file": base64.b64encode(P12).decode(), "pkcs12_password": ""}
+    with SplunkdDouble(ucc_state({"fmc1": server})) as d:
+        (config,) = settings.parse_input_xml(_xml(d.uri))
+        fmc = settings.load_settings(config).fmc
+    assert fmc.pkcs12_password == "" and fmc.port == 8302 and fmc.verify_server_cert is True
