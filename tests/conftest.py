@@ -1,5 +1,7 @@
 """Test-suite wiring: import the shipped code from package/bin, find the shared wire vectors, and
 build the add-on once per run for the tests that inspect the built app."""
+import glob
+import os
 import pathlib
 import re
 import shutil
@@ -49,3 +51,38 @@ def built(tmp_path_factory):
     )
     assert proc.returncode == 0, "ucc-gen build failed:\n" + proc.stdout[-4000:] + proc.stderr[-4000:]
     return {"app": tmp / "output" / APP, "config": config}
+
+
+def _python39():
+    """A Python 3.9 interpreter (Splunk's oldest), or None."""
+    candidates = [os.environ.get("PYTHON39"), shutil.which("python3.9")]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.9*/bin/python3.9")))
+    for exe in filter(None, candidates):
+        try:
+            out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30)
+        except OSError:
+            continue
+        if out.returncode == 0 and out.stdout.startswith("Python 3.9"):
+            return exe
+    return None
+
+
+PY39 = _python39()
+
+
+@pytest.fixture(scope="session")
+def python39_with_cryptography():
+    """A 3.9 venv with cryptography, as Splunk's Python 3.9 bundles it (kept in .venv-py39)."""
+    if PY39 is None:
+        pytest.skip("no Python 3.9 interpreter found (set PYTHON39)")
+    venv = REPO_ROOT / ".venv-py39"
+    python = venv / "bin" / "python"
+    if not (venv / ".stamp").exists():
+        subprocess.run([PY39, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
+        pin = [line for line in (REPO_ROOT / "requirements" / "test.txt").read_text().splitlines()
+               if line.startswith("cryptography==")]
+        proc = subprocess.run([str(python), "-m", "pip", "install", "-q"] + pin,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        (venv / ".stamp").touch()
+    return str(python)

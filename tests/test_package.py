@@ -3,35 +3,15 @@
 The build runs ucc-gen from .venv-build (created by `make venv`) into a temporary directory, so the
 working tree is left alone and no `make` target has to run first.
 """
-import glob
-import os
 import pathlib
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from conftest import APP, REPO_ROOT as REPO, VERSION
+from conftest import APP, PY39, REPO_ROOT as REPO, VERSION
 
 INPUT = "firepower_estreamer"
-
-
-def _python39():
-    """A Python 3.9 interpreter (Splunk's oldest), or None."""
-    candidates = [os.environ.get("PYTHON39"), shutil.which("python3.9")]
-    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.9*/bin/python3.9")))
-    for exe in filter(None, candidates):
-        try:
-            out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30)
-        except OSError:
-            continue
-        if out.returncode == 0 and out.stdout.startswith("Python 3.9"):
-            return exe
-    return None
-
-
-PY39 = _python39()
 INTERPRETERS = [pytest.param(sys.executable, id="test-venv-python")] + (
     [pytest.param(PY39, id="python3.9")] if PY39 else []
 )
@@ -150,24 +130,6 @@ def test_shipped_code_is_python39_compatible():
         capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-@pytest.fixture(scope="session")
-def python39_with_cryptography():
-    """A 3.9 venv with cryptography, as Splunk's Python 3.9 bundles it (kept in .venv-py39)."""
-    if PY39 is None:
-        pytest.skip("no Python 3.9 interpreter found (set PYTHON39)")
-    venv = REPO / ".venv-py39"
-    python = venv / "bin" / "python"
-    if not (venv / ".stamp").exists():
-        subprocess.run([PY39, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
-        pin = [line for line in (REPO / "requirements" / "test.txt").read_text().splitlines()
-               if line.startswith("cryptography==")]
-        proc = subprocess.run([str(python), "-m", "pip", "install", "-q"] + pin,
-                              capture_output=True, text=True, timeout=600)
-        assert proc.returncode == 0, proc.stderr
-        (venv / ".stamp").touch()
-    return str(python)
 
 
 def test_library_imports_on_python39(python39_with_cryptography):

@@ -99,4 +99,12 @@ def validate_input(definition):
 
 
 def stream_events(inputs, event_writer):
-    raise RuntimeError("the eStreamer input ships with the Splunk add-on issue")
+    """Called by splunkd (no arguments, the input's XML on stdin): runs until SIGTERM.
+    splunkd starts one process per input (``use_single_instance = false``)."""
+    from estreamer_splunk.runner import run_input
+    from estreamer_splunk.settings import input_configs
+
+    for config in input_configs(inputs):
+        if run_input(config) != 0:
+            raise RuntimeError("input {} stopped; see its log, {}".format(
+                config.name, "ta_firepower_estreamer_{}.log".format(config.name)))

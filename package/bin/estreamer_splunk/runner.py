@@ -106,6 +106,9 @@ class Health:
 def run_input(config, out=None) -> int:
     """Run one input (an :class:`~.settings.InputConfig`) until SIGTERM. Returns the exit code."""
     out = out if out is not None else sys.stdout
+    stop = threading.Event()  # first thing: splunkd may stop the input while it starts
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     handler = setup_logging(config.name)
     try:
         settings = load_settings(config)
@@ -131,9 +134,6 @@ def run_input(config, out=None) -> int:
     client.tick = Health(client, sink, cache, settings.advanced.health_interval, fmc.name,
                          config.name, fmc.host)
 
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     log.info("input %s starting: FMC %s (%s:%s), families %s, bookmark in %s", config.name,
              fmc.name, fmc.host, fmc.port, params.get("record_families"), bookmarks.backend)
     try:

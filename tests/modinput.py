@@ -1,0 +1,98 @@
+"""Runs the packaged modular input exactly as splunkd does: ``python bin/firepower_estreamer.py``
+with the input's XML on stdin, events read from its XML stream on stdout. Used by the modular
+input tests, ``make demo`` and the benchmark."""
+import base64
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape, quoteattr
+
+INPUT = "firepower_estreamer"
+_EVENT = re.compile(rb"<event\b.*?</event>", re.S)
+
+
+def input_xml(server_uri, session_key, checkpoint_dir, name, params):
+    stanza = "".join(f"<param name={quoteattr(k)}>{escape(str(v))}</param>"
+                     for k, v in params.items())
+    return (f"<input><server_host>test-host</server_host><server_uri>{escape(server_uri)}"
+            f"</server_uri><session_key>{escape(session_key)}</session_key>"
+            f"<checkpoint_dir>{escape(str(checkpoint_dir))}</checkpoint_dir><configuration>"
+            f"<stanza name=\"{INPUT}://{name}\">{stanza}</stanza></configuration></input>")
+
+
+def fmc_server(pki, port, password):
+    with open(pki.client, "rb") as f:
+        pkcs12 = base64.b64encode(f.read()).decode("ascii")
+    return {"host": "127.0.0.1", "port": str(port), "pkcs12_file": pkcs12,
+            "pkcs12_password": password, "verify_server_cert": "1", "connect_timeout": "5",
+            "response_timeout": "10"}
+
+
+class PackagedInput:
+    """One run of the built input; stdout goes to a file so a killed run leaves what it wrote."""
+
+    def __init__(self, app_dir, python, xml, workdir, env=None):
+        self.out_path = workdir / f"stream-{time.monotonic_ns()}.xml"
+        self.err_path = self.out_path.with_suffix(".err")
+        self.out, self.err = open(self.out_path, "wb"), open(self.err_path, "wb")
+        environment = dict(os.environ, TA_LOG_DIR=str(workdir / "log"))
+        environment.pop("PYTHONPATH", None)
+        environment.update(env or {})
+        self.proc = subprocess.Popen([python, str(app_dir / "bin" / f"{INPUT}.py")],
+                                     stdin=subprocess.PIPE, stdout=self.out, stderr=self.err,
+                                     cwd=str(app_dir / "bin"), env=environment)
+        self.proc.stdin.write(xml.encode("utf-8"))
+        self.proc.stdin.close()
+
+    def raw(self) -> bytes:
+        return self.out_path.read_bytes()
+
+    def events(self):
+        return parse_events(self.raw())
+
+    def stderr(self) -> str:
+        return self.err_path.read_text(errors="replace")
+
+    def wait_for(self, predicate, timeout=60.0, what="the condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the input exited {self.proc.returncode} before {what}:\n"
+                                     + self.stderr()[-3000:])
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}:\n" + self.stderr()[-3000:])
+
+    def terminate(self, timeout=10.0):
+        """SIGTERM, as splunkd stops an input; returns (exit code, seconds it took)."""
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout)
+        self._close()
+        return code, time.monotonic() - started
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+        self._close()
+
+    def _close(self):
+        self.out.close()
+        self.err.close()
+
+
+def parse_events(raw: bytes):
+    """The complete ``<event>`` elements of a (possibly unfinished) stream, as dicts."""
+    events = []
+    for chunk in _EVENT.findall(raw):
+        element = ET.fromstring(chunk)
+        event = {child.tag: child.text for child in element}
+        event["stanza"] = element.get("stanza")
+        event["event"] = json.loads(event.pop("data"))
+        events.append(event)
+    return events

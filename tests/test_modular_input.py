@@ -1,0 +1,190 @@
+"""The packaged modular input, run as splunkd runs it, against the FMC simulator and the splunkd
+REST double: events in the XML stream with index, sourcetype, source, host and time; the bookmark
+in the KV store; SIGTERM, SIGKILL and restarts that lose nothing."""
+import collections
+import json
+
+import pytest
+
+from fmcsim import pki as fmc_pki
+from modinput import PackagedInput, fmc_server, input_xml
+from simulator import PASSWORD, Simulator
+from splunkd_double import SplunkdDouble, ucc_state
+
+COLLECTION = "TA_firepower_estreamer_checkpointer"
+PARAMS = {"fmc_server": "fmc1", "record_families": "connection|intrusion|malware",
+          "start_position": "bookmark", "index": "firepower", "si_split": "1", "interval": "60"}
+ADVANCED = {"advanced": {"flush_interval": "0.2", "batch_size": "50", "health_interval": "1"},
+            "logging": {"loglevel": "DEBUG"}}
+# record types the families above bring (no packets, no extra data)
+TYPES = {71, 400, 9, 125}
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return fmc_pki.mint(str(tmp_path_factory.mktemp("pki")), password=PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def python(request):
+    """Splunk's Python: a 3.9 whose only extra package is cryptography (as Splunk bundles it),
+    else this interpreter."""
+    import sys
+    from conftest import PY39
+    if PY39 is None:
+        return sys.executable
+    return request.getfixturevalue("python39_with_cryptography")
+
+
+@pytest.fixture
+def setup(pki, tmp_path, built, python):
+    sims, inputs, doubles = [], [], []
+
+    class Setup:
+        def __init__(self, records=300, *sim_args):
+            self.sim = Simulator(pki, tmp_path, "--records", records, "--families", "all",
+                                 *sim_args)
+            sims.append(self.sim)
+            self.splunkd = SplunkdDouble(ucc_state(
+                servers={"fmc1": fmc_server(pki, self.sim.port, PASSWORD)}, settings=ADVANCED))
+            self.splunkd.start()
+            doubles.append(self.splunkd)
+            self.checkpoints = tmp_path / "checkpoints"
+            self.checkpoints.mkdir(exist_ok=True)
+
+        def run(self, name="fmc1_events", **params):
+            xml = input_xml(self.splunkd.uri, self.splunkd.session_key, self.checkpoints, name,
+                            dict(PARAMS, **params))
+            run = PackagedInput(built["app"], python, xml, tmp_path)
+            inputs.append(run)
+            return run
+
+        def expected(self):
+            return self.sim.manifest_keys(TYPES)
+
+    yield Setup
+    for run in inputs:
+        if run.proc.poll() is None:
+            run.kill()
+    for sim in sims:
+        sim.stop()
+    for double in doubles:
+        double.stop()
+
+
+def log_of(run) -> str:
+    path = run.out_path.parent / "log" / "ta_firepower_estreamer_fmc1_events.log"
+    return path.read_text() if path.exists() else ""
+
+
+def data_events(events):
+    return [e for e in events if e["sourcetype"] != "cisco:firepower:estreamer:health"]
+
+
+def identity(event):
+    return json.dumps(event["event"], sort_keys=True)
+
+
+def test_events_arrive_with_index_sourcetype_source_host_and_time(setup):
+    s = setup()
+    run = s.run()
+    want = len(s.expected())
+    run.wait_for(lambda: len(data_events(run.events())) >= want, 90, f"{want} events")
+    code, took = run.terminate()
+    assert code == 0 and took < 5
+    events = data_events(run.events())
+    assert len(events) == want and len({identity(e) for e in events}) == want
+    assert {e["index"] for e in events} == {"firepower"}
+    assert {e["source"] for e in events} == {"firepower_estreamer://fmc1_events"}
+    assert {e["stanza"] for e in events} == {"firepower_estreamer://fmc1_events"}
+    assert {e["host"] for e in events} == {"127.0.0.1"}
+    by_type = collections.Counter(e["sourcetype"] for e in events)
+    assert set(by_type) == {"cisco:firepower:estreamer:connection",
+                            "cisco:firepower:estreamer:intrusion",
+                            "cisco:firepower:estreamer:intrusion_extra",
+                            "cisco:firepower:estreamer:malware"}
+    for e in events:  # _time is the record's own time, with microseconds
+        assert float(e["time"]) > 1_600_000_000 and len(e["time"].split(".")[1]) == 6
+    assert run.raw().rstrip().endswith(b"</stream>")
+
+
+def test_the_bookmark_is_kept_in_the_kv_store(setup):
+    s = setup()
+    run = s.run()
+    want = len(s.expected())
+    run.wait_for(lambda: len(data_events(run.events())) >= want, 90, f"{want} events")
+    assert run.terminate()[0] == 0
+    documents = s.splunkd.documents(COLLECTION)
+    assert list(documents) == ["fmc1_events"]
+    state = json.loads(documents["fmc1_events"]["state"])
+    last = max(json.loads(line)["archive"] for line in s.sim.manifest.read_text().splitlines())
+    assert state["timestamp"] == last and state["count"] >= 1
+
+
+def test_health_events_report_the_fmc_and_its_devices(setup):
+    s = setup(100)
+    run = s.run()
+    run.wait_for(lambda: sum(e["sourcetype"].endswith(":health") and
+                             e["event"].get("scope") == "device" for e in run.events()) >= 1,
+                 30, "a device health event")
+    assert run.terminate()[0] == 0
+    health = [e["event"] for e in run.events() if e["sourcetype"].endswith(":health")]
+    fmc = [h for h in health if h["scope"] == "fmc"]
+    assert fmc and {"fmc", "input", "interval", "events", "rate", "connected"} <= set(fmc[-1])
+    assert fmc[-1]["fmc"] == "fmc1" and fmc[-1]["input"] == "fmc1_events"
+    devices = [h for h in health if h["scope"] == "device"]
+    assert all("device_id" in d and "last_event_time" in d for d in devices)
+
+
+def test_a_sigkill_and_restart_resume_without_a_gap(setup):
+    s = setup(1500, "--per-second", 7)
+    first = s.run()
+    first.wait_for(lambda: len(data_events(first.events())) >= 200, 60, "200 events")
+    first.kill()
+    second = s.run()
+    want = set(s.expected())
+    total = lambda: data_events(first.events()) + data_events(second.events())  # noqa: E731
+    second.wait_for(lambda: len({identity(e) for e in total()}) >= len(want), 120, "every event")
+    assert second.terminate()[0] == 0
+    events = total()
+    distinct = {identity(e) for e in events}
+    assert len(distinct) == len(want)  # no gap
+    # a kill between a flush and its bookmark write repeats at most that flush (batch_size)
+    assert len(events) - len(distinct) <= 50
+
+
+def test_a_restart_after_a_clean_stop_repeats_nothing(setup):
+    s = setup(400)
+    first = s.run()
+    first.wait_for(lambda: len(data_events(first.events())) >= 150, 60, "150 events")
+    assert first.terminate()[0] == 0
+    second = s.run()
+    want = len(s.expected())
+    total = lambda: data_events(first.events()) + data_events(second.events())  # noqa: E731
+    second.wait_for(lambda: len(total()) >= want and log_of(second).count("stream started") == 2,
+                    90, "every event and the second session")
+    assert second.terminate()[0] == 0
+    events = total()
+    assert len(events) == want == len({identity(e) for e in events})
+
+
+def test_without_a_kv_store_the_bookmark_goes_to_the_checkpoint_dir(setup):
+    s = setup(100)
+    s.splunkd.set_kvstore("disabled")
+    run = s.run()
+    bookmark = s.checkpoints / "fmc1_events.bookmark.json"
+    run.wait_for(bookmark.exists, 60, "a bookmark file")
+    assert run.terminate()[0] == 0
+    log = log_of(run)
+    assert sum("KV store" in line and "WARNING" in line for line in log.splitlines()) == 1
+
+
+def test_the_log_never_holds_the_password_or_the_pkcs12(setup, pki):
+    s = setup(50)
+    run = s.run()
+    run.wait_for(lambda: len(data_events(run.events())) >= 10, 60, "events")
+    assert run.terminate()[0] == 0
+    log = log_of(run)
+    assert "connected to 127.0.0.1" in log
+    pkcs12 = fmc_server(pki, 0, PASSWORD)["pkcs12_file"]
+    assert PASSWORD not in log and pkcs12[:40] not in log and PASSWORD not in run.stderr()
