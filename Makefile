@@ -84,7 +84,7 @@ define appinspect
 		|| { tail -n 50 $(DIST)/appinspect-$(1).log; exit 1; }
 endef
 
-bench: $(TEST_VENV)/.stamp
+bench: build $(TEST_VENV)/.stamp
 	PYTHONPATH=package/bin $(TEST_VENV)/bin/python -m bench
 
 # The simulator and the splunkd double, the packaged input run as splunkd runs it, ~20 s.

@@ -6,7 +6,7 @@ import sys
 
 from .common import Report
 
-SUITES = ("decode",)
+SUITES = ("decode", "stream", "modinput")
 
 
 def main(argv) -> int:

@@ -113,10 +113,14 @@ class MetadataCache:
 
     def name(self, table: str, *key):
         """The name for ``key`` in ``table``, or None when the FMC has not named it (yet)."""
-        k = _key(key if len(key) > 1 else key[0])
-        value = self.tables.get(table, {}).get(k)
+        # the hottest call of event mapping (a connection event names ~20 ids): no generators
+        k = str(key[0]) if len(key) == 1 else "/".join(map(str, key))
+        entries = self.tables.get(table)
+        value = entries.get(k) if entries is not None else None
         if value is None:
-            value = BUILT_IN.get(table, {}).get(k)
+            built_in = BUILT_IN.get(table)
+            if built_in is not None:
+                value = built_in.get(k)
         return value
 
     # --- persistence (one file per FMC identity; written atomically) -------------------------

@@ -89,7 +89,7 @@ class AdvancedSettings:
     """[advanced] of the settings conf; the defaults equal globalConfig.json's."""
 
     flush_interval: float = 1.0
-    batch_size: int = 1000
+    batch_size: int = 500
     metadata_cache_size: int = 100000
     health_interval: int = 60
 

@@ -156,9 +156,9 @@ def ordered(fields, e: dict) -> dict:
 
     A key the family does not declare is a programming error, raised here rather than lost.
     """
-    out = {}
+    out, pop = {}, e.pop
     for name in fields:
-        value = e.pop(name, None)
+        value = pop(name, None)
         if value is not None:
             out[name] = value
     if e and any(value is not None for value in e.values()):
@@ -190,7 +190,10 @@ class Context:
         """:meth:`label` for a simple key; zero ids and zero UUIDs are absent."""
         if not key or key == ZERO_UUID:
             return None
-        return self.label(f"{thing}-{key}", table, key)
+        value = self.cache.name(table, key)
+        if value is None:
+            return f"{thing}-{key}"  # built only when needed: most ids are named
+        return text(value)
 
     def rule_action_name(self, action_id):
         """Rule action ids are named by the FMC (record 120), never hard-coded; a site may name
