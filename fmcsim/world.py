@@ -322,7 +322,8 @@ def _intrusion(j, device, block, refs):
 
 def _extra(j, device, extra_type, refs):
     refs.add(111, extra_type)
-    blob = (b"\x00" * 10 + b"\xff\xff" + bytes([198, 51, 100, j % 250])) + b"\x00" \
+    # XFF client: the 16 bytes of an IPv6 address (IPv4-mapped here); other types are text
+    blob = (b"\x00" * 10 + b"\xff\xff" + bytes([198, 51, 100, j % 250])) \
         if extra_type == 2 else f"/struts/action?id={j}".encode()
     return {"blockType": 4, "deviceId": device, "type": extra_type, "blob": blob.hex()}
 
@@ -429,7 +430,8 @@ def _user_block(record_type, j, refs):
                       "ipv4Address": f"172.16.{j % 3}.{10 + j % 200}"})
         block["vpnSession"] = [{
             "index": j % 64 + 1, "vpnType": 3, "groupPolicy": "DfltGrpPolicy",
-            "vpnConnectionProfile": "RemoteAccess", "clientIP": "cb0071%02x" % (j % 250) + "00" * 12,
+            "vpnConnectionProfile": "RemoteAccess",
+            "clientIP": "00" * 10 + "ffff" + "cb0071%02x" % (j % 250),  # IPv4-mapped
             "countryCode": refs.add(520, _pick(COUNTRIES, j)), "clientOS": "Windows 11",
             "clientApplication": "AnyConnect 4.10",
             "connectionDuration": 0 if record_type == 170 else 3600 + j,
