@@ -53,32 +53,38 @@ def built(tmp_path_factory):
     return {"app": tmp / "output" / APP, "config": config}
 
 
-def _python39():
-    """A Python 3.9 interpreter (Splunk's oldest), or None."""
-    candidates = [os.environ.get("PYTHON39"), shutil.which("python3.9")]
-    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.9*/bin/python3.9")))
+def _interpreter(version):
+    """A Python ``version`` interpreter (PYTHON39 / PYTHON313 may name one), or None."""
+    env = "PYTHON" + version.replace(".", "")
+    candidates = [os.environ.get(env), shutil.which("python" + version)]
+    candidates += sorted(glob.glob(os.path.expanduser(
+        "~/.pyenv/versions/{}.*/bin/python{}".format(version, version))))
     for exe in filter(None, candidates):
         try:
             out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30)
         except OSError:
             continue
-        if out.returncode == 0 and out.stdout.startswith("Python 3.9"):
+        if out.returncode == 0 and out.stdout.startswith("Python " + version + "."):
             return exe
     return None
 
 
-PY39 = _python39()
+# Splunk's Pythons: 3.9 (the oldest Splunk 9 ships) and 3.13 (Splunk 10)
+PY39, PY313 = _interpreter("3.9"), _interpreter("3.13")
+SPLUNK_PYTHONS = {"3.9": PY39, "3.13": PY313}
 
 
-@pytest.fixture(scope="session")
-def python39_with_cryptography():
-    """A 3.9 venv with cryptography, as Splunk's Python 3.9 bundles it (kept in .venv-py39)."""
-    if PY39 is None:
-        pytest.skip("no Python 3.9 interpreter found (set PYTHON39)")
-    venv = REPO_ROOT / ".venv-py39"
+def splunk_python(version):
+    """A venv of that Python whose only extra package is cryptography, as Splunk bundles it
+    (kept in .venv-py39 / .venv-py313); skips the test when the interpreter is absent."""
+    exe = SPLUNK_PYTHONS[version]
+    if exe is None:
+        pytest.skip("no Python {} interpreter found (set PYTHON{})".format(
+            version, version.replace(".", "")))
+    venv = REPO_ROOT / ".venv-py{}".format(version.replace(".", ""))
     python = venv / "bin" / "python"
     if not (venv / ".stamp").exists():
-        subprocess.run([PY39, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
+        subprocess.run([exe, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
         pin = [line for line in (REPO_ROOT / "requirements" / "test.txt").read_text().splitlines()
                if line.startswith("cryptography==")]
         proc = subprocess.run([str(python), "-m", "pip", "install", "-q"] + pin,
@@ -86,3 +92,13 @@ def python39_with_cryptography():
         assert proc.returncode == 0, proc.stderr
         (venv / ".stamp").touch()
     return str(python)
+
+
+@pytest.fixture(scope="session")
+def python39_with_cryptography():
+    return splunk_python("3.9")
+
+
+@pytest.fixture(scope="session")
+def python313_with_cryptography():
+    return splunk_python("3.13")

@@ -3,9 +3,11 @@ REST double: events in the XML stream with index, sourcetype, source, host and t
 in the KV store; SIGTERM, SIGKILL and restarts that lose nothing."""
 import collections
 import json
+import sys
 
 import pytest
 
+from conftest import PY39, splunk_python
 from fmcsim import pki as fmc_pki
 from modinput import PackagedInput, fmc_server, input_xml
 from simulator import PASSWORD, Simulator
@@ -26,14 +28,10 @@ def pki(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def python(request):
+def python():
     """Splunk's Python: a 3.9 whose only extra package is cryptography (as Splunk bundles it),
     else this interpreter."""
-    import sys
-    from conftest import PY39
-    if PY39 is None:
-        return sys.executable
-    return request.getfixturevalue("python39_with_cryptography")
+    return splunk_python("3.9") if PY39 else sys.executable
 
 
 @pytest.fixture
@@ -52,10 +50,10 @@ def setup(pki, tmp_path, built, python):
             self.checkpoints = tmp_path / "checkpoints"
             self.checkpoints.mkdir(exist_ok=True)
 
-        def run(self, name="fmc1_events", **params):
+        def run(self, name="fmc1_events", interpreter=None, **params):
             xml = input_xml(self.splunkd.uri, self.splunkd.session_key, self.checkpoints, name,
                             dict(PARAMS, **params))
-            run = PackagedInput(built["app"], python, xml, tmp_path)
+            run = PackagedInput(built["app"], interpreter or python, xml, tmp_path)
             inputs.append(run)
             return run
 
@@ -106,6 +104,15 @@ def test_events_arrive_with_index_sourcetype_source_host_and_time(setup):
     for e in events:  # _time is the record's own time, with microseconds
         assert float(e["time"]) > 1_600_000_000 and len(e["time"].split(".")[1]) == 6
     assert run.raw().rstrip().endswith(b"</stream>")
+
+
+def test_the_input_runs_on_splunks_python_3_13(setup):
+    s = setup(100)
+    run = s.run(interpreter=splunk_python("3.13"))
+    want = len(s.expected())
+    run.wait_for(lambda: len(data_events(run.events())) >= want, 90, f"{want} events")
+    assert run.terminate()[0] == 0
+    assert len({identity(e) for e in data_events(run.events())}) == want
 
 
 def test_the_bookmark_is_kept_in_the_kv_store(setup):

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import APP, PY39, REPO_ROOT as REPO, VERSION
+from conftest import APP, PY39, REPO_ROOT as REPO, VERSION, splunk_python
 
 INPUT = "firepower_estreamer"
 INTERPRETERS = [pytest.param(sys.executable, id="test-venv-python")] + (
@@ -132,15 +132,18 @@ def test_shipped_code_is_python39_compatible():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_library_imports_on_python39(python39_with_cryptography):
-    """Import every module of the shipped code under a real 3.9 (catches `X | Y` in annotations)."""
+@pytest.mark.parametrize("version", ["3.9", "3.13"])
+def test_library_imports_on_splunks_pythons(version):
+    """Import every module of the library under a real 3.9 (catches `X | Y` in annotations) and
+    3.13 (catches modules removed from the standard library), each with only cryptography."""
+    python = splunk_python(version)
     code = (
         "import importlib, pkgutil, estreamer, firepower_estreamer_helper\n"
         "for m in pkgutil.walk_packages(estreamer.__path__, 'estreamer.'):\n"
         "    if not m.name.endswith('__main__'):\n"
         "        importlib.import_module(m.name)\n"
     )
-    proc = subprocess.run([python39_with_cryptography, "-c", code],
+    proc = subprocess.run([python, "-c", code],
                           cwd=str(REPO / "package" / "bin"),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
