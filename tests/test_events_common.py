@@ -262,3 +262,12 @@ def test_every_family_has_a_scenario():
     families = {RECORDS[mapped.event["rec_type"]].family for _, _, mapped in EVENTS}
     assert families == set(FAMILIES) - {"metadata"}
     assert isinstance(EVENTS[0][2], Event)
+
+
+def test_a_name_the_fmc_sends_later_replaces_the_fallback_in_the_next_event():
+    from cim.fixtures import connection
+    events = mapper()
+    record = decode(71, connection(userId=4242), T0)
+    assert events.map(record).event["user"] == "user-4242"
+    events.context.cache.put("users", "4242", "mallory")
+    assert events.map(record).event["user"] == "mallory"

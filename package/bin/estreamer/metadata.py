@@ -78,6 +78,7 @@ class MetadataCache:
         self.tables = {}
         self.size = 0
         self.changed = False
+        self.generation = 0  # bumped whenever a name changes: readers may memoise until then
 
     def learn(self, record: dict) -> bool:
         """Cache what a metadata record names; returns False for records that name nothing."""
@@ -106,6 +107,7 @@ class MetadataCache:
             self.size += 1
         entries[key] = value
         self.changed = True
+        self.generation += 1
         while self.size > self.max_entries:
             largest = max(self.tables.values(), key=len)
             largest.popitem(last=False)

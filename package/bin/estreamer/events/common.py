@@ -166,13 +166,26 @@ def ordered(fields, e: dict) -> dict:
     return out
 
 
+_UNSET = object()
+
+
 class Context:
     """The metadata cache and the options, as the mappers use them."""
 
-    __slots__ = ("cache", "options")
+    __slots__ = ("cache", "options", "_labels", "_generation")
 
     def __init__(self, cache, options):
         self.cache, self.options = cache, options
+        self._labels, self._generation = {}, None
+
+    def _memo(self) -> dict:
+        """Labels already resolved, valid until the cache learns or forgets a name. Events
+        repeat the same zones, rules, applications and countries: one dict lookup instead of
+        a cache lookup, a placeholder check and a fallback name each time."""
+        generation = self.cache.generation
+        if generation != self._generation or len(self._labels) > _MEMO_LIMIT:
+            self._labels, self._generation = {}, generation
+        return self._labels
 
     def name(self, table: str, *key):
         """The FMC's name for ``key``; None when unnamed or a placeholder."""
@@ -181,19 +194,23 @@ class Context:
     def label(self, fallback: str, table: str, *key):
         """The FMC's name for ``key``; ``fallback`` (``<thing>-<id>``) when the FMC has not
         named it yet; None when the FMC's name is a placeholder such as ``Unknown``."""
-        value = self.cache.name(table, *key)
-        if value is None:
-            return fallback
-        return text(value)
+        memo, memo_key = self._memo(), (fallback, table) + key
+        value = memo.get(memo_key, _UNSET)
+        if value is _UNSET:
+            value = self.cache.name(table, *key)
+            value = memo[memo_key] = fallback if value is None else text(value)
+        return value
 
     def label_of(self, thing: str, table: str, key):
         """:meth:`label` for a simple key; zero ids and zero UUIDs are absent."""
         if not key or key == ZERO_UUID:
             return None
-        value = self.cache.name(table, key)
-        if value is None:
-            return f"{thing}-{key}"  # built only when needed: most ids are named
-        return text(value)
+        memo, memo_key = self._memo(), (thing, table, key)
+        value = memo.get(memo_key, _UNSET)
+        if value is _UNSET:
+            value = self.cache.name(table, key)
+            value = memo[memo_key] = f"{thing}-{key}" if value is None else text(value)
+        return value
 
     def rule_action_name(self, action_id):
         """Rule action ids are named by the FMC (record 120), never hard-coded; a site may name
