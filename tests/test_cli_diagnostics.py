@@ -47,9 +47,9 @@ def test_a_working_fmc_gets_the_all_clear_with_the_records_by_type(simulator, pk
     received = re.match(r"verdict: OK - the FMC streams to this client \((\d+) records received\)$",
                         verdict)
     assert received and int(received.group(1)) >= 20, verdict  # whole bundles are read
-    for step in ("ok   PKCS12: client certificate ", "CN=127.0.0.1, SAN 127.0.0.1", "ok   TCP connect",
-                 "ok   TLS handshake: TLSv1.", "ok   streaming information: services 5001, 5000, "
-                 "6667", "ok   records: "):
+    for step in ("ok   PKCS12: client certificate ", "CN=127.0.0.1, SAN 127.0.0.1",
+                 "ok   TCP connect", "ok   TLS handshake: TLSv1.",
+                 "ok   streaming information: services 5001, 5000, 6667", "ok   records: "):
         assert step in out, out
 
 

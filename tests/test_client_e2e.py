@@ -88,6 +88,16 @@ def test_every_family_arrives_exactly_once_with_its_metadata_first(simulator, st
     assert not any(r.get("unknown") for r in records(out))
 
 
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_the_stream_works_over_tls_1_2_and_1_3(simulator, stream, tmp_path, version):
+    sim = simulator("--records", 100, "--families", "connection", "--tls", version)
+    out = tmp_path / "out.jsonl"
+    s = stream(sim, "--families", "connection")
+    run_to_end(s, out, sim.manifest_keys(CONNECTION))
+    assert_exactly_once(out, sim.manifest_keys(CONNECTION))
+    assert f"(TLSv{version}," in sim.stderr()
+
+
 def test_packets_and_extra_data_come_only_when_asked(simulator, stream, tmp_path):
     sim = simulator("--records", 300, "--families", "intrusion")
     out = tmp_path / "out.jsonl"
