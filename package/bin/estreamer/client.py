@@ -24,8 +24,8 @@ from .decoder import RecordDecoder, record_header
 from .layout import ParseError
 from .metadata import MetadataCache
 from .record import Record
-from .wire import (GENESIS, NOW, KeepAlive, ProtocolError, Records, ServerError, StreamStarted,
-                   Subscription, Unexpected)
+from .wire import (GENESIS, NOW, ClientSession, KeepAlive, ProtocolError, Records, ServerError,
+                   StreamStarted, Subscription, Unexpected)
 
 log = logging.getLogger("estreamer.client")
 
@@ -162,8 +162,6 @@ class StreamClient:
     # --- one session -------------------------------------------------------------------------
 
     def _session(self, stop: threading.Event) -> None:
-        from .wire import ClientSession  # local: keeps the module's import list about I/O
-
         config = self.config
         context = self._tls_context()
         resume = Resume(self._saved)

@@ -123,7 +123,8 @@ class When(Kind):
 _MEMO_LIMIT = 1 << 16
 
 
-def _memo(convert):
+def memoised(convert):
+    """``convert`` with its results remembered per argument (bounded: cleared when full)."""
     cache = {}
 
     def cached(raw, _get=cache.get):
@@ -158,8 +159,8 @@ def _ip_bytes(text: str) -> bytes:
     return _V4_MAPPED + socket.inet_aton(text)
 
 
-uuid_text = _memo(_uuid_text)
-ipv6_text = _memo(_ipv6_text)
+uuid_text = memoised(_uuid_text)
+ipv6_text = memoised(_ipv6_text)
 
 
 def text_value(raw) -> str:

@@ -19,7 +19,7 @@ from estreamer.wire import Subscription
 from .bookmarks import KVStoreBookmarkStore
 from .health import health_events
 from .logs import mask_filter, setup_logging
-from .settings import load_settings
+from .settings import flag, load_settings
 from .xml_stream import SplunkEventSink
 
 log = logging.getLogger("estreamer_splunk")
@@ -32,8 +32,8 @@ def client_config(settings) -> ClientConfig:
     params, fmc, advanced = settings.input.params, settings.fmc, settings.advanced
     families = tuple(f for f in (params.get("record_families") or "").split("|") if f)
     subscription = Subscription(families=families,
-                                packets=_flag(params.get("packet_data")),
-                                extra_data=_flag(params.get("intrusion_extra_data")))
+                                packets=flag(params.get("packet_data")),
+                                extra_data=flag(params.get("intrusion_extra_data")))
     position = params.get("start_position") or "bookmark"
     if position == "date":
         from firepower_estreamer_helper import parse_start_date
@@ -48,8 +48,8 @@ def client_config(settings) -> ClientConfig:
 
 
 def mapper_options(params) -> MapperOptions:
-    return MapperOptions(si_split=_flag(params.get("si_split"), True),
-                         raw_unknown=_flag(params.get("raw_unknown")))
+    return MapperOptions(si_split=flag(params.get("si_split"), True),
+                         raw_unknown=flag(params.get("raw_unknown")))
 
 
 class DeviceFilter:
@@ -157,10 +157,3 @@ def _load_cache(path, size) -> MetadataCache:
             log.warning("metadata cache %s unreadable (%s): starting empty; names fill in as "
                         "the FMC sends them", path, e)
     return MetadataCache(size)
-
-
-def _flag(value, default=False) -> bool:
-    text = str(value if value is not None else "").strip().lower()
-    if not text:
-        return default
-    return text in ("1", "true", "yes", "on")

@@ -157,7 +157,8 @@ def _number(stanza, key, kind, default, where):
                                                      "n integer" if kind is int else ""))
 
 
-def _flag(text, default):
+def flag(text, default=False):
+    """A conf or input boolean ("1", "true", "yes" …); empty means ``default``."""
     text = (text or "").strip().lower()
     if text == "":
         return default
@@ -203,7 +204,7 @@ def read_fmc_server(config, server_name):
         port=_number(stanza, "port", int, 8302, label),
         pkcs12=pkcs12,
         pkcs12_password=_value(stanza, "pkcs12_password"),
-        verify_server_cert=_flag(_value(stanza, "verify_server_cert"), True),
+        verify_server_cert=flag(_value(stanza, "verify_server_cert"), True),
         connect_timeout=_number(stanza, "connect_timeout", float, 10.0, label),
         response_timeout=_number(stanza, "response_timeout", float, 10.0, label))
 

@@ -18,27 +18,23 @@ _OPEN = "<stream>"
 _CLOSE = "</stream>\n"
 
 
-def xml_escape(text):
-    """Text content / attribute value escaping; ``>`` is escaped too, which also covers ``]]>``."""
+def _escape_data(text):
+    """Element content; ``>`` is escaped too, which also covers ``]]>``. The event JSON's
+    quotes are everywhere and harmless in element content, so left alone."""
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
         text = text.replace("<", "&lt;")
     if ">" in text:
         text = text.replace(">", "&gt;")
-    if '"' in text:
-        text = text.replace('"', "&quot;")
     return text
 
 
-def _escape_data(text):
-    # The event JSON: quotes are everywhere and harmless in element content, so left alone.
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
+def xml_escape(text):
+    """Text content and attribute values."""
+    text = _escape_data(text)
+    if '"' in text:
+        text = text.replace('"', "&quot;")
     return text
 
 

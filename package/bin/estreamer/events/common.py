@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 
 from ..catalog import RECORDS
+from ..fields import memoised
 from .tables import PLACEHOLDERS, PROTOCOLS, RULE_ACTIONS, ZERO_MAC, ZERO_UUID
 
 VENDOR = "Cisco"
@@ -26,22 +27,14 @@ def is_placeholder(value) -> bool:
 
 
 _MEMO_LIMIT = 1 << 16
-_PLACEHOLDER_MEMO = {}
+_placeholder = memoised(is_placeholder)  # names repeat
 
 
 def text(value):
-    """A string worth emitting, or None (empty or a placeholder). Memoised: names repeat."""
-    if value is None:
+    """A string worth emitting, or None (empty or a placeholder)."""
+    if value is None or _placeholder(value):
         return None
-    placeholder = _PLACEHOLDER_MEMO.get(value)
-    if placeholder is None:
-        if len(_PLACEHOLDER_MEMO) >= _MEMO_LIMIT:
-            _PLACEHOLDER_MEMO.clear()
-        placeholder = _PLACEHOLDER_MEMO[value] = is_placeholder(value)
-    return None if placeholder else value
-
-
-_IP_MEMO = {}
+    return value
 
 
 def ip(value):
@@ -52,12 +45,7 @@ def ip(value):
     """
     if not value:
         return None
-    result = _IP_MEMO.get(value)
-    if result is None:
-        if len(_IP_MEMO) >= _MEMO_LIMIT:
-            _IP_MEMO.clear()
-        result = _IP_MEMO[value] = _normalise_ip(value)
-    return result or None
+    return _normalised_ip(value) or None
 
 
 def _normalise_ip(value) -> str:
@@ -68,6 +56,9 @@ def _normalise_ip(value) -> str:
     if address.version == 6 and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return "" if not int(address) else str(address)
+
+
+_normalised_ip = memoised(_normalise_ip)
 
 
 def ip_from_u32(value):
