@@ -13,31 +13,16 @@ from __future__ import annotations
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 from .common import REPO
 
 RECORDS = int(os.environ.get("BENCH_STREAM_RECORDS", "300000"))
 PASSWORD = "bench"
-
-
-class Simulator:
-    def __init__(self, pki_dir, records):
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "package" / "bin"),
-                                                           str(REPO)]))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fmcsim", "serve", "--pki", pki_dir, "--port", "0",
-             "--records", str(records), "--families", "connection", "--window", "64"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-        self.port = int(self.proc.stdout.readline().rsplit(":", 1)[1])
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
 
 
 def _cpu() -> float:
@@ -102,16 +87,18 @@ class _Counting:
 
 
 def run(report):
-    sys.path[:0] = [str(REPO / "package" / "bin"), str(REPO)]
+    sys.path[:0] = [str(REPO / "tests"), str(REPO / "package" / "bin"), str(REPO)]
+    from simulator import Simulator
+
     from estreamer.events import EventMapper
     from estreamer.sinks import NullSink
     from estreamer_splunk.xml_stream import SplunkEventSink
     from fmcsim import pki as fmc_pki
 
-    tmp = tempfile.mkdtemp(prefix="bench-stream-")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-stream-"))
     devnull = open(os.devnull, "w")
     try:
-        pki = fmc_pki.mint(tmp, password=PASSWORD)
+        pki = fmc_pki.mint(str(tmp / "pki"), password=PASSWORD)
         with open(pki.client, "rb") as f:
             pkcs12 = f.read()
         figures = {}
@@ -123,7 +110,8 @@ def run(report):
                     port, pkcs12, RECORDS,
                     lambda cache: SplunkEventSink(EventMapper(cache, "fmc"), devnull,
                                                   index="main", source="bench"))[:3])):
-            sim = Simulator(tmp, RECORDS + 10)
+            sim = Simulator(pki, tmp, "--records", RECORDS + 10, "--families", "connection",
+                            "--window", 64, manifest=False)
             try:
                 figures[name] = measure(sim.port)
             finally:

@@ -102,3 +102,27 @@ def python39_with_cryptography():
 @pytest.fixture(scope="session")
 def python313_with_cryptography():
     return splunk_python("3.13")
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """The FMC simulator's CA, server certificate and client PKCS12 files (password
+    ``simulator.PASSWORD``)."""
+    from fmcsim import pki as fmc_pki
+    from simulator import PASSWORD
+    return fmc_pki.mint(str(tmp_path_factory.mktemp("pki")), password=PASSWORD)
+
+
+@pytest.fixture
+def simulator(pki, tmp_path):
+    """``simulator(*serve_args)`` starts ``python -m fmcsim serve``; all are stopped after the test."""
+    from simulator import Simulator
+    started = []
+
+    def start(*args):
+        sim = Simulator(pki, tmp_path, *args)
+        started.append(sim)
+        return sim
+    yield start
+    for sim in started:
+        sim.stop()

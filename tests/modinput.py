@@ -11,6 +11,8 @@ import time
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
+from simulator import Subprocess
+
 INPUT = "firepower_estreamer"
 _EVENT = re.compile(rb"<event\b.*?</event>", re.S)
 
@@ -32,8 +34,10 @@ def fmc_server(pki, port, password):
             "response_timeout": "10"}
 
 
-class PackagedInput:
+class PackagedInput(Subprocess):
     """One run of the built input; stdout goes to a file so a killed run leaves what it wrote."""
+
+    label = "the input"
 
     def __init__(self, app_dir, python, xml, workdir, env=None):
         self.out_path = workdir / f"stream-{time.monotonic_ns()}.xml"
@@ -56,17 +60,6 @@ class PackagedInput:
 
     def stderr(self) -> str:
         return self.err_path.read_text(errors="replace")
-
-    def wait_for(self, predicate, timeout=60.0, what="the condition"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the input exited {self.proc.returncode} before {what}:\n"
-                                     + self.stderr()[-3000:])
-            time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what}:\n" + self.stderr()[-3000:])
 
     def terminate(self, timeout=10.0):
         """SIGTERM, as splunkd stops an input; returns (exit code, seconds it took)."""

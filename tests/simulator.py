@@ -16,13 +16,13 @@ PASSWORD = "s3cret"
 class Simulator:
     """``python -m fmcsim serve`` on a free port; stderr kept in a file for assertions."""
 
-    def __init__(self, pki, tmp_path, *args):
+    def __init__(self, pki, tmp_path, *args, manifest=True):
         self.log_path = tmp_path / f"fmcsim-{time.monotonic_ns()}.log"
-        self.manifest = tmp_path / f"manifest-{time.monotonic_ns()}.jsonl"
+        self.manifest = tmp_path / f"manifest-{time.monotonic_ns()}.jsonl" if manifest else None
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fmcsim", "serve", "--pki", pki.directory, "--port", "0",
-             "--manifest", str(self.manifest)] + [str(a) for a in args],
+            [sys.executable, "-m", "fmcsim", "serve", "--pki", pki.directory, "--port", "0"]
+            + (["--manifest", str(self.manifest)] if manifest else []) + [str(a) for a in args],
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=ENV, cwd=str(REPO_ROOT))
         line = self.proc.stdout.readline()
         assert line.startswith("listening on 127.0.0.1:"), line + self.stderr()
@@ -53,8 +53,27 @@ def stream_command(port, pkcs12, *args):
             str(port), "--pkcs12", str(pkcs12)] + [str(a) for a in args]
 
 
-class Stream:
+class Subprocess:
+    """What the tests wait on: a ``proc`` whose ``stderr()`` explains a failure."""
+
+    label = "the process"
+
+    def wait_for(self, predicate, timeout=60.0, what="the condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.label} exited {self.proc.returncode} before "
+                                     f"{what}:\n" + self.stderr()[-3000:])
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}:\n" + self.stderr()[-3000:])
+
+
+class Stream(Subprocess):
     """``python -m estreamer stream`` writing JSON lines to ``output``."""
+
+    label = "stream"
 
     def __init__(self, port, pkcs12, output, *args, stdout=subprocess.DEVNULL, password=PASSWORD):
         self.output = output
@@ -69,17 +88,6 @@ class Stream:
         if not self.err.closed:
             self.err.flush()
         return self.err_path.read_text()
-
-    def wait_for(self, predicate, timeout=60.0, what="the condition"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            if self.proc.poll() is not None:
-                raise AssertionError(f"stream exited {self.proc.returncode} before {what}:\n"
-                                     + self.stderr())
-            time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what}:\n" + self.stderr()[-3000:])
 
     def terminate(self, timeout=10.0) -> int:
         if self.proc.poll() is None:

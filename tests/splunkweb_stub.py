@@ -18,6 +18,8 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from cim.knowledge import read_conf
+
 LOCALE = "en-US"
 BUILD = "1795373789"
 PLACEHOLDER = "******"
@@ -84,15 +86,11 @@ class SplunkWebStub:
     def _default_settings(self):
         """The ``[logging]``/``[advanced]`` defaults of the built settings conf."""
         path = self.app_dir / "default" / "{}_settings.conf".format(self.rest_root.lower())
-        stanzas, current = {}, None
-        if path.exists():
-            for line in path.read_text().splitlines():
-                line = line.strip()
-                if line.startswith("[") and line.endswith("]"):
-                    current = stanzas.setdefault(line[1:-1], {})
-                elif "=" in line and current is not None:
-                    key, _, value = line.partition("=")
-                    current[key.strip()] = value.strip()
+        if not path.exists():
+            return {}
+        stanzas = read_conf(path)
+        if not stanzas["default"]:
+            del stanzas["default"]  # only settings written before any stanza belong there
         return stanzas
 
     # --- lifecycle ---------------------------------------------------------------------------

@@ -5,28 +5,8 @@ import socket
 import subprocess
 import sys
 
-import pytest
 
-from fmcsim import pki as fmc_pki
-from simulator import ENV, PASSWORD, Simulator
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return fmc_pki.mint(str(tmp_path_factory.mktemp("pki")), password=PASSWORD)
-
-
-@pytest.fixture
-def simulator(pki, tmp_path):
-    started = []
-
-    def start(*args):
-        sim = Simulator(pki, tmp_path, *args)
-        started.append(sim)
-        return sim
-    yield start
-    for sim in started:
-        sim.stop()
+from simulator import ENV, PASSWORD
 
 
 def diagnose(port, pkcs12, *args, password=PASSWORD, host="127.0.0.1"):

@@ -10,31 +10,12 @@ import time
 
 import pytest
 
-from fmcsim import pki as fmc_pki
 from fmcsim.traffic import record_key
-from simulator import PASSWORD, Simulator, Stream, event_records, records
+from simulator import PASSWORD, Stream, event_records, records
 
 # record types each family's StreamingRequest asks for, as the simulator's manifest names them
 CONNECTION = {71}
 NO_EXTRAS = None  # every type but packets (2) and extra data (110), which need their flags
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return fmc_pki.mint(str(tmp_path_factory.mktemp("pki")), password=PASSWORD)
-
-
-@pytest.fixture
-def simulator(pki, tmp_path):
-    started = []
-
-    def start(*args):
-        sim = Simulator(pki, tmp_path, *args)
-        started.append(sim)
-        return sim
-    yield start
-    for sim in started:
-        sim.stop()
 
 
 @pytest.fixture

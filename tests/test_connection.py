@@ -8,12 +8,6 @@ import pytest
 
 from estreamer.connection import (ConnectError, IdentityError, closed_after_request_hint, connect,
                                   load_identity, tls_failure)
-from fmcsim import pki as fmc_pki
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return fmc_pki.mint(str(tmp_path_factory.mktemp("pki")), password="s3cret")
 
 
 def read(path):

@@ -8,7 +8,6 @@ import sys
 import pytest
 
 from conftest import PY39, splunk_python
-from fmcsim import pki as fmc_pki
 from modinput import PackagedInput, fmc_server, input_xml
 from simulator import PASSWORD, Simulator
 from splunkd_double import SplunkdDouble, ucc_state
@@ -20,11 +19,6 @@ ADVANCED = {"advanced": {"flush_interval": "0.2", "batch_size": "50", "health_in
             "logging": {"loglevel": "DEBUG"}}
 # record types the families above bring (no packets, no extra data)
 TYPES = {71, 400, 9, 125}
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return fmc_pki.mint(str(tmp_path_factory.mktemp("pki")), password=PASSWORD)
 
 
 @pytest.fixture(scope="module")

@@ -9,27 +9,13 @@ import sys
 
 import pytest
 
+from cim.knowledge import read_conf
 from conftest import APP, PY39, REPO_ROOT as REPO, VERSION, splunk_python
 
 INPUT = "firepower_estreamer"
 INTERPRETERS = [pytest.param(sys.executable, id="test-venv-python")] + (
     [pytest.param(PY39, id="python3.9")] if PY39 else []
 )
-
-
-def _conf(path):
-    """Splunk .conf -> {stanza: {key: value}} (enough for generated files)."""
-    stanzas, current = {}, None
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = stanzas.setdefault(line[1:-1], {})
-        elif "=" in line and current is not None:
-            key, _, value = line.partition("=")
-            current[key.strip()] = value.strip()
-    return stanzas
 
 
 def test_ucc_build_layout(built):
@@ -54,14 +40,14 @@ def test_ucc_build_layout(built):
     # our helper, not the dummy one ucc-gen generates when the helper is missing
     assert "def check_parameters" in (app / "bin" / "{}_helper.py".format(INPUT)).read_text()
 
-    app_conf = _conf(app / "default" / "app.conf")
+    app_conf = read_conf(app / "default" / "app.conf")
     assert app_conf["package"]["id"] == APP
     assert app_conf["package"]["check_for_updates"] == "false"
     assert app_conf["id"]["version"] == VERSION
 
-    inputs = _conf(app / "default" / "inputs.conf")
+    inputs = read_conf(app / "default" / "inputs.conf")
     assert inputs[INPUT]["python.required"] == "3.9, 3.13"
-    restmap = _conf(app / "default" / "restmap.conf")
+    restmap = read_conf(app / "default" / "restmap.conf")
     handlers = {k: v for k, v in restmap.items() if k.startswith("admin_external:")}
     assert handlers and all(v.get("python.required") == "3.9, 3.13" for v in handlers.values())
 
