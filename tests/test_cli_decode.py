@@ -16,9 +16,6 @@ INDEX = json.loads((CAPTURE / "index.json").read_text())
 BUNDLES = [entry for entry in INDEX["files"] if entry["type"] == 4002]
 LOG_LINES = (CAPTURE / "expected-encore-splunk.log").read_text(encoding="utf-8").splitlines()
 
-CLI_NEEDS_CHANGE = " (a change to estreamer/cli.py)"
-
-
 def decode(*paths):
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "package" / "bin"))
     return subprocess.run([sys.executable, "-m", "estreamer", "decode", *map(str, paths)],
@@ -93,6 +90,20 @@ def test_a_missing_file_is_named_on_stderr_and_fails(tmp_path):
     assert proc.returncode != 0
     assert proc.stderr.startswith(f"{missing}: cannot read")
     assert len(records_of(proc)) == len(BUNDLES[0]["record_types"])
+
+
+def test_events_are_what_the_modular_input_hands_splunk_one_json_object_each():
+    files = [CAPTURE / entry["file"] for entry in BUNDLES]
+    proc = decode("--events", *files)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    connections = sum(entry["record_types"].count(71) for entry in BUNDLES)
+    assert len(lines) == connections  # metadata names the events and makes none of its own
+    for line in lines:
+        assert list(line) == ["time", "sourcetype", "host", "event"]
+        assert line["sourcetype"] == "cisco:firepower:estreamer:connection"
+        assert isinstance(line["time"], float) and line["event"]["rec_type"] == 71
+    assert lines[-1]["event"]["dvc"] != "device-1"  # resolved through the capture's metadata
 
 
 # --- damaged files --------------------------------------------------------------------------------

@@ -79,6 +79,22 @@ def test_the_stream_works_over_tls_1_2_and_1_3(simulator, stream, tmp_path, vers
     assert f"(TLSv{version}," in sim.stderr()
 
 
+def test_stream_events_prints_the_events_splunk_would_get(simulator, stream, tmp_path):
+    sim = simulator("--records", 120, "--families", "connection,intrusion")
+    out = tmp_path / "out.jsonl"
+    s = stream(sim, "--families", "connection,intrusion", "--events")
+    want = len(sim.manifest_keys({71, 400, 9}))
+    s.wait_for(lambda: len(records(out)) >= want, 60, f"{want} events")
+    assert s.terminate() == 0
+    lines = records(out)
+    assert len(lines) == want
+    assert all(list(line) == ["time", "sourcetype", "host", "event"] for line in lines)
+    assert {line["host"] for line in lines} == {"127.0.0.1"}
+    assert {line["sourcetype"] for line in lines} == {
+        "cisco:firepower:estreamer:connection", "cisco:firepower:estreamer:intrusion",
+        "cisco:firepower:estreamer:intrusion_extra"}
+
+
 def test_packets_and_extra_data_come_only_when_asked(simulator, stream, tmp_path):
     sim = simulator("--records", 300, "--families", "intrusion")
     out = tmp_path / "out.jsonl"
