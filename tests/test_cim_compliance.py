@@ -9,7 +9,7 @@ from cim.capture import capture_events
 from cim.checker import VALIDITY, Checker, Conditions, NotUnderstood, load_checker
 from cim.datamodels import (COMMON_FIELDS_SHA256, SCHEMA_SHA256, USED_MODELS, WHEEL_SHA256,
                             sha256, validate)
-from cim.fixtures import SCENARIOS, scenario_events
+from cim.fixtures import SCENARIOS, scenario_events, simulator_events
 from cim.knowledge import DESIGN_EVENTTYPES, Knowledge, read_conf
 from cim.search import Search, SearchError
 
@@ -370,35 +370,6 @@ def test_events_serialise_as_json_lines_the_checker_reads(checked, checker):
     _, event, _ = checked["vpn logoff"]
     line = json.loads(json.dumps(event.as_line()))
     assert checker.check(line).problems == []
-
-
-def simulator_events(records=600):
-    """Every family the FMC simulator produces (fmcsim's own archive, no network), decoded and
-    mapped as the input does: metadata first, then the events."""
-    import struct
-
-    from estreamer.decoder import RecordDecoder
-    from estreamer.events import EventMapper
-    from estreamer.metadata import MetadataCache
-    from estreamer.wire import ALL_FAMILIES, Subscription
-    from fmcsim.traffic import Archive, Stream
-    subscription = Subscription(families=ALL_FAMILIES, packets=True, extra_data=True)
-    stream = Stream(Archive(records=records), 0, subscription.flags, subscription.events)
-    buf = bytearray()
-    while stream.pending():
-        stream.fill(buf, 1 << 30, 1 << 30)
-    decoder, cache = RecordDecoder(), MetadataCache()
-    mapper, off, events = EventMapper(cache, "fmc-sim.example.net"), 0, []
-    while off < len(buf):
-        _, _, length = struct.unpack_from(">HHI", buf, off)
-        record = decoder.decode(bytes(buf[off + 8:off + 8 + length]))
-        off += 8 + length
-        if record.get("archiveTimestamp") is None:
-            cache.learn(record)
-        event = mapper.map(record)
-        if event is not None:
-            events.append((record["recordType"], event))
-    return events
 
 
 def test_every_family_the_simulator_produces_is_cim_compliant(checker):

@@ -6,7 +6,8 @@ import random
 import struct
 
 import pytest
-from cim.fixtures import DEVICE, FMC, SCENARIOS, T0, decode, mapper, scenario_events
+from cim.fixtures import (DEVICE, FMC, SCENARIOS, T0, decode, mapper, scenario_events,
+                          simulator_events)
 
 from estreamer.catalog import RECORDS
 from estreamer.catalog.records import FAMILIES, FAMILY_OF
@@ -69,7 +70,11 @@ def test_every_event_family_declares_its_fields():
         assert fields[:2] == ("rec_type", "rec_type_desc")
 
 
-@pytest.mark.parametrize("name, mapped", [(n, m) for n, _, m in EVENTS], ids=lambda x: str(x))
+SIMULATED = [(f"simulator {t} #{n}", m) for n, (t, m) in enumerate(simulator_events(300))]
+
+
+@pytest.mark.parametrize("name, mapped", [(n, m) for n, _, m in EVENTS] + SIMULATED[::7],
+                         ids=lambda x: str(x))
 def test_events_carry_only_declared_keys_in_declared_order(name, mapped):
     family = RECORDS[mapped.event["rec_type"]].family
     keys = list(mapped.event)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import struct
 
 from estreamer.catalog.blocks import USER_INFORMATION_VPN_SESSION_62
 from estreamer.decoder import RecordDecoder, encode_record
 from estreamer.events import EventMapper, MapperOptions
 from estreamer.metadata import MetadataCache
+from estreamer.wire import ALL_FAMILIES, Subscription
 
 FMC = "fmc.example.net"
 DEVICE, DEVICE_NAME = 1, "ftd-branch-1"
@@ -382,3 +384,26 @@ def scenario_events(options: MapperOptions = None):
     for name, (record_type, values, archive, eventtype) in SCENARIOS.items():
         out.append((name, eventtype, events_mapper.map(decode(record_type, values, archive))))
     return out
+
+
+def simulator_events(records=600):
+    """Every family the FMC simulator produces (fmcsim's own archive, no network), decoded and
+    mapped as the input does: metadata first, then the events."""
+    from fmcsim.traffic import Archive, Stream
+    subscription = Subscription(families=ALL_FAMILIES, packets=True, extra_data=True)
+    stream = Stream(Archive(records=records), 0, subscription.flags, subscription.events)
+    buf = bytearray()
+    while stream.pending():
+        stream.fill(buf, 1 << 30, 1 << 30)
+    decoder, cache = RecordDecoder(), MetadataCache()
+    mapper, off, events = EventMapper(cache, "fmc-sim.example.net"), 0, []
+    while off < len(buf):
+        _, _, length = struct.unpack_from(">HHI", buf, off)
+        record = decoder.decode(bytes(buf[off + 8:off + 8 + length]))
+        off += 8 + length
+        if record.get("archiveTimestamp") is None:
+            cache.learn(record)
+        event = mapper.map(record)
+        if event is not None:
+            events.append((record["recordType"], event))
+    return events

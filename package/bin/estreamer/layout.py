@@ -231,20 +231,12 @@ def _list_reader(item_reader):
     return read_list
 
 
-def _fast_text(raw: bytes) -> str:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.hex()
-    return text.replace("\x00", "") if "\x00" in text else text
-
-
 class _Compiler:
     """Turns a layout into ``def read(buf, off, end) -> (shape, values, off)`` source."""
 
     def __init__(self, layout: Layout):
         self.layout, self.code = layout, []
-        self.env = {"_HDR": BLOCK_HEADER.unpack_from, "_Short": _Short, "_text": _fast_text, "_hex": bytes.hex,
+        self.env = {"_HDR": BLOCK_HEADER.unpack_from, "_Short": _Short,
                     "_Record": Record, "_combine": combine, "_EMPTY": EMPTY}
         self.segments = []  # ["const", [(name, expr)]] | ["merge", shape, values] | ["when", ...]
         self.var_of = {}
@@ -307,8 +299,7 @@ class _Compiler:
                 continue
             var = self.new_var(name)
             targets.append(var)
-            self.add(name, f"{self.const(kind.decode, '_f')}({var})"
-                     if isinstance(kind, Raw) else var)
+            self.add(name, self.convert(kind, var) if isinstance(kind, Raw) else var)
         unpack = self.const(struct.Struct(fmt).unpack_from, "_s")
         if targets:
             self.emit(f"{', '.join(targets)}, = {unpack}(buf, off)")
@@ -316,12 +307,35 @@ class _Compiler:
             self.emit(f"{unpack}(buf, off)")
         self.emit(f"off += {struct.calcsize(fmt)}")
 
+    def convert(self, kind: Raw, var: str) -> str:
+        """The expression of a fixed-size value's text form. A memoised converter is asked
+        through its memo's ``dict.get`` first (a C call, the usual hit; texts are never
+        empty), the converter itself only on a miss."""
+        memo = getattr(kind.decode, "cache", None)
+        if memo is None:
+            return f"{self.const(kind.decode, '_f')}({var})"
+        return f"({self.const(memo.get, '_m')}({var}) or {self.const(kind.decode, '_f')}({var}))"
+
+    def text(self, var: str, start: str, stop: str, binary: bool):
+        """Variable text inline: UTF-8 with NULs removed, lowercase hex when not UTF-8
+        (:func:`~estreamer.fields.text_value`), binary always hex; empty when no bytes."""
+        if binary:
+            self.emit(f"{var} = buf[{start}:{stop}].hex()")
+            return
+        self.emit("try:")
+        self.emit(f"    {var} = str(buf[{start}:{stop}], 'utf-8')")
+        self.emit("except UnicodeDecodeError:")
+        self.emit(f"    {var} = buf[{start}:{stop}].hex()")
+        self.emit(f"if '\\x00' in {var}: {var} = {var}.replace('\\x00', '')")
+
     def variable(self, name, kind):
         if isinstance(kind, When):
             flag, var, inner = self.var_of[kind.flag_field], self.new_var(name), kind.kind
             unpack = self.const(struct.Struct(">" + inner.fmt).unpack_from, "_s")
             self.emit(f"if {flag}:")
-            self.emit(f"    {var} = {self.const(inner.decode, '_f')}({unpack}(buf, off)[0])")
+            self.emit(f"    {var} = {unpack}(buf, off)[0]")
+            if isinstance(inner, Raw):
+                self.emit(f"    {var} = {self.convert(inner, var)}")
             self.emit(f"    off += {inner.size}")
             self.segments.append(["when", flag, name, var])
             return
@@ -329,14 +343,12 @@ class _Compiler:
         if isinstance(kind, Text):
             self.emit("_n = _HDR(buf, off)[1]")
             self.emit("if _n < 8 or off + _n > end: raise _Short")
-            convert = "_hex" if kind.binary else "_text"
-            self.emit(f"{var} = {convert}(buf[off + 8:off + _n]) if _n > 8 else ''")
+            self.text(var, "off + 8", "off + _n", kind.binary)
             self.emit("off += _n")
         elif isinstance(kind, Var):
             self.emit(f"_n = {self.var_of[kind.length_field]} + {kind.adjust}")
             self.emit("if _n < 0 or off + _n > end: raise _Short")
-            convert = "_hex" if kind.binary else "_text"
-            self.emit(f"{var} = {convert}(buf[off:off + _n]) if _n else ''")
+            self.text(var, "off", "off + _n", kind.binary)
             self.emit("off += _n")
         elif isinstance(kind, BlockRef):
             reader = self.const(_dispatcher(kind), "_b")

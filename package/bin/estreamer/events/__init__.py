@@ -77,9 +77,12 @@ class Event:
         return f"Event({self.as_line()!r})"
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # made once, not per call
+
+
 def event_json(payload: dict) -> str:
     """Compact JSON of an event dict (or of :meth:`Event.as_line`), UTF-8 text kept as is."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(payload)
 
 
 class EventMapper:
@@ -98,6 +101,7 @@ class EventMapper:
         """The event for ``record``, or None (metadata unless ``emit_metadata``; undecodable
         records unless ``raw_unknown``)."""
         record_type = record["recordType"]
+        self.context.sync()
         if record.get("unknown"):
             if not self.options.raw_unknown:
                 return None

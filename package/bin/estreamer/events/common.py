@@ -158,25 +158,82 @@ def ordered(fields, e: dict) -> dict:
 
 
 _UNSET = object()
+_ABSENT_IDS = {0: None, None: None, "": None, ZERO_UUID: None}
+
+
+class Labels(dict):
+    """The names of one metadata table by id, memoised: ``labels[id]`` is a dict hit once an id
+    has been seen (events repeat the same zones, rules, applications and countries).
+
+    An id the FMC has not named reads ``<thing>-<id>``; a placeholder name (``Unknown``) reads
+    None; with ``zero_absent`` (the default) zero ids and zero UUIDs are absent values (None).
+    The owner calls :meth:`reset` when the cache learns or forgets a name.
+    """
+
+    __slots__ = ("thing", "table", "cache", "zero_absent")
+
+    def __init__(self, thing: str, table: str, cache, zero_absent: bool = True):
+        super().__init__()
+        self.thing, self.table, self.cache, self.zero_absent = thing, table, cache, zero_absent
+        self.reset()
+
+    def reset(self):
+        self.clear()
+        if self.zero_absent:
+            self.update(_ABSENT_IDS)
+
+    def __missing__(self, key):
+        if len(self) > _MEMO_LIMIT:
+            self.reset()
+        value = self.cache.name(self.table, key)
+        value = self[key] = f"{self.thing}-{key}" if value is None else text(value)
+        return value
 
 
 class Context:
-    """The metadata cache and the options, as the mappers use them."""
+    """The metadata cache and the options, as the mappers use them.
 
-    __slots__ = ("cache", "options", "_labels", "_generation")
+    Resolved names are memoised until the cache's ``generation`` moves; :meth:`sync` (once per
+    record, by :class:`~estreamer.events.EventMapper`) notices that.
+    """
+
+    __slots__ = ("cache", "options", "devices", "_tables", "_sets", "_memo", "_generation")
 
     def __init__(self, cache, options):
         self.cache, self.options = cache, options
-        self._labels, self._generation = {}, None
+        self._tables, self._sets, self._memo, self._generation = {}, {}, {}, cache.generation
+        self.devices = self.labels("device", "devices", zero_absent=False)
 
-    def _memo(self) -> dict:
-        """Labels already resolved, valid until the cache learns or forgets a name. Events
-        repeat the same zones, rules, applications and countries: one dict lookup instead of
-        a cache lookup, a placeholder check and a fallback name each time."""
+    def sync(self):
         generation = self.cache.generation
-        if generation != self._generation or len(self._labels) > _MEMO_LIMIT:
-            self._labels, self._generation = {}, generation
-        return self._labels
+        if generation != self._generation:
+            self._generation = generation
+            self._memo.clear()
+            for labels in self._tables.values():
+                labels.reset()
+
+    def labels(self, thing: str, table: str, zero_absent: bool = True) -> Labels:
+        """The memoised names of ``table`` (one :class:`Labels` per table)."""
+        labels = self._tables.get(table)
+        if labels is None:
+            labels = self._tables[table] = Labels(thing, table, self.cache, zero_absent)
+        return labels
+
+    def tables(self, spec) -> tuple:
+        """:meth:`labels` of each ``(thing, table)`` of ``spec``, in one call (a mapper's set)."""
+        found = self._sets.get(spec)
+        if found is None:
+            found = self._sets[spec] = tuple(self.labels(thing, table) for thing, table in spec)
+        return found
+
+    def _remembered(self, key, resolve):
+        memo = self._memo
+        value = memo.get(key, _UNSET)
+        if value is _UNSET:
+            if len(memo) > _MEMO_LIMIT:
+                memo.clear()
+            value = memo[key] = resolve()
+        return value
 
     def name(self, table: str, *key):
         """The FMC's name for ``key``; None when unnamed or a placeholder."""
@@ -185,31 +242,24 @@ class Context:
     def label(self, fallback: str, table: str, *key):
         """The FMC's name for ``key``; ``fallback`` (``<thing>-<id>``) when the FMC has not
         named it yet; None when the FMC's name is a placeholder such as ``Unknown``."""
-        memo, memo_key = self._memo(), (fallback, table) + key
-        value = memo.get(memo_key, _UNSET)
-        if value is _UNSET:
+        def resolve():
             value = self.cache.name(table, *key)
-            value = memo[memo_key] = fallback if value is None else text(value)
-        return value
+            return fallback if value is None else text(value)
+        return self._remembered((fallback, table) + key, resolve)
 
     def label_of(self, thing: str, table: str, key):
         """:meth:`label` for a simple key; zero ids and zero UUIDs are absent."""
-        if not key or key == ZERO_UUID:
-            return None
-        memo, memo_key = self._memo(), (thing, table, key)
-        value = memo.get(memo_key, _UNSET)
-        if value is _UNSET:
-            value = self.cache.name(table, key)
-            value = memo[memo_key] = f"{thing}-{key}" if value is None else text(value)
-        return value
+        return self.labels(thing, table)[key]
 
     def rule_action_name(self, action_id):
         """Rule action ids are named by the FMC (record 120), never hard-coded; a site may name
         ids its FMC has not sent yet (options.rule_action_names)."""
-        value = self.cache.name("firewallRuleActions", action_id)
-        if value is None:
-            value = self.options.rule_action_names.get(action_id)
-        return f"rule-action-{action_id}" if value is None else text(value)
+        def resolve():
+            value = self.cache.name("firewallRuleActions", action_id)
+            if value is None:
+                value = self.options.rule_action_names.get(action_id)
+            return f"rule-action-{action_id}" if value is None else text(value)
+        return self._remembered(("rule-action", action_id), resolve)
 
     def cim_action(self, rule_action):
         """CIM ``action`` of a rule action name: site override, then L2, then the fallback."""
@@ -223,13 +273,15 @@ class Context:
     def rule_name(self, revision, rule_id):
         """Access-control rule name, keyed by policy revision and rule id; rule 0 is the
         policy's default action (as eNcore names it)."""
-        value = self.cache.name("firewallRules", revision, rule_id) if revision else None
-        if value is None:
-            return "Default Action" if rule_id == 0 else f"rule-{rule_id}"
-        return text(value)
+        def resolve():
+            value = self.cache.name("firewallRules", revision, rule_id) if revision else None
+            if value is None:
+                return "Default Action" if rule_id == 0 else f"rule-{rule_id}"
+            return text(value)
+        return self._remembered(("rule", revision, rule_id), resolve)
 
     def device(self, device_id):
-        return self.label(f"device-{device_id}", "devices", device_id)
+        return self.devices[device_id]
 
     def head(self, record, e: dict):
         """``rec_type``, ``rec_type_desc``, discovery type/subtype, ``device_id`` and ``dvc``."""

@@ -6,9 +6,10 @@ raised by an SI match (IP, URL or DNS list); it carries ``si_event=1`` — the k
 """
 from __future__ import annotations
 
-from .common import (CONSTANT_FIELDS, HEAD_FIELDS, connection_id, constants, hex_digest, ip,
-                     ip_version, ordered, protocol_fields, seconds, text, uuid)
-from .tables import ICMP_PROTOCOLS, RULE_ACTION_NONE, RULE_REASONS, TCP_FLAGS
+from ..record import picker
+from .common import (CONSTANT_FIELDS, CONSTANTS, HEAD_FIELDS, connection_id, hex_digest, ip,
+                     ip_version, record_name, seconds, text, uuid)
+from .tables import ICMP_PROTOCOLS, PROTOCOLS, RULE_ACTION_NONE, RULE_REASONS, TCP_FLAGS
 
 RECORD_TYPES = (71,)
 FIELDS = HEAD_FIELDS + (
@@ -33,102 +34,263 @@ FIELDS = HEAD_FIELDS + (
     "intrusion_event_count", "file_event_count", "ioc_id",
 ) + CONSTANT_FIELDS
 
-_SI_LISTS = ("securityIntelligenceList1", "securityIntelligenceList2", "securityIntelligenceList3")
 _MONITOR_RULES = tuple(f"monitorRule{n}" for n in range(1, 9))
 
-
-def event_time(r):
-    """The discovery header's event time; the FMC leaves it 0 in connection records (the real
-    capture), so the first-packet time, then the archive timestamp, stand in."""
-    if r["eventSecond"]:
-        return seconds(r["eventSecond"], r["eventMicrosecond"])
-    return float(r["firstPacketTimestamp"] or r.get("archiveTimestamp") or 0)
+# The record's fields, unpacked into locals in this order (one itemgetter call per record).
+_PICK = picker((
+    "recordType", "eventSubtype", "eventType", "deviceId", "eventSecond", "eventMicrosecond",
+    "archiveTimestamp", "initiatorIpAddress", "responderIpAddress", "protocol", "initiatorPort",
+    "responderPort", "ruleAction", "ruleReason", "policyRevision", "ruleId", "ingressZone",
+    "egressZone", "ingressInterface", "egressInterface", "initiatorTransmittedBytes",
+    "responderTransmittedBytes", "initiatorTransmittedPackets", "responderTransmittedPackets",
+    "firstPacketTimestamp", "lastPacketTimestamp", "instanceId", "connectionCounter",
+    "applicationId", "clientApplicationId", "webApplicationId", "userId", "vlanId", "tcpFlag",
+    "natInitiatorIp", "natResponderIp", "natInitiatorPort", "natResponderPort",
+    "clientUrl", "referencedHost", "httpReferrer", "userAgent", "httpResponse", "urlCategory",
+    "urlReputation", "dnsQuery", "dnsRecordType", "dnsResponseType", "dnsTtl",
+    "securityIntelligenceSourceDestination", "securityIntelligenceLayer",
+    "securityIntelligenceList1", "securityIntelligenceList2", "securityIntelligenceList3",
+    "sinkholeUuid", "sslActualAction", "sslExpectedAction", "sslFlowStatus", "sslVersion",
+    "sslCipherSuite", "sslServerName", "sslCertificateFingerprint", "sslServerCertificateStatus",
+    "initiatorCountry", "responderCountry", "originalClientIpAddress", "netflowSource",
+    "ingressVRFName", "egressVRFName", "sourceSecurityGroupTag", "destinationSecurityGroupTag",
+    "eveProcess", "eveProcessConfidencePercentage", "eveThreatConfidencePercentage",
+    "eveThreatConfidenceIndex", "intrusionEventCount", "fileEventCount", "iocNumber")
+    + _MONITOR_RULES)
+_DESCRIPTION = record_name(71)
+# The metadata tables a connection event names: (fallback name, cache table), in the order
+# map_record unpacks them.
+_TABLES = (
+    ("zone", "securityZones"), ("interface", "interfaces"), ("application", "appProtocols"),
+    ("client", "clientApps"), ("web-application", "payloads"), ("user", "users"),
+    ("url-category", "urlCategories"), ("url-reputation", "urlReputations"),
+    ("dns-record-type", "dnsRecordTypes"), ("dns-response-type", "dnsResponseTypes"),
+    ("sinkhole", "sinkholes"), ("ssl-action", "sslActions"), ("ssl-action", "sslExpectedActions"),
+    ("ssl-flow-status", "sslFlowStatuses"), ("ssl-version", "sslVersions"),
+    ("ssl-cipher-suite", "sslCipherSuites"), ("ssl-cert-status", "sslCertificateStatuses"),
+    ("country", "geolocations"))
 
 
 def map_record(r, ctx):
-    e = {}
-    ctx.head(r, e)
-    device_id = r["deviceId"]
-    src, dest = ip(r["initiatorIpAddress"]), ip(r["responderIpAddress"])
-    e["src"] = e["src_ip"] = src
-    e["dest"] = e["dest_ip"] = dest
-    e["protocol_version"] = ip_version(src, dest)
-    protocol = r["protocol"]
-    protocol_fields(e, protocol)
-    e["protocol"] = "icmp" if protocol in ICMP_PROTOCOLS else "ip"
-    if protocol in ICMP_PROTOCOLS:  # eStreamer carries ICMP type/code in the port fields
-        e["icmp_type"], e["icmp_code"] = r["initiatorPort"], r["responderPort"]
+    """The event of one connection record. Keys are written in ``FIELDS`` order, None values
+    left out as they go: this runs for every connection an FMC logs, so it is one straight
+    function over locals rather than helpers over the record."""
+    (record_type, event_subtype, event_type, device_id, event_second, event_microsecond,
+     archive_timestamp, initiator_ip, responder_ip, protocol, initiator_port, responder_port,
+     action_id, reason, policy_revision, rule_id, ingress_zone, egress_zone, ingress_interface,
+     egress_interface, bytes_out, bytes_in, packets_out, packets_in, first, last, instance,
+     counter, app_id, client_app_id, web_app_id, user_id, vlan, flags, nat_initiator_ip,
+     nat_responder_ip, nat_initiator_port, nat_responder_port, client_url, referenced_host,
+     referrer, user_agent, http_response, url_category, url_reputation, dns_query,
+     dns_record_type, dns_response_type, dns_ttl, si_source_destination, si_layer, si_list1,
+     si_list2, si_list3, sinkhole, ssl_actual_action, ssl_expected_action, ssl_flow_status,
+     ssl_version, ssl_cipher_suite, ssl_server_name, ssl_fingerprint, ssl_cert_status,
+     initiator_country, responder_country, original_client_ip, netflow_source, ingress_vrf,
+     egress_vrf, src_sgt, dest_sgt, eve_process, eve_process_confidence, eve_threat_confidence,
+     eve_threat_index, intrusion_count, file_count, ioc, *monitor_rules) = _PICK(r)
+    (zones, interfaces, applications, clients, web_apps, users, url_categories, url_reputations,
+     dns_record_types, dns_response_types, sinkholes, ssl_actions, ssl_expected_actions,
+     ssl_flow_statuses, ssl_versions, ssl_cipher_suites, ssl_cert_statuses,
+     countries) = ctx.tables(_TABLES)
+    e = {"rec_type": record_type, "rec_type_desc": _DESCRIPTION}
+    if event_subtype is not None:  # the discovery header
+        e["event_type"] = event_type
+        e["event_subtype"] = event_subtype
+    if device_id is not None:
+        e["device_id"] = device_id
+        if (value := ctx.devices[device_id]) is not None:
+            e["dvc"] = value
+
+    src, dest = ip(initiator_ip), ip(responder_ip)
+    icmp = protocol in ICMP_PROTOCOLS  # eStreamer carries ICMP type/code in the port fields
+    if src is not None:
+        e["src"] = e["src_ip"] = src
+    if not icmp:
+        e["src_port"] = initiator_port
+    if dest is not None:
+        e["dest"] = e["dest_ip"] = dest
+    if not icmp:
+        e["dest_port"] = responder_port
+    version = ip_version(src, dest)
+    if version is not None:
+        e["protocol_version"] = version
+    ip_proto, transport, _ = PROTOCOLS[protocol & 0xFF]
+    e["protocol_id"] = protocol
+    if ip_proto is not None:
+        e["ip_proto"] = ip_proto
+    if transport is not None:
+        e["transport"] = transport
+    if icmp:
+        e["protocol"] = "icmp"
+        e["icmp_type"], e["icmp_code"] = initiator_port, responder_port
     else:
-        e["src_port"], e["dest_port"] = r["initiatorPort"], r["responderPort"]
+        e["protocol"] = "ip"
 
-    _rule(r, ctx, e)
-    _zones(r, ctx, e)
-
-    # Client perspective (FMC: initiator bytes are "sent"); true zeros are kept (CIM cluster).
-    e["bytes_out"], e["bytes_in"] = r["initiatorTransmittedBytes"], r["responderTransmittedBytes"]
-    e["bytes"] = e["bytes_out"] + e["bytes_in"]
-    e["packets_out"] = r["initiatorTransmittedPackets"]
-    e["packets_in"] = r["responderTransmittedPackets"]
-    e["packets"] = e["packets_out"] + e["packets_in"]
-    first, last = r["firstPacketTimestamp"], r["lastPacketTimestamp"]
-    e["first_packet_time"], e["last_packet_time"] = first or None, last or None
-    if first and last:
-        e["duration"] = last - first
-    e["connection_id"] = e["session_id"] = connection_id(
-        device_id, r["instanceId"], r["connectionCounter"], first)
-
-    ctx.applications(r, e)
-    e["app"] = (e.get("app_proto") or e["ip_proto"]).lower()
-    user_id = r["userId"]
-    if user_id:
-        e["user_id"], e["user"] = user_id, ctx.user(user_id)
-    e["vlan"] = r["vlanId"] or None
-    flags = r["tcpFlag"]
-    if flags:
-        e["tcp_flag"] = [name for bit, name in TCP_FLAGS if flags & bit] or None
-    _nat(r, e, src, dest)
-    _web_and_dns(r, ctx, e)
-    _security_intelligence(r, ctx, e)
-    _ssl(r, ctx, e)
-    e["src_country"] = ctx.country(r["initiatorCountry"])
-    e["dest_country"] = ctx.country(r["responderCountry"])
-    e["original_client_ip"] = ip(r.get("originalClientIpAddress"))
-    e["netflow_source"] = uuid(r["netflowSource"])
-    _monitor_rules(r, ctx, e)
-    e["ingress_vrf"] = text(r.get("ingressVRFName"))
-    e["egress_vrf"] = text(r.get("egressVRFName"))
-    e["src_sgt"] = r.get("sourceSecurityGroupTag") or None
-    e["dest_sgt"] = r.get("destinationSecurityGroupTag") or None
-    e["eve_process"] = text(r.get("eveProcess"))
-    e["eve_process_confidence"] = r.get("eveProcessConfidencePercentage") or None
-    e["eve_threat_confidence"] = r.get("eveThreatConfidencePercentage") or None
-    e["eve_threat_confidence_index"] = r.get("eveThreatConfidenceIndex") or None
-    e["intrusion_event_count"] = r["intrusionEventCount"] or None
-    e["file_event_count"] = r["fileEventCount"] or None
-    e["ioc_id"] = r["iocNumber"] or None
-    constants(e)
-    return event_time(r), ordered(FIELDS, e)
-
-
-def _rule(r, ctx, e):
-    """Rule action (id → record 120 name → L2 → CIM action), reasons, rule and policy."""
-    action_id = r["ruleAction"]
+    # Rule action: id → record 120 name → L2 → CIM action; then reasons, rule and policy.
+    rule_action = ctx.rule_action_name(action_id) if action_id else RULE_ACTION_NONE
+    e["action"] = ctx.cim_action(rule_action)
     if action_id:
         e["rule_action_id"] = action_id
-        e["rule_action"] = ctx.rule_action_name(action_id)
-    else:
-        e["rule_action"] = RULE_ACTION_NONE
-    e["action"] = ctx.cim_action(e["rule_action"])
-    reason = r["ruleReason"]
+    if rule_action is not None:
+        e["rule_action"] = rule_action
     if reason:
         e["rule_reason"] = _reasons(ctx, reason)
-    revision, rule_id = uuid(r["policyRevision"]), r["ruleId"]
+    revision = uuid(policy_revision)
     if revision or rule_id:
         e["rule_id"] = rule_id
-        e["rule"] = ctx.rule_name(revision, rule_id)
+        rule = ctx.rule_name(revision, rule_id)
+        if rule is not None:
+            e["rule"] = rule
     if revision:
-        e["policy"] = ctx.label(f"policy-{revision}", "accessControlPolicies", r["deviceId"],
-                                revision)
+        policy = ctx.label(f"policy-{revision}", "accessControlPolicies", device_id, revision)
+        if policy is not None:
+            e["policy"] = policy
+
+    # Zones form a CIM cluster: both or neither; a zero side of a zoned flow is "N/A".
+    if uuid(ingress_zone) or uuid(egress_zone):
+        e["src_zone"] = zones[ingress_zone] or "N/A"
+        e["dest_zone"] = zones[egress_zone] or "N/A"
+    if (value := interfaces[ingress_interface]) is not None:
+        e["src_interface"] = value
+    if (value := interfaces[egress_interface]) is not None:
+        e["dest_interface"] = value
+
+    # Client perspective (FMC: initiator bytes are "sent"); true zeros are kept (CIM cluster).
+    e["bytes"] = bytes_out + bytes_in
+    e["bytes_out"], e["bytes_in"] = bytes_out, bytes_in
+    e["packets"] = packets_out + packets_in
+    e["packets_out"], e["packets_in"] = packets_out, packets_in
+    if first:
+        e["first_packet_time"] = first
+    if last:
+        e["last_packet_time"] = last
+    if first and last:
+        e["duration"] = last - first
+    if first:
+        e["connection_id"] = e["session_id"] = connection_id(device_id, instance, counter, first)
+
+    app_proto = applications[app_id] if app_id else None
+    e["app"] = (app_proto or ip_proto).lower()
+    if app_id:
+        e["app_proto_id"] = app_id
+        if app_proto is not None:
+            e["app_proto"] = app_proto
+    if (value := clients[client_app_id]) is not None:
+        e["client_app"] = value
+    if (value := web_apps[web_app_id]) is not None:
+        e["web_app"] = value
+    if user_id:
+        e["user_id"] = user_id
+        if (value := users[user_id]) is not None:
+            e["user"] = value
+    if vlan:
+        e["vlan"] = vlan
+    if flags:
+        names = _tcp_flags(flags)
+        if names:
+            e["tcp_flag"] = names
+
+    # Translated addresses (block 174+). Both or neither (CIM cluster): an untranslated side
+    # keeps its real address and port.
+    nat_src, nat_dest = ip(nat_initiator_ip), ip(nat_responder_ip)
+    if nat_src or nat_dest:
+        if (value := nat_src or src) is not None:
+            e["src_translated_ip"] = value
+        if not icmp:
+            e["src_translated_port"] = nat_initiator_port or initiator_port
+        if (value := nat_dest or dest) is not None:
+            e["dest_translated_ip"] = value
+        if not icmp:
+            e["dest_translated_port"] = nat_responder_port or responder_port
+
+    if (value := text(client_url)) is not None:
+        e["url"] = value
+    if (value := text(referenced_host)) is not None:
+        e["url_domain"] = value
+    if (value := text(referrer)) is not None:
+        e["http_referrer"] = value
+    if (value := text(user_agent)) is not None:
+        e["http_user_agent"] = value
+    if http_response:
+        e["http_response"] = http_response
+    if (value := url_categories[url_category]) is not None:
+        e["url_category"] = value
+    if (value := url_reputations[url_reputation]) is not None:
+        e["url_reputation"] = value
+    if (value := text(dns_query)) is not None:
+        e["dns_query"] = value
+    if (value := dns_record_types[dns_record_type]) is not None:
+        e["dns_record_type"] = value
+    if (value := dns_response_types[dns_response_type]) is not None:
+        e["dns_response_type"] = value
+    if dns_ttl:
+        e["dns_ttl"] = dns_ttl
+
+    if si_source_destination:
+        _security_intelligence(ctx, e, si_source_destination, si_layer, policy_revision,
+                               (si_list1, si_list2, si_list3))
+    if (value := sinkholes[uuid(sinkhole)]) is not None:
+        e["sinkhole"] = value
+
+    if (value := ssl_actions[ssl_actual_action]) is not None:
+        e["ssl_actual_action"] = value
+    if (value := ssl_expected_actions[ssl_expected_action]) is not None:
+        e["ssl_expected_action"] = value
+    if (value := ssl_flow_statuses[ssl_flow_status]) is not None:
+        e["ssl_flow_status"] = value
+    if (value := ssl_versions[ssl_version]) is not None:
+        e["ssl_version"] = value
+    if (value := ssl_cipher_suites[ssl_cipher_suite]) is not None:
+        e["ssl_cipher_suite"] = value
+    if (value := text(ssl_server_name)) is not None:
+        e["ssl_server_name"] = value
+    if (value := hex_digest(ssl_fingerprint)) is not None:
+        e["ssl_cert_fingerprint"] = value
+    if (value := ssl_cert_statuses[ssl_cert_status]) is not None:
+        e["ssl_server_cert_status"] = value
+
+    if (value := countries[initiator_country]) is not None:
+        e["src_country"] = value
+    if (value := countries[responder_country]) is not None:
+        e["dest_country"] = value
+    if (value := ip(original_client_ip)) is not None:
+        e["original_client_ip"] = value
+    if (value := uuid(netflow_source)) is not None:
+        e["netflow_source"] = value
+    if any(monitor_rules):
+        names = [ctx.rule_name(revision, rule) for rule in monitor_rules if rule]
+        names = [name for name in names if name]
+        if names:
+            e["monitor_rules"] = names
+    if (value := text(ingress_vrf)) is not None:
+        e["ingress_vrf"] = value
+    if (value := text(egress_vrf)) is not None:
+        e["egress_vrf"] = value
+    if src_sgt:
+        e["src_sgt"] = src_sgt
+    if dest_sgt:
+        e["dest_sgt"] = dest_sgt
+    if (value := text(eve_process)) is not None:
+        e["eve_process"] = value
+    if eve_process_confidence:
+        e["eve_process_confidence"] = eve_process_confidence
+    if eve_threat_confidence:
+        e["eve_threat_confidence"] = eve_threat_confidence
+    if eve_threat_index:
+        e["eve_threat_confidence_index"] = eve_threat_index
+    if intrusion_count:
+        e["intrusion_event_count"] = intrusion_count
+    if file_count:
+        e["file_event_count"] = file_count
+    if ioc:
+        e["ioc_id"] = ioc
+    e.update(CONSTANTS)
+
+    # The discovery header's event time; the FMC leaves it 0 in connection records (the real
+    # capture), so the first-packet time, then the archive timestamp, stand in.
+    if event_second:
+        return seconds(event_second, event_microsecond), e
+    return float(first or archive_timestamp or 0), e
 
 
 def _reasons(ctx, reason):
@@ -145,78 +307,31 @@ def _reasons(ctx, reason):
     return names
 
 
-def _zones(r, ctx, e):
-    """Zones form a CIM cluster: both or neither; a zero side of a zoned flow is ``N/A``."""
-    ingress, egress = uuid(r["ingressZone"]), uuid(r["egressZone"])
-    if ingress or egress:
-        e["src_zone"] = ctx.label_of("zone", "securityZones", ingress) or "N/A"
-        e["dest_zone"] = ctx.label_of("zone", "securityZones", egress) or "N/A"
-    e["src_interface"] = ctx.label_of("interface", "interfaces", uuid(r["ingressInterface"]))
-    e["dest_interface"] = ctx.label_of("interface", "interfaces", uuid(r["egressInterface"]))
+_TCP_FLAG_NAMES = {}
 
 
-def _nat(r, e, src, dest):
-    """Translated addresses (block 174+). Both or neither (CIM cluster): an untranslated side
-    keeps its real address and port."""
-    nat_src, nat_dest = ip(r.get("natInitiatorIp")), ip(r.get("natResponderIp"))
-    if not (nat_src or nat_dest):
-        return
-    e["src_translated_ip"] = nat_src or src
-    e["dest_translated_ip"] = nat_dest or dest
-    if "src_port" in e:
-        e["src_translated_port"] = r.get("natInitiatorPort") or e["src_port"]
-        e["dest_translated_port"] = r.get("natResponderPort") or e["dest_port"]
+def _tcp_flags(flags: int) -> list:
+    names = _TCP_FLAG_NAMES.get(flags)
+    if names is None:
+        names = _TCP_FLAG_NAMES[flags] = [name for bit, name in TCP_FLAGS if flags & bit]
+    return list(names)  # each event owns its list
 
 
-def _web_and_dns(r, ctx, e):
-    e["url"] = text(r["clientUrl"])
-    e["url_domain"] = text(r["referencedHost"])
-    e["http_referrer"] = text(r["httpReferrer"])
-    e["http_user_agent"] = text(r["userAgent"])
-    e["http_response"] = r["httpResponse"] or None
-    e["url_category"] = ctx.label_of("url-category", "urlCategories", r["urlCategory"])
-    e["url_reputation"] = ctx.label_of("url-reputation", "urlReputations", r["urlReputation"])
-    e["dns_query"] = text(r["dnsQuery"])
-    e["dns_record_type"] = ctx.label_of("dns-record-type", "dnsRecordTypes", r["dnsRecordType"])
-    e["dns_response_type"] = ctx.label_of("dns-response-type", "dnsResponseTypes",
-                                          r["dnsResponseType"])
-    e["dns_ttl"] = r["dnsTtl"] or None
-
-
-def _security_intelligence(r, ctx, e):
-    e["sinkhole"] = ctx.label_of("sinkhole", "sinkholes", uuid(r["sinkholeUuid"]))
-    source_destination = r["securityIntelligenceSourceDestination"]
-    if not source_destination:
-        return
+def _security_intelligence(ctx, e, source_destination, layer, revision, lists):
+    """A connection raised by a Security Intelligence match (IP, URL or DNS list)."""
     if ctx.options.si_split:
         e["si_event"] = 1
-    e["sec_intel_ip"] = ctx.label_of("si-source-destination",
-                                     "securityIntelligenceSourceDestination", source_destination)
-    e["sec_intel_layer"] = r["securityIntelligenceLayer"]
-    revision = r["policyRevision"]
-    lists = [r[name] for name in _SI_LISTS if r.get(name)]
+    sources = ctx.labels("si-source-destination", "securityIntelligenceSourceDestination")
+    if (value := sources[source_destination]) is not None:
+        e["sec_intel_ip"] = value
+    if (value := layer) is not None:
+        e["sec_intel_layer"] = value
+    lists = [list_id for list_id in lists if list_id]
     if lists:
-        e["sec_intel_list_id"] = lists
         # Category names are per access-control policy (metadata 280 is keyed by list and policy).
         names = (ctx.label(f"si-category-{list_id}", "securityIntelligenceCategories", list_id,
                            revision) for list_id in lists)
-        e["sec_intel_category"] = [name for name in names if name] or None
-
-
-def _ssl(r, ctx, e):
-    ctx.ssl(r, e)
-    e["ssl_expected_action"] = ctx.label_of("ssl-action", "sslExpectedActions",
-                                            r["sslExpectedAction"])
-    e["ssl_version"] = ctx.label_of("ssl-version", "sslVersions", r["sslVersion"])
-    e["ssl_cipher_suite"] = ctx.label_of("ssl-cipher-suite", "sslCipherSuites",
-                                         r["sslCipherSuite"])
-    e["ssl_server_name"] = text(r["sslServerName"])
-    e["ssl_server_cert_status"] = ctx.label_of("ssl-cert-status", "sslCertificateStatuses",
-                                               r["sslServerCertificateStatus"])
-    e["ssl_cert_fingerprint"] = hex_digest(r["sslCertificateFingerprint"])
-
-
-def _monitor_rules(r, ctx, e):
-    revision = uuid(r["policyRevision"])
-    names = [ctx.rule_name(revision, r[name]) for name in _MONITOR_RULES if r[name]]
-    e["monitor_rules"] = [name for name in names if name] or None
+        names = [name for name in names if name]
+        if names:
+            e["sec_intel_category"] = names
+        e["sec_intel_list_id"] = lists
