@@ -41,8 +41,7 @@ def _measure(pki, work, families, records, params):
             if families == "all":  # packets and extra data are not requested
                 want = len([k for k in sim.manifest_keys() if not k.startswith(("2:", "110:"))])
             started = time.perf_counter()
-            run.wait_for(lambda: run.out_path.stat().st_size and
-                         run.raw().count(b"</event>") >= want, 600, f"{want} events")
+            run.wait_for(lambda: run.event_count() >= want, 600, f"{want} events")
             elapsed = time.perf_counter() - started
             run.terminate()
             return run.events(), elapsed

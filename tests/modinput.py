@@ -15,6 +15,7 @@ from simulator import Subprocess
 
 INPUT = "firepower_estreamer"
 _EVENT = re.compile(rb"<event\b.*?</event>", re.S)
+_END = b"</event>"
 
 
 def input_xml(server_uri, session_key, checkpoint_dir, name, params):
@@ -51,9 +52,21 @@ class PackagedInput(Subprocess):
                                      cwd=str(app_dir / "bin"), env=environment)
         self.proc.stdin.write(xml.encode("utf-8"))
         self.proc.stdin.close()
+        self._scanned, self._counted, self._tail = 0, 0, b""
 
     def raw(self) -> bytes:
         return self.out_path.read_bytes()
+
+    def event_count(self) -> int:
+        """Events written so far, counted over the new bytes only (cheap to poll at speed)."""
+        with open(self.out_path, "rb") as f:
+            f.seek(self._scanned)
+            data = f.read()
+        self._scanned += len(data)
+        data = self._tail + data  # an end tag split between two reads
+        self._counted += data.count(_END)
+        self._tail = data[1 - len(_END):]
+        return self._counted
 
     def events(self):
         return parse_events(self.raw())

@@ -276,3 +276,62 @@ def test_a_name_the_fmc_sends_later_replaces_the_fallback_in_the_next_event():
     assert events.map(record).event["user"] == "user-4242"
     events.context.cache.put("users", "4242", "mallory")
     assert events.map(record).event["user"] == "mallory"
+
+
+# --- any record the decoder reads maps to an event, whatever its values ------------------------
+
+def test_records_with_random_values_map_without_errors():
+    """Flipped bytes in every family's records (those that still decode) must map: one odd
+    value from an FMC must never stop the input."""
+    from fmcsim.traffic import Archive, Stream
+
+    from estreamer.layout import ParseError
+    from estreamer.metadata import MetadataCache
+    from estreamer.wire import ALL_FAMILIES, Subscription
+
+    subscription = Subscription(families=ALL_FAMILIES)
+    stream = Stream(Archive(records=200), 0, subscription.flags, subscription.events)
+    buf = bytearray()
+    stream.fill(buf, 1 << 30, 1 << 30)
+    bodies, off = [], 0
+    while off < len(buf):
+        length = struct.unpack_from(">I", buf, off + 4)[0]
+        bodies.append(bytes(buf[off + 8:off + 8 + length]))
+        off += 8 + length
+    decoder, cache, rng, mapped = RecordDecoder(), MetadataCache(), random.Random(71), 0
+    events = mapper(cache=cache)
+    for body in bodies:
+        record = decoder.decode(body)
+        if record.get("archiveTimestamp") is None:
+            cache.learn(record)
+            continue
+        for _ in range(40):
+            mutated = bytearray(body)
+            for _ in range(rng.randint(1, 8)):
+                mutated[rng.randrange(16, len(body))] = rng.randrange(256)
+            try:
+                record = decoder.decode(bytes(mutated))
+            except ParseError:
+                continue
+            event = events.map(record)
+            if event is not None:
+                event_json(event.as_line())
+                mapped += 1
+    assert mapped > 5000
+
+
+def test_a_record_its_mapper_cannot_map_is_sent_with_its_fields_and_the_error(caplog):
+    from estreamer.record import Record
+    events = mapper()
+    odd = Record.from_dict({"recordType": 112, "archiveTimestamp": T0, "blockType": 156,
+                            "priorityId": 3, "description": "older block"})
+    with caplog.at_level("WARNING", logger="estreamer.events"):
+        first, second = events.map(odd), events.map(odd)
+    assert first.sourcetype == SOURCETYPES["correlation"] and first.time == T0
+    assert first.event == {"rec_type": 112, "rec_type_desc": RECORDS[112].name,
+                           "mapping_error": "KeyError: 'deviceId'", "priority_id": 3,
+                           "description": "older block"}
+    assert second == first and events.errors == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "record type 112 could not be mapped (KeyError: 'deviceId'); sent with its decoded "
+        "fields and mapping_error"]

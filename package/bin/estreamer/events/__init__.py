@@ -15,17 +15,20 @@ here (design: ``spec/cim-mapping.md``; lookup tables in :mod:`.tables`).
 from __future__ import annotations
 
 import json
+import logging
 
 from ..catalog import RECORDS
 from ..catalog.records import FAMILIES, FAMILY_OF
 from . import (connection, correlation, discovery, extra, file, identity, intrusion, malware,
                vpn)
 from .common import CONSTANT_FIELDS, Context
-from .metadata_records import map_metadata, map_unknown
+from .metadata_records import map_metadata, map_unknown, map_unmappable
 from .options import MapperOptions
 
 __all__ = ["Event", "EventMapper", "MapperOptions", "event_json", "SOURCETYPES", "FIELDS",
            "sourcetype_of"]
+
+log = logging.getLogger("estreamer.events")
 
 SOURCETYPE_PREFIX = "cisco:firepower:estreamer:"
 SOURCETYPES = {family: SOURCETYPE_PREFIX + family for family in FAMILIES}
@@ -96,6 +99,8 @@ class EventMapper:
         self.options = options or MapperOptions()
         self.context = Context(cache, self.options)
         self.host = host
+        self.errors = 0  # records sent unmapped because their family's mapper failed
+        self._reported = set()
 
     def map(self, record):
         """The event for ``record``, or None (metadata unless ``emit_metadata``; undecodable
@@ -108,13 +113,26 @@ class EventMapper:
             time, event = map_unknown(record, self.context)
         else:
             mapper = _MAPPERS.get(record_type)
+            if mapper is None and record_type in _DISCOVERY:
+                mapper = discovery.map_record
             if mapper is not None:
-                time, event = mapper(record, self.context)
-            elif record_type in _DISCOVERY:
-                time, event = discovery.map_record(record, self.context)
+                try:
+                    time, event = mapper(record, self.context)
+                except Exception as error:  # noqa: BLE001 - one odd record must not stop a stream
+                    time, event = self._unmappable(record, error)
             elif record_type in RECORDS and self.options.emit_metadata:
                 time, event = map_metadata(record, self.context)
             else:
                 return None
         # A record with no time of its own at all (metadata, zeroed fields): now.
         return Event(time or self.options.clock(), sourcetype_of(record_type), self.host, event)
+
+    def _unmappable(self, record, error: Exception):
+        """Counted, logged once per record type and error, sent with its decoded fields."""
+        self.errors += 1
+        key = (record["recordType"], type(error).__name__, str(error))
+        if key not in self._reported and len(self._reported) < 1000:
+            self._reported.add(key)
+            log.warning("record type %s could not be mapped (%s: %s); sent with its decoded "
+                        "fields and mapping_error", *key)
+        return map_unmappable(record, self.context, error)

@@ -1,4 +1,5 @@
-"""Metadata records (``…:metadata``, off by default) and records the decoder could not read."""
+"""Metadata records (``…:metadata``, off by default), records the decoder could not read, and
+records a family mapper could not map."""
 from __future__ import annotations
 
 from .common import clean, is_framing, record_name, snake
@@ -25,6 +26,19 @@ def map_unknown(r, ctx):
     if r.get("blockType") is not None:
         out["block_type"] = r["blockType"]
     out["raw"] = r["raw"]
+    return _time(r), out
+
+
+def map_unmappable(r, ctx, error: Exception):
+    """A record its family's mapper failed on (a block version the mapper does not know, values
+    it did not expect): its decoded fields as they are, and what went wrong, so nothing is lost."""
+    out = {"rec_type": r["recordType"], "rec_type_desc": record_name(r["recordType"]),
+           "mapping_error": f"{type(error).__name__}: {error}"}
+    for key, value in r.items():
+        if key not in _SKIP and not is_framing(key):
+            value = clean(value)
+            if value is not None:
+                out[snake(key)] = value
     return _time(r), out
 
 
