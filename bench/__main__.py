@@ -6,7 +6,7 @@ import sys
 
 from .common import Report
 
-SUITES = ("decode", "stream", "modinput")
+SUITES = ("decode", "stages", "stream", "modinput")
 
 
 def main(argv) -> int:

@@ -121,15 +121,16 @@ class When(Kind):
 # Connection events repeat the same zones, interfaces, policies and addresses over and over;
 # memoising their text forms is the cheapest speed-up the decoder has. Bounded: cleared when full.
 _MEMO_LIMIT = 1 << 16
+_MISSING = object()
 
 
 def memoised(convert):
     """``convert`` with its results remembered per argument (bounded: cleared when full)."""
     cache = {}
 
-    def cached(raw, _get=cache.get):
-        text = _get(raw)
-        if text is None:
+    def cached(raw, _get=cache.get, _missing=_MISSING):
+        text = _get(raw, _missing)
+        if text is _missing:
             if len(cache) >= _MEMO_LIMIT:
                 cache.clear()
             text = cache[raw] = convert(raw)

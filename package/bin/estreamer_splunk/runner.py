@@ -127,8 +127,9 @@ def run_input(config, out=None) -> int:
     sink = SplunkEventSink(mapper, out, index=params.get("index") or "default",
                            source=config.stanza)
     from firepower_estreamer_helper import parse_device_list
-    filtered = DeviceFilter(sink, cache, parse_device_list(params.get("device_allow")),
-                            parse_device_list(params.get("device_deny")))
+    allow, deny = (parse_device_list(params.get("device_allow")),
+                   parse_device_list(params.get("device_deny")))
+    filtered = DeviceFilter(sink, cache, allow, deny) if allow or deny else sink
     bookmarks = KVStoreBookmarkStore.for_input(config, logger=log)
     client = StreamClient(client_config(settings), filtered, bookmarks, cache)
     client.tick = Health(client, sink, cache, settings.advanced.health_interval, fmc.name,

@@ -27,14 +27,12 @@ def is_placeholder(value) -> bool:
 
 
 _MEMO_LIMIT = 1 << 16
-_placeholder = memoised(is_placeholder)  # names repeat
 
 
+@memoised  # names repeat
 def text(value):
     """A string worth emitting, or None (empty or a placeholder)."""
-    if value is None or _placeholder(value):
-        return None
-    return value
+    return None if is_placeholder(value) else value
 
 
 def ip(value):
@@ -226,7 +224,8 @@ class Context:
             found = self._sets[spec] = tuple(self.labels(thing, table) for thing, table in spec)
         return found
 
-    def _remembered(self, key, resolve):
+    def remembered(self, key, resolve):
+        """``resolve()``, memoised under ``key`` until the cache's names change."""
         memo = self._memo
         value = memo.get(key, _UNSET)
         if value is _UNSET:
@@ -245,7 +244,7 @@ class Context:
         def resolve():
             value = self.cache.name(table, *key)
             return fallback if value is None else text(value)
-        return self._remembered((fallback, table) + key, resolve)
+        return self.remembered((fallback, table) + key, resolve)
 
     def label_of(self, thing: str, table: str, key):
         """:meth:`label` for a simple key; zero ids and zero UUIDs are absent."""
@@ -259,7 +258,7 @@ class Context:
             if value is None:
                 value = self.options.rule_action_names.get(action_id)
             return f"rule-action-{action_id}" if value is None else text(value)
-        return self._remembered(("rule-action", action_id), resolve)
+        return self.remembered(("rule-action", action_id), resolve)
 
     def cim_action(self, rule_action):
         """CIM ``action`` of a rule action name: site override, then L2, then the fallback."""
@@ -278,7 +277,7 @@ class Context:
             if value is None:
                 return "Default Action" if rule_id == 0 else f"rule-{rule_id}"
             return text(value)
-        return self._remembered(("rule", revision, rule_id), resolve)
+        return self.remembered(("rule", revision, rule_id), resolve)
 
     def device(self, device_id):
         return self.devices[device_id]

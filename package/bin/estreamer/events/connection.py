@@ -295,16 +295,18 @@ def map_record(r, ctx):
 
 def _reasons(ctx, reason):
     """Rule reasons are bits: a name for the exact value when the FMC gave one, else per bit."""
-    whole = ctx.cache.name("firewallRuleReasons", reason) or RULE_REASONS.get(reason)
-    if whole:
-        return [whole]
-    names, bit = [], 1
-    while bit <= reason:
-        if reason & bit:
-            names.append(ctx.cache.name("firewallRuleReasons", bit) or RULE_REASONS.get(bit)
-                         or f"reason-{bit}")
-        bit <<= 1
-    return names
+    def resolve():
+        whole = ctx.cache.name("firewallRuleReasons", reason) or RULE_REASONS.get(reason)
+        if whole:
+            return (whole,)
+        names, bit = [], 1
+        while bit <= reason:
+            if reason & bit:
+                names.append(ctx.cache.name("firewallRuleReasons", bit) or RULE_REASONS.get(bit)
+                             or f"reason-{bit}")
+            bit <<= 1
+        return tuple(names)
+    return list(ctx.remembered(("rule-reasons", reason), resolve))  # each event owns its list
 
 
 _TCP_FLAG_NAMES = {}
