@@ -6,7 +6,7 @@ NOW = 1700000100.0
 
 def _stats(**kw):
     stats = {"connected": True, "reconnects": 2, "records": 900, "events": 600,
-             "parse_errors": 1, "unknown_types": 3, "unknown_blocks": 0,
+             "parse_errors": 1, "unknown_types": 3, "unknown_blocks": 0, "mapping_errors": 0,
              "bookmark": [1700000090, 4], "last_error": None, "devices": {}}
     stats.update(kw)
     return stats
@@ -16,17 +16,17 @@ def test_fmc_event_fields_and_order():
     fields = fmc_health(_stats(), None, 60, NOW, "fmc1", "in1", lag=2.5)
     assert list(fields) == ["scope", "fmc", "input", "interval", "events", "rate", "lag",
                             "connected", "reconnects", "parse_errors", "unknown_types",
-                            "unknown_blocks", "bookmark"]
+                            "unknown_blocks", "mapping_errors", "bookmark"]
     assert fields["scope"] == "fmc" and fields["events"] == 600 and fields["rate"] == 10.0
     assert fields["connected"] == 1 and fields["bookmark"] == 1700000090 and fields["lag"] == 2.5
 
 
 def test_counters_cover_the_interval_only():
     previous = _stats()
-    current = _stats(events=720, reconnects=3, parse_errors=1)
+    current = _stats(events=720, reconnects=3, parse_errors=1, mapping_errors=2)
     fields = fmc_health(current, previous, 60, NOW, "fmc1", "in1")
-    assert (fields["events"], fields["rate"], fields["reconnects"], fields["parse_errors"]) == (
-        120, 2.0, 1, 0)
+    assert (fields["events"], fields["rate"], fields["reconnects"], fields["parse_errors"],
+            fields["mapping_errors"]) == (120, 2.0, 1, 0, 2)
 
 
 def test_a_counter_going_backwards_counts_from_zero():

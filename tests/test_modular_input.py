@@ -131,7 +131,8 @@ def test_health_events_report_the_fmc_and_its_devices(setup):
     assert run.terminate()[0] == 0
     health = [e["event"] for e in run.events() if e["sourcetype"].endswith(":health")]
     fmc = [h for h in health if h["scope"] == "fmc"]
-    assert fmc and {"fmc", "input", "interval", "events", "rate", "connected"} <= set(fmc[-1])
+    assert fmc and {"fmc", "input", "interval", "events", "rate", "connected", "parse_errors",
+                    "mapping_errors"} <= set(fmc[-1])
     assert fmc[-1]["fmc"] == "fmc1" and fmc[-1]["input"] == "fmc1_events"
     devices = [h for h in health if h["scope"] == "device"]
     assert all("device_id" in d and "last_event_time" in d for d in devices)

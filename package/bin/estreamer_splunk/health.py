@@ -7,13 +7,14 @@ the client's counters are cumulative, and each report subtracts the previous sna
 that went backwards — the client restarted — counts from zero).
 
 Client stats (cumulative): ``{"connected", "reconnects", "records", "events", "parse_errors",
-"unknown_types", "unknown_blocks", "bookmark": [timestamp, count] | None, "last_error",
+"unknown_types", "unknown_blocks", "mapping_errors", "bookmark": [timestamp, count] | None,
+"last_error",
 "devices": {device_id: last_event_time | {"last_event_time", "events", "name"}}}``.
 """
 from estreamer.events import Event
 
 SOURCETYPE = "cisco:firepower:estreamer:health"
-FMC_COUNTERS = ("reconnects", "parse_errors", "unknown_types", "unknown_blocks")
+FMC_COUNTERS = ("reconnects", "parse_errors", "unknown_types", "unknown_blocks", "mapping_errors")
 
 
 def _delta(current, previous, key):

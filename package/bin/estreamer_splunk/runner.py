@@ -93,6 +93,7 @@ class Health:
             return
         self.due = now + self.interval
         stats = self.client.stats.as_dict()
+        stats["mapping_errors"] = self.sink.mapper.errors
         for device, info in stats["devices"].items():
             info["name"] = self.cache.name("devices", device)
         lag = self.sink.take_interval()["lag"]
