@@ -418,8 +418,17 @@ def test_the_limit_error_names_the_stream_offset_of_the_bad_header():
 
 
 def test_a_header_version_other_than_1_means_the_stream_is_out_of_step():
+    with pytest.raises(ProtocolError, match="version 0 at stream offset 0"):
+        FrameParser().feed(message(4, b"x", version=0))
+
+
+def test_messages_before_a_broken_header_are_returned_and_the_break_raised_next():
+    parser = FrameParser()
+    assert parser.feed(message(0) + message(4, b"x", version=0) + message(0)) == [
+        wire.Message(0, b"")]
+    assert "version 0 at stream offset 8" in str(parser.error)
     with pytest.raises(ProtocolError, match="version 0 at stream offset 8"):
-        FrameParser().feed(message(0) + message(4, b"x", version=0))
+        parser.feed(message(0))
 
 
 # --- ClientSession --------------------------------------------------------------------------------
@@ -429,6 +438,19 @@ def started(subscription=Subscription(), since=wire.GENESIS):
     session.start()
     session.data_to_send()
     return session
+
+
+def test_a_stream_breaking_after_whole_messages_yields_their_events_then_stream_broken():
+    session = started()
+    garbage = b"\x47\x45\x54\x20/ HTTP/1.1\r\n\r\n"
+    events = session.receive_data(message(0) + message(4002, bundle_body(message(4, b"r1")))
+                                  + garbage)
+    assert events[:2] == [KeepAlive(), wire.Records([b"r1"], 1)]
+    assert events[2] == wire.StreamBroken("message header version 18245 at stream offset 34 "
+                                          "(expected 1): the stream is out of step")
+    assert session.data_to_send() == wire.NULL * 2  # the whole messages are acknowledged
+    with pytest.raises(ProtocolError, match="version 18245"):
+        session.receive_data(b"")
 
 
 def test_start_sends_the_event_stream_request_for_the_subscription_and_since():

@@ -25,7 +25,7 @@ from .layout import ParseError
 from .metadata import MetadataCache
 from .record import Record
 from .wire import (GENESIS, NOW, ClientSession, KeepAlive, ProtocolError, Records, ServerError,
-                   StreamStarted, Subscription, Unexpected)
+                   StreamBroken, StreamStarted, Subscription, Unexpected)
 
 log = logging.getLogger("estreamer.client")
 
@@ -214,6 +214,8 @@ class StreamClient:
         for event in events:
             if type(event) is Records:
                 self._records(event, resume)
+            elif isinstance(event, StreamBroken):
+                raise ProtocolError(event.reason)
             elif isinstance(event, ServerError):
                 raise ServerGone(f"the FMC refused the request: error {event.code}: {event.text}")
             elif isinstance(event, StreamStarted):

@@ -302,20 +302,31 @@ class FrameParser:
         self.max_length = max_length
         self._buffer = bytearray()
         self.offset = 0  # stream offset of the buffer start, for error messages
+        self.error = None  # the ProtocolError the stream broke with, once it has
 
     def feed(self, data: bytes) -> list:
+        """The messages completed by ``data``. A broken header ends the stream: the messages
+        before it are still returned (they were whole), :attr:`error` says why it broke, and
+        every later call raises it."""
+        if self.error is not None:
+            raise self.error
         buffer = self._buffer
         buffer += data
         messages, off, size = [], 0, len(buffer)
         while size - off >= 8:
             version, message_type, length = HEADER.unpack_from(buffer, off)
             if version != 1:
-                raise ProtocolError(f"message header version {version} at stream offset "
-                                    f"{self.offset + off} (expected 1): the stream is out of step")
-            if length > self.max_length:
-                raise ProtocolError(f"message type {message_type} at stream offset "
-                                    f"{self.offset + off} declares {length} bytes "
-                                    f"(limit {self.max_length})")
+                self.error = ProtocolError(f"message header version {version} at stream offset "
+                                           f"{self.offset + off} (expected 1): the stream is out "
+                                           f"of step")
+            elif length > self.max_length:
+                self.error = ProtocolError(f"message type {message_type} at stream offset "
+                                           f"{self.offset + off} declares {length} bytes "
+                                           f"(limit {self.max_length})")
+            if self.error is not None:
+                if not messages:
+                    raise self.error
+                break
             if size - off - 8 < length:
                 break
             messages.append(Message(message_type, bytes(buffer[off + 8:off + 8 + length])))
@@ -359,6 +370,12 @@ class ServerError:
 
 
 @dataclass(frozen=True)
+class StreamBroken:
+    """The byte stream broke after the messages before this event (their events are good)."""
+    reason: str
+
+
+@dataclass(frozen=True)
 class Unexpected:
     type: int
     size: int
@@ -385,10 +402,15 @@ class ClientSession:
         return data
 
     def receive_data(self, data: bytes) -> list:
+        """Events of the messages ``data`` completes. When the stream breaks after whole
+        messages, their events come first and :class:`StreamBroken` last; a stream that breaks
+        before any raises :class:`ProtocolError`."""
         events = []
         for message in self._parser.feed(data):
             events.append(self._handle(message))
             self._outgoing += NULL  # one acknowledgement per server message, Nulls included
+        if self._parser.error is not None:
+            events.append(StreamBroken(str(self._parser.error)))
         return events
 
     def _handle(self, message: Message):
