@@ -34,7 +34,8 @@ JSON endpoints (``storage/collections/data/<c>``; 404 unknown collection or key)
   POST   data/<c>/batch_find JSON list of {"query": …} → list of lists
   DELETE data/<c>/<key>  |  DELETE data/<c>[?query=<json>]
 KV store switch: ``kvstore`` = "ready" | "unavailable" (every storage/collections call → 503
-"KV Store is initializing") | "disabled" (→ 503 "KV Store is disabled").
+"KV Store is initializing") | "disabled" (→ 503 "KV Store is disabled") | "stalled" (every
+storage/collections call hangs, without an answer, until the double stops).
 
 Secrets, the way UCC stores them (splunktaucclib ``RestCredentials`` + solnlib
 ``CredentialManager.set_password``, read back by solnlib ``ConfFile._decrypt_stanza``):
@@ -192,6 +193,9 @@ class _Handler(BaseHTTPRequestHandler):
         ctype = (self.headers.get("Content-Type") or "").lower()
         body = self._parse_body(raw, ctype)
         auth = self.headers.get("Authorization")
+        if double.store.kvstore == "stalled" and "/storage/collections/" in path:
+            double.stopping.wait(60)  # a splunkd that accepted the request and never answers
+            return
         with double.lock:
             store = double.store
             if auth is None:
@@ -501,6 +505,7 @@ class SplunkdDouble:
     def __init__(self, state=None, journal_path=None, tls=False, port=0):
         self.store = _Store(state if state is not None else ucc_state())
         self.lock = threading.Lock()
+        self.stopping = threading.Event()
         self.calls = []
         self.journal_path = journal_path
         self.scheme = "https" if tls else "http"
@@ -527,6 +532,7 @@ class SplunkdDouble:
         return self
 
     def stop(self):
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -564,7 +570,7 @@ class SplunkdDouble:
             del self.calls[:]
 
     def set_kvstore(self, mode):
-        assert mode in ("ready", "unavailable", "disabled"), mode
+        assert mode in ("ready", "unavailable", "disabled", "stalled"), mode
         with self.lock:
             self.store.kvstore = mode
 

@@ -103,6 +103,19 @@ def test_connection_refused_falls_back_too(tmp_path, caplog):
     assert "Connection" in caplog.records[-1].getMessage()
 
 
+def test_a_kv_store_that_stops_answering_falls_back_after_the_timeout(splunkd, tmp_path, caplog):
+    store = KVStoreBookmarkStore("fmc_in", splunkd.session_key, "http", "127.0.0.1",
+                                 splunkd.port, str(tmp_path), timeout=0.5)
+    store.save(Bookmark(5, 1))
+    splunkd.set_kvstore("stalled")
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        store.save(Bookmark(6, 2))
+    assert store.backend == "file"
+    assert "timed out" in caplog.records[-1].getMessage()
+    assert json.loads(open(fallback_path(str(tmp_path), "fmc_in")).read()) == {
+        "timestamp": 6, "count": 2}
+
+
 def test_kv_store_failing_mid_run_moves_the_next_saves_to_the_file(splunkd, tmp_path):
     store = _store(splunkd, tmp_path)
     store.save(Bookmark(1, 1))

@@ -4,8 +4,8 @@ KV store: collection ``TA_firepower_estreamer_checkpointer`` (default/collection
 document per input: ``{"_key": <input>, "state": "{\\"timestamp\\": T, \\"count\\": N}"}``,
 written through solnlib's KVStoreCheckpointer (it creates the collection if it is missing).
 
-Fallback: when the KV store cannot be reached (connection refused, HTTP 5xx such as "KV Store is
-initializing" or "KV Store is disabled"), the bookmark goes to a JSON file in the input's
+Fallback: when the KV store cannot be reached (connection refused, no answer within ``timeout``,
+HTTP 5xx such as "KV Store is initializing" or "KV Store is disabled"), the bookmark goes to a JSON file in the input's
 checkpoint_dir for the rest of this run, and one warning says so and where the file is. Both
 are read on load and the later bookmark wins (a bookmark only moves forward), so a run that fell
 back and a later run on the KV store never resume from an older position; the file is removed
@@ -14,11 +14,16 @@ once the KV store holds a bookmark at least as new.
 import logging
 import os
 import re
+import socket
+from contextlib import contextmanager
 
 from estreamer.bookmark import Bookmark, FileBookmarkStore
 
 APP = "TA_firepower_estreamer"
 COLLECTION = "TA_firepower_estreamer_checkpointer"
+# Seconds one KV store call may take before it counts as unavailable (solnlib retries a failed
+# call 3 times, 7 s apart in all, so a stalled splunkd holds the input ~40 s once, then the file).
+TIMEOUT = 10.0
 
 _log = logging.getLogger(__name__)
 
@@ -50,8 +55,9 @@ class KVStoreBookmarkStore:
     """BookmarkStore (``load``/``save``) of one input, keyed by the input name."""
 
     def __init__(self, input_name, session_key, scheme, host, port, checkpoint_dir,
-                 app=APP, collection=COLLECTION, logger=None):
+                 app=APP, collection=COLLECTION, logger=None, timeout=TIMEOUT):
         self.input_name = input_name
+        self.timeout = timeout
         self.collection = collection
         self.file_path = fallback_path(checkpoint_dir, input_name)
         self._file = FileBookmarkStore(self.file_path)
@@ -79,7 +85,8 @@ class KVStoreBookmarkStore:
         if self._fallen_back:
             return from_file
         try:
-            state = self._kv().get(self.input_name)
+            with self._bounded():
+                state = self._kv().get(self.input_name)
         except Exception as exc:  # noqa: BLE001 - only "unavailable" is handled, the rest re-raised
             if not _unavailable(exc):
                 raise
@@ -93,8 +100,9 @@ class KVStoreBookmarkStore:
     def save(self, bookmark):
         if not self._fallen_back:
             try:
-                self._kv().update(self.input_name, {"timestamp": int(bookmark.timestamp),
-                                                    "count": int(bookmark.count)})
+                with self._bounded():
+                    self._kv().update(self.input_name, {"timestamp": int(bookmark.timestamp),
+                                                        "count": int(bookmark.count)})
             except Exception as exc:  # noqa: BLE001
                 if not _unavailable(exc):
                     raise
@@ -105,6 +113,18 @@ class KVStoreBookmarkStore:
         self._file.save(Bookmark(int(bookmark.timestamp), int(bookmark.count)))
 
     # -- internals ------------------------------------------------------------------------------
+    @contextmanager
+    def _bounded(self):
+        """Every socket splunklib opens in here times out after ``self.timeout``: solnlib gives
+        its HTTP handler no timeout (it opens one connection per request, with the process
+        default), and a splunkd that stops answering must not stall the input."""
+        previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(self.timeout)
+        try:
+            yield
+        finally:
+            socket.setdefaulttimeout(previous)
+
     def _kv(self):
         if self._checkpointer is None:
             from solnlib.modular_input.checkpointer import KVStoreCheckpointer
