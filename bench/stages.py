@@ -14,29 +14,17 @@ from .common import best_rate
 RECORDS = 20_000
 
 
-def _bodies():
-    from estreamer.wire import GENESIS, Subscription
-    from fmcsim.traffic import Archive, Stream
-    subscription = Subscription(families=("connection",))
-    stream = Stream(Archive(records=RECORDS, families=("connection",), per_second=50), GENESIS,
-                    int(subscription.flags), subscription.events)
-    buf, bodies, off = bytearray(), [], 0
-    stream.fill(buf, 1 << 40, RECORDS)
-    while off < len(buf):
-        length = struct.unpack_from(">I", buf, off + 4)[0]
-        bodies.append(bytes(buf[off + 8:off + 8 + length]))
-        off += 8 + length
-    return bodies
-
-
 def run(report):
     from estreamer.decoder import RecordDecoder
     from estreamer.events import EventMapper, event_json
     from estreamer.metadata import MetadataCache
+    from estreamer.wire import Subscription
     from estreamer_splunk.xml_stream import SplunkEventSink
+    from fmcsim.traffic import record_bodies
 
     decoder, cache = RecordDecoder(), MetadataCache()
-    records, everything = [], _bodies()
+    records, everything = [], record_bodies(Subscription(families=("connection",)), RECORDS,
+                                            families=("connection",), per_second=50)
     for body in everything:
         record = decoder.decode(body)
         if record.get("archiveTimestamp") is None:

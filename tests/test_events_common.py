@@ -283,24 +283,15 @@ def test_a_name_the_fmc_sends_later_replaces_the_fallback_in_the_next_event():
 def test_records_with_random_values_map_without_errors():
     """Flipped bytes in every family's records (those that still decode) must map: one odd
     value from an FMC must never stop the input."""
-    from fmcsim.traffic import Archive, Stream
+    from fmcsim.traffic import record_bodies
 
     from estreamer.layout import ParseError
     from estreamer.metadata import MetadataCache
     from estreamer.wire import ALL_FAMILIES, Subscription
 
-    subscription = Subscription(families=ALL_FAMILIES)
-    stream = Stream(Archive(records=200), 0, subscription.flags, subscription.events)
-    buf = bytearray()
-    stream.fill(buf, 1 << 30, 1 << 30)
-    bodies, off = [], 0
-    while off < len(buf):
-        length = struct.unpack_from(">I", buf, off + 4)[0]
-        bodies.append(bytes(buf[off + 8:off + 8 + length]))
-        off += 8 + length
     decoder, cache, rng, mapped = RecordDecoder(), MetadataCache(), random.Random(71), 0
     events = mapper(cache=cache)
-    for body in bodies:
+    for body in record_bodies(Subscription(families=ALL_FAMILIES), 200):
         record = decoder.decode(body)
         if record.get("archiveTimestamp") is None:
             cache.learn(record)

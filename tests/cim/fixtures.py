@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import struct
 
 from estreamer.catalog.blocks import USER_INFORMATION_VPN_SESSION_62
 from estreamer.decoder import RecordDecoder, encode_record
@@ -389,18 +388,12 @@ def scenario_events(options: MapperOptions = None):
 def simulator_events(records=600):
     """Every family the FMC simulator produces (fmcsim's own archive, no network), decoded and
     mapped as the input does: metadata first, then the events."""
-    from fmcsim.traffic import Archive, Stream
+    from fmcsim.traffic import record_bodies
     subscription = Subscription(families=ALL_FAMILIES, packets=True, extra_data=True)
-    stream = Stream(Archive(records=records), 0, subscription.flags, subscription.events)
-    buf = bytearray()
-    while stream.pending():
-        stream.fill(buf, 1 << 30, 1 << 30)
     decoder, cache = RecordDecoder(), MetadataCache()
-    mapper, off, events = EventMapper(cache, "fmc-sim.example.net"), 0, []
-    while off < len(buf):
-        _, _, length = struct.unpack_from(">HHI", buf, off)
-        record = decoder.decode(bytes(buf[off + 8:off + 8 + length]))
-        off += 8 + length
+    mapper, events = EventMapper(cache, "fmc-sim.example.net"), []
+    for body in record_bodies(subscription, records):
+        record = decoder.decode(body)
         if record.get("archiveTimestamp") is None:
             cache.learn(record)
         event = mapper.map(record)
