@@ -315,17 +315,18 @@ class FrameParser:
         messages, off, size = [], 0, len(buffer)
         while size - off >= 8:
             version, message_type, length = HEADER.unpack_from(buffer, off)
+            error = None
             if version != 1:
-                self.error = ProtocolError(f"message header version {version} at stream offset "
-                                           f"{self.offset + off} (expected 1): the stream is out "
-                                           f"of step")
+                error = ProtocolError(f"message header version {version} at stream offset "
+                                      f"{self.offset + off} (expected 1): the stream is out of step")
             elif length > self.max_length:
-                self.error = ProtocolError(f"message type {message_type} at stream offset "
-                                           f"{self.offset + off} declares {length} bytes "
-                                           f"(limit {self.max_length})")
-            if self.error is not None:
+                error = ProtocolError(f"message type {message_type} at stream offset "
+                                      f"{self.offset + off} declares {length} bytes "
+                                      f"(limit {self.max_length})")
+            if error is not None:
+                self.error = error
                 if not messages:
-                    raise self.error
+                    raise error
                 break
             if size - off - 8 < length:
                 break

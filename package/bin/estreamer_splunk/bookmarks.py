@@ -5,8 +5,8 @@ document per input: ``{"_key": <input>, "state": "{\\"timestamp\\": T, \\"count\
 written through solnlib's KVStoreCheckpointer (it creates the collection if it is missing).
 
 Fallback: when the KV store cannot be reached (connection refused, no answer within ``timeout``,
-HTTP 5xx such as "KV Store is initializing" or "KV Store is disabled"), the bookmark goes to a JSON file in the input's
-checkpoint_dir for the rest of this run, and one warning says so and where the file is. Both
+HTTP 5xx such as "KV Store is initializing" or "KV Store is disabled"), the bookmark goes to a
+JSON file in the input's checkpoint_dir for the rest of this run, and one warning says so and where the file is. Both
 are read on load and the later bookmark wins (a bookmark only moves forward), so a run that fell
 back and a later run on the KV store never resume from an older position; the file is removed
 once the KV store holds a bookmark at least as new.

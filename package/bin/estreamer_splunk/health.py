@@ -8,8 +8,7 @@ that went backwards — the client restarted — counts from zero).
 
 Client stats (cumulative): ``{"connected", "reconnects", "records", "events", "parse_errors",
 "unknown_types", "unknown_blocks", "mapping_errors", "bookmark": [timestamp, count] | None,
-"last_error",
-"devices": {device_id: last_event_time | {"last_event_time", "events", "name"}}}``.
+"last_error", "devices": {device_id: last_event_time | {"last_event_time", "events", "name"}}}``.
 """
 from estreamer.events import Event
 

@@ -9,12 +9,7 @@ _SKIP = frozenset(("recordType", "archiveTimestamp"))
 
 def map_metadata(r, ctx):
     out = {"rec_type": r["recordType"], "rec_type_desc": record_name(r["recordType"])}
-    for key, value in r.items():
-        if key not in _SKIP and not is_framing(key):
-            value = clean(value, keep_zero=True)
-            if value is not None:
-                out[snake(key)] = value
-    return _time(r), out
+    return _time(r), _own_fields(r, out, keep_zero=True)
 
 
 def map_unknown(r, ctx):
@@ -34,12 +29,17 @@ def map_unmappable(r, ctx, error: Exception):
     it did not expect): its decoded fields as they are, and what went wrong, so nothing is lost."""
     out = {"rec_type": r["recordType"], "rec_type_desc": record_name(r["recordType"]),
            "mapping_error": f"{type(error).__name__}: {error}"}
+    return _time(r), _own_fields(r, out, keep_zero=False)
+
+
+def _own_fields(r, out: dict, keep_zero: bool) -> dict:
+    """``out`` with the record's fields added, cleaned and snake_case (framing left out)."""
     for key, value in r.items():
         if key not in _SKIP and not is_framing(key):
-            value = clean(value)
+            value = clean(value, keep_zero)
             if value is not None:
                 out[snake(key)] = value
-    return _time(r), out
+    return out
 
 
 def _time(r):
