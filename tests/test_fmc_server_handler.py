@@ -52,10 +52,14 @@ def p12():
     return mint_pkcs12()
 
 
+PRESENTED = ":".join(["AB"] * 32)  # the fingerprint of the certificate a recorded FMC presents
+
+
 class Report:
-    def __init__(self, ok=True, verdict="", failed=()):
+    def __init__(self, ok=True, verdict="", failed=(), server_cert_sha256=PRESENTED):
         self.ok, self.verdict = ok, verdict
         self.steps = [types.SimpleNamespace(name=name, ok=False, detail=verdict) for name in failed]
+        self.server_cert_sha256 = server_cert_sha256
 
 
 class Recorder:
@@ -65,9 +69,11 @@ class Recorder:
         self.report = report or Report()
         self.calls = []
 
-    def __call__(self, host, port, pkcs12, password, verify=True, timeout=10.0):
+    def __call__(self, host, port, pkcs12, password, verify=True, timeout=10.0,
+                 server_cert_sha256=""):
         self.calls.append(dict(host=host, port=port, pkcs12=pkcs12, password=password,
-                               verify=verify, timeout=timeout))
+                               verify=verify, timeout=timeout,
+                               server_cert_sha256=server_cert_sha256))
         return self.report
 
 
@@ -90,7 +96,8 @@ def test_valid_server_runs_the_connection_test_with_the_uploaded_bytes(p12):
     diagnose = Recorder()
     h.validate_fmc_server(fields(p12), diagnose=diagnose)
     assert diagnose.calls == [dict(host="fmc.example.test", port=8302, pkcs12=p12,
-                                   password=PASSWORD, verify=True, timeout=8.0)]
+                                   password=PASSWORD, verify=True, timeout=8.0,
+                                   server_cert_sha256="")]
 
 
 def test_wrong_password_is_named(p12):
