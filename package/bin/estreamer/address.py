@@ -16,6 +16,9 @@ def parse_address(text: Optional[str]) -> Tuple[str, Optional[int]]:
     value = (text or "").strip()
     if not value:
         raise ValueError(f"the FMC host is required: enter {_FORMS}")
+    if "/" in value or any(c.isspace() for c in value):
+        raise ValueError(f"{value!r} is not an address: enter {_FORMS}, without a scheme or "
+                         f"path")
     port_text = None
     if value.startswith("["):
         inside, bracket, rest = value[1:].partition("]")

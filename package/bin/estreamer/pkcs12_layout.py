@@ -311,10 +311,14 @@ def describe_upload(data: bytes) -> str:
 
 
 def reexport_command(legacy: bool, name: str = "client.pkcs12") -> str:
-    """The shell command that rewrites a PKCS12 with AES-256, SHA-256 and 2,048 rounds; the key
-    passes through the pipe only, never a file. On OpenSSL 1.1 leave out ``-legacy``."""
+    """The shell command that rewrites a PKCS12 with AES-256, SHA-256 and 2,048 rounds (the
+    password in ``PKCS12_PASSWORD``). The key passes through a PEM file encrypted with the same
+    password, removed at the end (``openssl pkcs12 -export`` cannot read key and certificates
+    from one pipe). On OpenSSL 1.1 leave out ``-legacy``."""
     source = "-legacy " if legacy else ""
-    target = name.rsplit(".", 1)[0] + "-aes.pkcs12"
-    return (f"openssl pkcs12 {source}-in {name} -nodes -passin env:PKCS12_PASSWORD | "
-            f"openssl pkcs12 -export -certpbe AES-256-CBC -keypbe AES-256-CBC -macalg sha256 "
-            f"-iter 2048 -passout env:PKCS12_PASSWORD -out {target}")
+    stem = name.rsplit(".", 1)[0]
+    return (f"openssl pkcs12 {source}-in {name} -passin env:PKCS12_PASSWORD "
+            f"-passout env:PKCS12_PASSWORD -out {stem}.pem && "
+            f"openssl pkcs12 -export -in {stem}.pem -passin env:PKCS12_PASSWORD "
+            f"-certpbe AES-256-CBC -keypbe AES-256-CBC -macalg sha256 -iter 2048 "
+            f"-passout env:PKCS12_PASSWORD -out {stem}-aes.pkcs12 && rm {stem}.pem")
