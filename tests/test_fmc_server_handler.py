@@ -568,3 +568,14 @@ def test_handler_edit_with_a_changed_certificate_is_refused(handler_module, p12,
     assert e.value.status == 400 and e.value.message == verdict
     assert diagnose.calls[0]["server_cert_sha256"] == ":".join(["CD"] * 32)
     assert [c[0] for c in handler.handler.calls] == ["get"]
+
+
+def test_an_expired_client_certificate_is_refused_on_save(simulator, pki):
+    sim = simulator("--records", 20)
+    with open(pki.client_expired, "rb") as f:
+        upload = base64.b64encode(f.read()).decode()
+    with pytest.raises(ValueError) as e:
+        h.validate_fmc_server(simulator_fields(pki, sim, pkcs12_file=upload))
+    assert str(e.value).startswith("the client certificate expired on ")
+    assert str(e.value).endswith("create a new client on the FMC (System > Integration > "
+                                 "eStreamer) and upload its PKCS12")
