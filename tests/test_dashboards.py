@@ -53,7 +53,8 @@ COMMON_CIM_FIELDS = _words("dvc vendor product vendor_product")
 INPUT_FIELDS = {
     "health": _words("""
         scope fmc input interval connected events rate lag reconnects parse_errors unknown_types
-        unknown_blocks mapping_errors bookmark last_error dvc device_id last_event_time
+        unknown_blocks mapping_errors bookmark last_error client_cert_days_left dvc device_id
+        last_event_time
     """),
     "log": _words("log_level pid tid file message"),
 }

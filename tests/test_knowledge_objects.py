@@ -119,6 +119,7 @@ ALERTS = (
     "Firepower eStreamer - Managed device silent",
     "Firepower eStreamer - Ingest lag",
     "Firepower eStreamer - Parse errors or unknown record types rising",
+    "Firepower eStreamer - Client certificate expiring",
 )
 
 
@@ -547,7 +548,7 @@ def test_all_events_macro_covers_every_data_family_and_no_input_event():
 
 # --- savedsearches.conf ------------------------------------------------------------------------
 
-def test_the_four_health_alerts_exist():
+def test_the_five_health_alerts_exist():
     assert set(conf("savedsearches")) == set(ALERTS)
 
 

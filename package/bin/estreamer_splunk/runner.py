@@ -42,7 +42,8 @@ def client_config(settings) -> ClientConfig:
         start = START.get(position, "genesis")
     return ClientConfig(
         host=fmc.host, port=fmc.port, pkcs12=fmc.pkcs12, password=fmc.pkcs12_password,
-        verify=fmc.verify_server_cert, connect_timeout=fmc.connect_timeout,
+        verify=fmc.verify_server_cert, server_cert_sha256=fmc.server_cert_sha256,
+        connect_timeout=fmc.connect_timeout,
         response_timeout=fmc.response_timeout, subscription=subscription, start=start,
         flush_interval=advanced.flush_interval, batch_size=advanced.batch_size)
 
