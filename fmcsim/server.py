@@ -40,6 +40,7 @@ class Options:
     records: int = 1000
     per_second: int = 5
     start_time: int = START_TIME
+    archive_skew: int = 0  # seconds added to every archive timestamp (an HA pair's other FMC)
     live: float = 0.0
     replay: str = None
     faults: list = field(default_factory=list)
@@ -72,7 +73,8 @@ class Simulator:
     def __init__(self, options: Options):
         self.options = options
         self.archive = Archive(options.records, options.families, options.per_second,
-                               options.start_time, options.live)
+                               options.start_time, options.live,
+                               skew=options.archive_skew)
         if options.manifest:
             self.archive.write_manifest(options.manifest)
         self.faults = FaultBook(options.faults)
