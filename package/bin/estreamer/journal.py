@@ -1,0 +1,226 @@
+"""The identities of the events written lately, journaled before the events are flushed.
+
+A resume drops what was already written. On the FMC the bookmark belongs to, the bookmark says
+where that ends — except for the events of a flush whose bookmark save a crash prevented. On the
+other FMC of an HA pair the bookmark says nothing exact (each FMC stamps its own archive time).
+Both gaps close with the identities (:mod:`.identity`) of the events written lately: the client
+appends each flush's identities here *before* it flushes the events, so whatever reached the
+sink is in the journal, whenever the process dies.
+
+Files: ``<prefix>.<n>`` segments (``n`` counts up), append-only text, one line per event,
+``<archive timestamp> <identity>``, and a line ``@ <fmc>`` wherever the FMC serving the events
+changes (archive timestamps of two FMCs are not comparable). Each process start opens a new
+segment, so a line torn by a crash is only ever the last line of a segment (and is ignored).
+Each batch is one ``write`` and one ``fdatasync`` (``sync=True``): one system call pair per
+flush, never per event, and the journal survives a power loss as well as a kill.
+
+Bounded two ways: by count (``max_entries`` over all segments: the oldest segment goes) and by
+archive time (a segment whose newest event is older than ``window`` seconds before the newest
+one goes). The client's window is twice the failover margin: it resumes on the other FMC from
+``bookmark - margin`` on *that* FMC's clock, which is up to one more margin (the skew the
+margin is sized for) earlier on ours.
+"""
+from __future__ import annotations
+
+import collections
+import glob
+import os
+from typing import Iterable, List, NamedTuple, Optional, Set, Tuple
+
+DEFAULT_MAX_ENTRIES = 1_000_000
+SEGMENTS = 8  # the count bound drops an eighth of the journal at a time
+
+
+class Recent(NamedTuple):
+    """What a resume drops: the identities, and the archive seconds the journal covers."""
+    identities: Set[str]
+    oldest: Optional[int]   # the oldest archive second journaled (None: empty journal)
+    newest: Optional[int]
+
+
+class _Segment:
+    __slots__ = ("path", "entries", "newest")
+
+    def __init__(self, path, entries=0, newest=None):
+        self.path, self.entries, self.newest = path, entries, newest
+
+
+def _read(path) -> List[Tuple[Optional[str], int, str]]:
+    """``(fmc, archive, identity)`` of a segment's whole lines (``fmc`` None before a marker)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return []
+    out, fmc = [], None
+    end = data.rfind(b"\n")
+    for line in data[:end + 1].decode("utf-8", "replace").splitlines():
+        if line.startswith("@ "):
+            fmc = line[2:]
+            continue
+        archive, _, identity = line.partition(" ")
+        try:
+            out.append((fmc, int(archive), identity))
+        except ValueError:
+            continue  # damaged line: the identity cannot help, the rest still can
+    return out
+
+
+class IdentityJournal:
+    def __init__(self, prefix: str, window: float, max_entries: int = DEFAULT_MAX_ENTRIES,
+                 sync: bool = True):
+        self.prefix, self.window, self.sync = prefix, window, sync
+        self.max_entries = max(max_entries, SEGMENTS)
+        self._per_segment = self.max_entries // SEGMENTS
+        self._segments: List[_Segment] = []
+        self._fd = None
+        self._fmc = None        # the FMC of the lines written last in the open segment
+        self._loaded = False
+
+    # --- the resume side --------------------------------------------------------------------
+
+    def recent(self, fmc: str, since: Optional[int] = None) -> Recent:
+        """The identities a resume from ``fmc`` must drop: every one journaled for another FMC,
+        and those of ``fmc`` at or after archive second ``since`` (None: all of them)."""
+        identities, oldest, newest = set(), None, None
+        segments = []
+        for path in self._paths():
+            lines = _read(path)
+            stamps = [archive for _, archive, _ in lines]
+            segments.append(_Segment(path, len(lines), max(stamps) if stamps else None))
+            if stamps:
+                oldest = min(stamps) if oldest is None else min(oldest, min(stamps))
+                newest = max(stamps) if newest is None else max(newest, max(stamps))
+            for owner, archive, identity in lines:
+                if since is None or owner != fmc or archive >= since:
+                    identities.add(identity)
+        if not self._loaded:
+            self._segments, self._loaded = segments, True
+        return Recent(identities, oldest, newest)
+
+    # --- the writing side -------------------------------------------------------------------
+
+    def append(self, fmc: str, entries: List[Tuple[int, str]]) -> None:
+        """Journal ``(archive, identity)`` pairs of events about to be flushed (one write)."""
+        if not entries:
+            return
+        if not self._loaded:
+            self.recent(fmc)
+        if self._fd is None or self._segments[-1].entries >= self._per_segment:
+            self._rotate()
+        text = "".join([f"{archive} {identity}\n" for archive, identity in entries])
+        if fmc != self._fmc:
+            text = f"@ {fmc}\n" + text
+            self._fmc = fmc
+        data = text.encode("utf-8")
+        while data:
+            data = data[os.write(self._fd, data):]
+        if self.sync:
+            _datasync(self._fd)
+        segment = self._segments[-1]
+        segment.entries += len(entries)
+        newest = max(archive for archive, _ in entries)
+        if segment.newest is None or newest > segment.newest:
+            segment.newest = newest
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    # --- segments ---------------------------------------------------------------------------
+
+    def _paths(self) -> List[str]:
+        found = []
+        for path in glob.glob(glob.escape(self.prefix) + ".*"):
+            suffix = path[len(self.prefix) + 1:]
+            if suffix.isdigit():
+                found.append((int(suffix), path))
+        return [path for _, path in sorted(found)]
+
+    def _rotate(self) -> None:
+        self.close()
+        number = 1
+        if self._segments:
+            number = int(self._segments[-1].path[len(self.prefix) + 1:]) + 1
+        path = f"{self.prefix}.{number:06d}"
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._fmc = None  # every segment names its FMC before its first line
+        self._segments.append(_Segment(path))
+        if self.sync:
+            _sync_directory(directory)
+        self._prune()
+
+    def _prune(self) -> None:
+        """Drop the oldest segments beyond the count bound or older than the window (never the
+        one being written)."""
+        segments = self._segments
+        newest = max((s.newest for s in segments if s.newest is not None), default=None)
+        total = sum(s.entries for s in segments)
+        while len(segments) > 1:
+            first = segments[0]
+            too_many = total + self._per_segment > self.max_entries
+            too_old = newest is not None and first.newest is not None and \
+                first.newest < newest - self.window
+            if not (too_many or too_old or first.entries == 0):
+                break
+            try:
+                os.unlink(first.path)
+            except FileNotFoundError:
+                pass
+            total -= first.entries
+            segments.pop(0)
+
+
+class MemoryJournal:
+    """The same contract kept in memory: for the command line's ``stream`` without
+    ``--bookmark`` (reconnects and failovers within the run), and for tests."""
+
+    def __init__(self, window: float, max_entries: int = DEFAULT_MAX_ENTRIES):
+        self.window = window
+        self.entries = collections.deque(maxlen=max(max_entries, 1))  # (fmc, archive, identity)
+        self.newest = None
+
+    def recent(self, fmc: str, since: Optional[int] = None) -> Recent:
+        stamps = [archive for _, archive, _ in self.entries]
+        return Recent({identity for owner, archive, identity in self.entries
+                       if since is None or owner != fmc or archive >= since},
+                      min(stamps, default=None), max(stamps, default=None))
+
+    def append(self, fmc: str, entries: Iterable[Tuple[int, str]]) -> None:
+        entries = list(entries)
+        if not entries:
+            return
+        self.entries.extend((fmc, archive, identity) for archive, identity in entries)
+        newest = max(archive for archive, _ in entries)
+        if self.newest is None or newest > self.newest:
+            self.newest = newest
+        while self.entries[0][1] < self.newest - self.window:
+            self.entries.popleft()
+
+    def close(self) -> None:
+        pass
+
+
+def _datasync(fd) -> None:
+    sync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
+    sync(fd)
+
+
+def _sync_directory(directory) -> None:
+    """A new segment's name must survive a power loss too."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+__all__ = ["DEFAULT_MAX_ENTRIES", "IdentityJournal", "MemoryJournal", "Recent"]
