@@ -22,6 +22,7 @@ from .decoder import RecordDecoder
 from .layout import ParseError
 
 PASSWORD_ENV = "ESTREAMER_PKCS12_PASSWORD"
+STANDBY_PASSWORD_ENV = "ESTREAMER_STANDBY_PKCS12_PASSWORD"
 
 
 def to_json(record) -> str:
@@ -143,14 +144,39 @@ def _read_pkcs12(path) -> bytes:
         return f.read()
 
 
+def _standby_identity(args, pkcs12: bytes, password: str):
+    """The standby's (PKCS12, password): its own with --standby-pkcs12, else the primary's."""
+    if not args.standby_pkcs12:
+        return pkcs12, password
+    return _read_pkcs12(args.standby_pkcs12), os.environ.get(STANDBY_PASSWORD_ENV, password)
+
+
+def _label(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def run_test(args) -> int:
     from .diagnostics import diagnose
-    report = diagnose(args.host, args.port, _read_pkcs12(args.pkcs12), _password(args),
-                      verify=not args.no_verify, timeout=args.timeout,
-                      subscription=_subscription(args), records=args.records, wait=args.wait,
-                      server_cert_sha256=args.server_cert_sha256)
-    print(report.as_text())
-    return 0 if report.ok else 1
+    pkcs12, password = _read_pkcs12(args.pkcs12), _password(args)
+    fmcs = [("primary FMC", args.host, args.port, pkcs12, password, args.server_cert_sha256)]
+    if args.standby:
+        host, port = args.standby
+        fmcs.append(("standby FMC", host, port or args.port,
+                     *_standby_identity(args, pkcs12, password),
+                     args.standby_server_cert_sha256))
+    answered, failed = [], []
+    for role, host, port, p12, secret, pin in fmcs:
+        report = diagnose(host, port, p12, secret, verify=not args.no_verify,
+                          timeout=args.timeout, subscription=_subscription(args),
+                          records=args.records, wait=args.wait, server_cert_sha256=pin)
+        if args.standby:
+            print(f"{role} {_label(host, port)}:")
+        print(report.as_text())
+        (answered if report.ok else failed).append(f"the {role} {_label(host, port)}")
+    if args.standby:
+        print("HA pair: " + "; ".join([f"{fmc} answered" for fmc in answered] +
+                                      [f"{fmc} failed" for fmc in failed]))
+    return 0 if not failed else 1
 
 
 class Monitor(threading.Thread):
@@ -249,6 +275,14 @@ def _fingerprint(text: str) -> str:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _standby_address(text: str):
+    from .address import parse_address
+    try:
+        return parse_address(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("the FMC host", "--standby")) from None
+
+
 def _connection_args(command):
     command.add_argument("--host", required=True, help="the FMC's address")
     command.add_argument("--port", type=int, default=8302)
@@ -261,6 +295,15 @@ def _connection_args(command):
                          metavar="FINGERPRINT",
                          help="accept only the FMC certificate with this SHA-256 fingerprint "
                               "(AB:CD:...; `test` shows the FMC's)")
+    command.add_argument("--standby", type=_standby_address, metavar="HOST[:PORT]",
+                         help="the standby FMC of an HA pair (host, host:port, [IPv6] or "
+                              "[IPv6]:port; the port defaults to --port)")
+    command.add_argument("--standby-pkcs12", metavar="FILE",
+                         help=f"the standby's own PKCS12, if it issued one (password: "
+                              f"${STANDBY_PASSWORD_ENV}, else the primary's)")
+    command.add_argument("--standby-server-cert-sha256", type=_fingerprint, default="",
+                         metavar="FINGERPRINT",
+                         help="accept only the standby certificate with this fingerprint")
     command.add_argument("--timeout", type=float, default=10.0, help="connect timeout, seconds")
     command.add_argument("--families", default="all",
                          help="comma-separated: " + ",".join(wire.ALL_FAMILIES) + " (default all)")
