@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from cim.knowledge import read_conf
+from searchtime import read_conf
 from conftest import APP, PY39, REPO_ROOT as REPO, VERSION, splunk_python
 
 INPUT = "firepower_estreamer"

@@ -75,7 +75,8 @@ class _Term:
 
 class Search:
     """``Search(text)(fields)`` → bool. ``fields`` maps names to values or lists of values;
-    ``.fields`` is the set of field names the search reads."""
+    ``.fields`` is the set of field names the search reads; ``.conjunction`` the search as
+    ``[(field, operator, values)]`` when it is a plain AND of terms (else None)."""
 
     def __init__(self, text: str):
         self.text = text
@@ -88,6 +89,9 @@ class Search:
         if self._at != len(self._tokens):
             raise SearchError(f"unexpected {self._tokens[self._at][1]!r} in {text!r}")
         del self._tokens
+        parts = getattr(self._test, "parts", [self._test])
+        self.conjunction = [(p.field, p.operator, p.raw) for p in parts] \
+            if all(isinstance(p, _Term) for p in parts) else None
 
     def __call__(self, fields: dict) -> bool:
         return self._test(fields)
@@ -115,7 +119,13 @@ class Search:
             elif not self._starts_operand():
                 break
             parts.append(self._or())
-        return parts[0] if len(parts) == 1 else (lambda f: all(p(f) for p in parts))
+        if len(parts) == 1:
+            return parts[0]
+
+        def conjunction(fields):
+            return all(p(fields) for p in parts)
+        conjunction.parts = parts
+        return conjunction
 
     def _or(self):
         parts = [self._not()]
