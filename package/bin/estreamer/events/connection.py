@@ -12,6 +12,9 @@ from .common import (CONSTANT_FIELDS, CONSTANTS, HEAD_FIELDS, connection_id, hex
 from .tables import ICMP_PROTOCOLS, PROTOCOLS, RULE_ACTION_NONE, RULE_REASONS, TCP_FLAGS
 
 RECORD_TYPES = (71,)
+# Texts of unbounded length, written last: Splunk extracts only an event's first 5,000 bytes
+# (limits.conf [spath] extraction_cutoff), so a long URL must not push other fields past it.
+FREE_TEXT = ("url", "http_user_agent", "http_referrer")
 FIELDS = HEAD_FIELDS + (
     "src", "src_ip", "src_port", "dest", "dest_ip", "dest_port", "protocol_version",
     "protocol_id", "ip_proto", "transport", "protocol", "icmp_type", "icmp_code",
@@ -22,7 +25,7 @@ FIELDS = HEAD_FIELDS + (
     "app", "app_proto_id", "app_proto", "client_app", "web_app", "user_id", "user", "vlan",
     "tcp_flag",
     "src_translated_ip", "src_translated_port", "dest_translated_ip", "dest_translated_port",
-    "url", "url_domain", "http_referrer", "http_user_agent", "http_response", "url_category",
+    "url_domain", "http_response", "url_category",
     "url_reputation", "dns_query", "dns_record_type", "dns_response_type", "dns_ttl",
     "si_event", "sec_intel_ip", "sec_intel_layer", "sec_intel_category", "sec_intel_list_id",
     "sinkhole",
@@ -32,7 +35,7 @@ FIELDS = HEAD_FIELDS + (
     "ingress_vrf", "egress_vrf", "src_sgt", "dest_sgt", "eve_process", "eve_process_confidence",
     "eve_threat_confidence", "eve_threat_confidence_index",
     "intrusion_event_count", "file_event_count", "ioc_id",
-) + CONSTANT_FIELDS
+) + CONSTANT_FIELDS + FREE_TEXT
 
 _MONITOR_RULES = tuple(f"monitorRule{n}" for n in range(1, 9))
 
@@ -203,14 +206,8 @@ def map_record(r, ctx):
         if not icmp:
             e["dest_translated_port"] = nat_responder_port or responder_port
 
-    if (value := text(client_url)) is not None:
-        e["url"] = value
     if (value := text(referenced_host)) is not None:
         e["url_domain"] = value
-    if (value := text(referrer)) is not None:
-        e["http_referrer"] = value
-    if (value := text(user_agent)) is not None:
-        e["http_user_agent"] = value
     if http_response:
         e["http_response"] = http_response
     if (value := url_categories[url_category]) is not None:
@@ -285,6 +282,12 @@ def map_record(r, ctx):
     if ioc:
         e["ioc_id"] = ioc
     e.update(CONSTANTS)
+    if (value := text(client_url)) is not None:
+        e["url"] = value
+    if (value := text(user_agent)) is not None:
+        e["http_user_agent"] = value
+    if (value := text(referrer)) is not None:
+        e["http_referrer"] = value
 
     # The discovery header's event time; the FMC leaves it 0 in connection records (the real
     # capture), so the first-packet time, then the archive timestamp, stand in.
