@@ -110,7 +110,7 @@ DESIGN_REQUIRED["cisco_firepower_malware"] = DESIGN_REQUIRED["cisco_firepower_fi
 DESIGN_REQUIRED["cisco_firepower_vpn_end"] = DESIGN_REQUIRED["cisco_firepower_vpn_start"]
 SEVERITY = {"critical", "high", "medium", "low", "informational"}
 DESIGN_EXPECTED = {
-    ("Network_Traffic", "action"): {"allowed", "blocked", "teardown", "flow"},
+    ("Network_Traffic", "action"): {"allowed", "blocked", "teardown", "flow"},  # the JSON's
     ("Network_Traffic", "transport"): {"tcp", "udp", "icmp"},
     ("Network_Traffic", "protocol"): {"ip", "icmp"},
     ("Network_Traffic", "protocol_version"): {"ipv4", "ipv6"},

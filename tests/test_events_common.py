@@ -159,7 +159,7 @@ def test_record_field_names_become_snake_case(name, expected):
 # --- options ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("bad", [
-    {"rule_actions": {"Default Action": "deny"}}, {"unresolved_rule_action": "allow"},
+    {"rule_actions": {"Default Action": "deny"}}, {"rule_actions": {"Default Action": "flow"}},
     {"endpoint_address": "both"}])
 def test_options_reject_values_the_cim_does_not_know(bad):
     with pytest.raises(ValueError):

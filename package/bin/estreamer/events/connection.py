@@ -9,7 +9,8 @@ from __future__ import annotations
 from ..record import picker
 from .common import (CONSTANT_FIELDS, CONSTANTS, HEAD_FIELDS, connection_id, hex_digest, ip,
                      ip_version, record_name, seconds, text, uuid)
-from .tables import ICMP_PROTOCOLS, PROTOCOLS, RULE_ACTION_NONE, RULE_REASONS, TCP_FLAGS
+from .tables import (ICMP_PROTOCOLS, PROTOCOLS, RULE_ACTION_NONE, RULE_REASONS, TCP_FLAGS,
+                     recorded_action)
 
 RECORD_TYPES = (71,)
 # Texts of unbounded length, written last: Splunk extracts only an event's first 5,000 bytes
@@ -129,15 +130,17 @@ def map_record(r, ctx):
     else:
         e["protocol"] = "ip"
 
-    # Rule action: id → record 120 name → L2 → CIM action; then reasons, rule and policy.
+    # Rule action: id → record 120 name → site/L2 → CIM action, else what the FMC recorded
+    # (tables.recorded_action); then reasons, rule and policy.
     rule_action = ctx.rule_action_name(action_id) if action_id else RULE_ACTION_NONE
-    e["action"] = ctx.cim_action(rule_action)
+    reasons = _reasons(ctx, reason) if reason else None
+    e["action"] = ctx.cim_action(rule_action) or recorded_action(reasons, packets_in)
     if action_id:
         e["rule_action_id"] = action_id
     if rule_action is not None:
         e["rule_action"] = rule_action
-    if reason:
-        e["rule_reason"] = _reasons(ctx, reason)
+    if reasons:
+        e["rule_reason"] = reasons
     revision = uuid(policy_revision)
     if revision or rule_id:
         e["rule_id"] = rule_id
