@@ -140,12 +140,15 @@ class Dashboard:
         return found
 
     def run(self, pipeline, events, tokens=None, now=None):
-        """``[(Search, Results)]`` for every search, post-processes on their base's results."""
+        """``[(Search, Results)]`` for every search shown, post-processes on their base's
+        results (a hidden panel's search is not run: its fields may not exist in this mode)."""
         tokens = self.tokens() if tokens is None else tokens
         searches = self.searches(tokens)
         results, out = {}, []
         ordered = [s for s in searches if not s.base] + [s for s in searches if s.base]
         for search in ordered:
+            if not search.visible:
+                continue
             if search.base:
                 if search.base not in results:
                     raise DashboardError(f"{search.label}: no search with id {search.base!r}")

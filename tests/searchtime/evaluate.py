@@ -263,6 +263,42 @@ def _fn_mvcount(value):
     return len(value) if isinstance(value, list) else 1
 
 
+def _mvjoin(value, separator):
+    if value is None:
+        return None
+    return render(separator).join(render(item) for item in (value if isinstance(value, list)
+                                                            else [value]))
+
+
+def _replace(value, regex, replacement):
+    """``replace(X, regex, replacement)``: PCRE substitution; ``\\1`` in the replacement."""
+    if value is None:
+        return None
+    from .extraction import pcre
+    return pcre(render(regex)).sub(render(replacement).replace("\\", "\\"),
+                                   render(_single(value, "replace()")))
+
+
+_SEARCHES = {}
+
+
+def _fn_searchmatch(name, args, row, env):
+    """``searchmatch("<search terms>")``: the row matches the terms (:mod:`.search`)."""
+    from .search import Search, SearchError
+    if len(args) != 1:
+        raise EvalError("searchmatch() takes 1 argument")
+    text = args[0](row, env)
+    if not isinstance(text, str):
+        raise EvalError("searchmatch() takes a search string")
+    search = _SEARCHES.get(text)
+    if search is None:
+        try:
+            search = _SEARCHES[text] = Search(text)
+        except SearchError as error:
+            raise EvalError(str(error)) from None
+    return search(row)
+
+
 def _constant(result):
     def function(name, args, row, env):
         if args:
@@ -284,7 +320,8 @@ PROPS_FUNCTIONS = {
 SEARCH_FUNCTIONS = dict(
     PROPS_FUNCTIONS, round=_eager(_round, (1, 2)), strftime=_eager(_strftime, 2),
     relative_time=_eager(_relative_time, 2), now=_fn_now, isnum=_eager(_fn_isnum, 1),
-    mvcount=_eager(_fn_mvcount, 1),
+    mvcount=_eager(_fn_mvcount, 1), mvjoin=_eager(_mvjoin, 2), searchmatch=_fn_searchmatch,
+    replace=_eager(_replace, 3),
 )
 
 

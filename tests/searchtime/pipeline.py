@@ -600,7 +600,7 @@ class _Run:
 
     def cmd_tstats(self, args, text):
         options, tokens = _options(arg_tokens(args), {"summariesonly", "allow_old_summaries",
-                                                      "prestats", "span", "local"})
+                                                      "prestats", "local", "fillnull_value"})
         if _flag(options, "prestats", False):
             raise SplError("tstats prestats=t is not modelled")
         words = [token.text.upper() for token in tokens]
@@ -640,6 +640,11 @@ class _Run:
         if span:
             for row in rows:
                 row["_time"] = math.floor(row["_time"] / span) * span
+        if "fillnull_value" in options:  # "fillnull_value": BY fields without a value get it
+            for row in rows:
+                for name in groups:
+                    if not present(row.get(name)):
+                        row[name] = options["fillnull_value"]
         if not source:
             for name in groups + [a.field for a in aggregations if a.field]:
                 if name not in INDEXED_FIELDS:
