@@ -254,7 +254,7 @@ ROW = {"s": "text", "n": "443", "f": "1.5", "mv": ["a", "b"], "zero": "0"}
     ('tonumber("x")', None), ("tostring(missing)", None), ("'s'", "text"),
     ('if(s LIKE "te%", 1, 0)', 1), ('if(NOT n == 443 OR s == "text", 1, 0)', 1),
     ('if(n == 443 AND s != "text", 1, 0)', 0), ("-n + 1", -442), ("2 + 3 * 4", 14),
-    ('"a" . 1 + 2', "a3"), ("null()", None),
+    ('"a" . 1 + 2', "a3"), ("null()", None), (r'"x\d\"y\\"', 'x\\d"y\\'),
 ])
 def test_eval_semantics(expression, value):
     assert Expression(expression, PROPS_FUNCTIONS)(ROW) == value

@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 
 from estreamer.events.tables import PLACEHOLDERS, PROTOCOLS
 
-from searchtime import Search, SearchError, SearchHead, indexed, number, values_of
+from searchtime import (EvalError, Expression, Search, SearchError, SearchHead, indexed, number,
+                        values_of)
+from searchtime.evaluate import truth
 
 from .datamodels import DataModels, fetch_wheel
 
@@ -37,7 +39,6 @@ ZONE_CLUSTER = frozenset(("src_zone", "dest_zone"))
 MAC_TEXT = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 # The PCRE address regex of the conditions (recursion, so not Python's re): "is an IP address".
 _IP_REGEX_SHA256 = "10480ad137310c565f756d5571b705992f59f56c53c990eb39e3c999f6dc665a"
-_MATCH = re.compile(r'match\((\w+),\s*"((?:[^"\\]|\\.)*)"\)')
 _WHERE = re.compile(r"\|\s*where\s+(.*)", re.DOTALL)
 # §4.4: transport keeps IANA names beyond tcp/udp/icmp; offline accepts the L1 set.
 L1_TRANSPORTS = frozenset(transport for _, transport, _ in PROTOCOLS.values())
@@ -140,17 +141,24 @@ class Conditions:
         if not text:
             return lambda fields: True
         where = _WHERE.fullmatch(text)
-        if where is None:
-            try:
+        try:
+            if where is None:
                 return Search(text)
-            except SearchError as exc:
-                raise NotUnderstood(str(exc)) from None
-        body = where.group(1).strip()
-        if not re.fullmatch(r"M(\s+or\s+M)*", _MATCH.sub("M", body)):
-            raise NotUnderstood(f"where clause {body!r}")
-        tests = [(name, _regex_test(regex)) for name, regex in _MATCH.findall(body)]
-        return lambda fields: any(
-            test(value) for name, test in tests for value in values_of(fields.get(name)))
+            expression = Expression(where.group(1).strip(), {"match": _match})
+            expression({})  # every regex and function is read now, not on the first event
+        except (SearchError, EvalError) as exc:
+            raise NotUnderstood(str(exc)) from None
+        return lambda fields: truth(expression(fields), "where")
+
+
+def _match(name, args, row, env):
+    """``match(field, regex)`` of a ``| where`` condition (the address regex read as "is an IP
+    address"); a multivalue field matches when a value does."""
+    if len(args) != 2:
+        raise EvalError("match() takes 2 arguments")
+    value, regex = args[0](row, env), args[1](row, env)
+    test = _regex_test(regex)
+    return any(test(item) for item in values_of(value))
 
 
 @dataclass

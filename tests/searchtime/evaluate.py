@@ -54,7 +54,8 @@ def _tokens(text: str):
             continue
         value = found.group(kind)
         if kind in ("string", "field"):
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+            # Only \" \' and \\ are escapes; any other backslash stays (regexes: "\d+").
+            value = re.sub(r'\\(["\'\\])', r"\1", value[1:-1])
         elif kind == "word" and value.upper() in _KEYWORDS:
             kind, value = "op", value.upper()
         out.append((kind, value))
