@@ -20,7 +20,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from cim.knowledge import read_conf
+from searchtime import read_conf
 
 LOCALE = "en-US"
 BUILD = "1795373789"
@@ -90,10 +90,7 @@ class SplunkWebStub:
         path = self.app_dir / "default" / "{}_settings.conf".format(self.rest_root.lower())
         if not path.exists():
             return {}
-        stanzas = read_conf(path)
-        if not stanzas["default"]:
-            del stanzas["default"]  # only settings written before any stanza belong there
-        return stanzas
+        return read_conf(path)
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self):

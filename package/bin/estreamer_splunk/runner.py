@@ -13,6 +13,7 @@ import time
 
 from estreamer.client import ClientConfig, FatalError, StreamClient
 from estreamer.events import EventMapper, MapperOptions
+from estreamer.events.options import parse_rule_actions
 from estreamer.metadata import MetadataCache
 from estreamer.wire import Subscription
 
@@ -50,7 +51,8 @@ def client_config(settings) -> ClientConfig:
 
 def mapper_options(params) -> MapperOptions:
     return MapperOptions(si_split=flag(params.get("si_split"), True),
-                         raw_unknown=flag(params.get("raw_unknown")))
+                         raw_unknown=flag(params.get("raw_unknown")),
+                         rule_actions=parse_rule_actions(params.get("rule_actions")))
 
 
 class DeviceFilter:
