@@ -15,10 +15,16 @@ def entries(start, count, second=1000, per_second=10):
     return [(second + (start + n) // per_second, f"71:1:{start + n}") for n in range(count)]
 
 
+def flushed(journal, fmc, batch):
+    """What the client does around a flush: the identities first, the commit once it returned."""
+    journal.append(fmc, batch)
+    journal.commit()
+
+
 def test_what_was_appended_is_read_back_by_a_new_process(tmp_path):
     prefix = str(tmp_path / "input.identities")
     first = IdentityJournal(prefix, window=600)
-    first.append(P, entries(0, 30))
+    flushed(first, P, entries(0, 30))
     first.close()
     recent = IdentityJournal(prefix, window=600).recent(S)
     assert recent.identities == {f"71:1:{n}" for n in range(30)}
@@ -28,18 +34,18 @@ def test_what_was_appended_is_read_back_by_a_new_process(tmp_path):
 def test_the_lines_say_archive_and_identity_and_name_the_fmc(tmp_path):
     prefix = str(tmp_path / "j")
     journal = IdentityJournal(prefix, window=600)
-    journal.append(P, [(1000, "400:1:1000:5:7")])
-    journal.append(S, [(1007, "400:1:1000:5:8")])
+    flushed(journal, P, [(1000, "400:1:1000:5:7")])
+    flushed(journal, S, [(1007, "400:1:1000:5:8")])
     journal.close()
     (segment,) = [p for p in os.listdir(tmp_path)]
     assert segment == "j.000001"
-    assert (tmp_path / segment).read_text() == (f"@ {P}\n1000 400:1:1000:5:7\n"
-                                                f"@ {S}\n1007 400:1:1000:5:8\n")
+    assert (tmp_path / segment).read_text() == (f"@ {P}\n1000 400:1:1000:5:7\n=\n"
+                                                f"@ {S}\n1007 400:1:1000:5:8\n=\n")
 
 
 def test_on_the_same_fmc_only_identities_from_the_bookmark_second_on_are_needed(tmp_path):
     journal = IdentityJournal(str(tmp_path / "j"), window=600)
-    journal.append(P, entries(0, 50))            # seconds 1000..1004
+    flushed(journal, P, entries(0, 50))            # seconds 1000..1004
     recent = journal.recent(P, since=1003)
     assert recent.identities == {f"71:1:{n}" for n in range(30, 50)}
 
@@ -47,20 +53,20 @@ def test_on_the_same_fmc_only_identities_from_the_bookmark_second_on_are_needed(
 def test_identities_of_the_other_fmc_are_always_needed(tmp_path):
     """Their archive seconds are on another clock: they cannot be compared with the bookmark."""
     journal = IdentityJournal(str(tmp_path / "j"), window=600)
-    journal.append(P, entries(0, 10))
-    journal.append(S, [(990, "71:1:100")])
+    flushed(journal, P, entries(0, 10))
+    flushed(journal, S, [(990, "71:1:100")])
     assert "71:1:100" in journal.recent(P, since=1003).identities
 
 
 def test_each_start_writes_a_new_segment_so_a_torn_line_stays_last(tmp_path):
     prefix = str(tmp_path / "j")
     first = IdentityJournal(prefix, window=600)
-    first.append(P, entries(0, 5))
+    flushed(first, P, entries(0, 5))
     first.close()
     with open(prefix + ".000001", "a") as f:
         f.write("1001 71:1:99")  # a crash in the middle of a write
     second = IdentityJournal(prefix, window=600)
-    second.append(P, entries(5, 5))
+    flushed(second, P, entries(5, 5))
     second.close()
     assert sorted(os.listdir(tmp_path)) == ["j.000001", "j.000002"]
     recent = IdentityJournal(prefix, window=600).recent(P)
@@ -71,7 +77,7 @@ def test_the_count_bound_drops_the_oldest_segments(tmp_path):
     prefix = str(tmp_path / "j")
     journal = IdentityJournal(prefix, window=10**9, max_entries=80)
     for n in range(40):
-        journal.append(P, entries(n * 10, 10))
+        flushed(journal, P, entries(n * 10, 10))
     journal.close()
     identities = IdentityJournal(prefix, window=10**9).recent(P).identities
     assert len(identities) <= 80
@@ -82,9 +88,9 @@ def test_the_count_bound_drops_the_oldest_segments(tmp_path):
 def test_the_window_bound_drops_segments_older_than_the_window(tmp_path):
     prefix = str(tmp_path / "j")
     journal = IdentityJournal(prefix, window=600, max_entries=80)
-    journal.append(P, [(1000, "old")] * 10)
-    journal.append(P, [(1700, f"new{n}") for n in range(10)])
-    journal.append(P, [(1701, f"newer{n}") for n in range(10)])
+    flushed(journal, P, [(1000, "old")] * 10)
+    flushed(journal, P, [(1700, f"new{n}") for n in range(10)])
+    flushed(journal, P, [(1701, f"newer{n}") for n in range(10)])
     identities = journal.recent(P).identities
     assert "old" not in identities and "new0" in identities
 
@@ -97,34 +103,68 @@ def test_an_append_is_one_write_and_one_datasync(tmp_path):
         from estreamer.journal import IdentityJournal
         journal = IdentityJournal({str(tmp_path / "j")!r}, window=600)
         journal.append("fmc", [(1000, "warm-up")])
+        journal.commit()
         calls = []
         real_write, real_sync = os.write, os.fdatasync
         os.write = lambda fd, data: calls.append("write") or real_write(fd, data)
         os.fdatasync = lambda fd: calls.append("sync") or real_sync(fd)
         journal.append("fmc", [(1000 + n // 100, "71:1:%d" % n) for n in range(500)])
+        calls.append("flush")
+        journal.commit()
         print(",".join(calls))
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True).stdout.strip()
-    assert out == "write,sync"
+    assert out == "write,sync,flush,write"
 
 
 def test_without_sync_the_batch_is_written_but_not_synced(tmp_path, monkeypatch):
     synced = []
     monkeypatch.setattr(os, "fdatasync", lambda fd: synced.append(fd))
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
     journal = IdentityJournal(str(tmp_path / "j"), window=600, sync=False)
-    journal.append(P, entries(0, 5))
+    flushed(journal, P, entries(0, 5))
     assert not synced
     journal.sync = True
-    journal.append(P, entries(5, 5))
-    assert len(synced) == 1
+    flushed(journal, P, entries(5, 5))
+    assert len(synced) == 1  # the batch (its segment exists already)
 
 
 def test_the_memory_journal_keeps_the_same_contract():
     journal = MemoryJournal(window=600, max_entries=30)
-    journal.append(P, entries(0, 40))
+    flushed(journal, P, entries(0, 40))
     recent = journal.recent(S)
     assert recent.identities == {f"71:1:{n}" for n in range(10, 40)}
-    journal.append(P, [(5000, "late")])
+    flushed(journal, P, [(5000, "late")])
     assert journal.recent(S).identities == {"late"}
     assert journal.recent(P, since=5000).identities == {"late"}
+
+
+def test_a_batch_without_its_commit_is_in_doubt_and_not_dropped(tmp_path):
+    """The process died during that flush: the sink may hold none of it, so it is sent again."""
+    prefix = str(tmp_path / "j")
+    journal = IdentityJournal(prefix, window=600)
+    flushed(journal, P, entries(0, 10))
+    journal.append(P, entries(10, 10))  # killed before the flush returned
+    journal.close()
+    recent = IdentityJournal(prefix, window=600).recent(P)
+    assert recent.identities == {f"71:1:{n}" for n in range(10)}
+    assert recent.in_doubt == 10
+
+
+def test_a_failed_flush_leaves_its_batch_in_doubt_when_the_next_one_commits(tmp_path):
+    prefix = str(tmp_path / "j")
+    journal = IdentityJournal(prefix, window=600)
+    journal.append(P, entries(0, 10))   # the sink raised: no commit
+    flushed(journal, P, entries(10, 10))
+    recent = journal.recent(P)
+    assert recent.identities == {f"71:1:{n}" for n in range(10, 20)}
+    assert recent.in_doubt == 10
+
+
+def test_the_memory_journal_drops_only_committed_batches():
+    journal = MemoryJournal(window=600)
+    journal.append(P, entries(0, 5))
+    assert journal.recent(P).identities == set()
+    journal.commit()
+    assert len(journal.recent(P).identities) == 5

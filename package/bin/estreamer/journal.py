@@ -3,16 +3,25 @@
 A resume drops what was already written. On the FMC the bookmark belongs to, the bookmark says
 where that ends — except for the events of a flush whose bookmark save a crash prevented. On the
 other FMC of an HA pair the bookmark says nothing exact (each FMC stamps its own archive time).
-Both gaps close with the identities (:mod:`.identity`) of the events written lately: the client
-appends each flush's identities here *before* it flushes the events, so whatever reached the
-sink is in the journal, whenever the process dies.
+Both gaps close with the identities (:mod:`.identity`) of the events written lately.
 
-Files: ``<prefix>.<n>`` segments (``n`` counts up), append-only text, one line per event,
-``<archive timestamp> <identity>``, and a line ``@ <fmc>`` wherever the FMC serving the events
-changes (archive timestamps of two FMCs are not comparable). Each process start opens a new
-segment, so a line torn by a crash is only ever the last line of a segment (and is ignored).
-Each batch is one ``write`` and one ``fdatasync`` (``sync=True``): one system call pair per
-flush, never per event, and the journal survives a power loss as well as a kill.
+Each flush is journaled in two steps. Before the sink flushes a batch, its identities are
+appended (:meth:`IdentityJournal.append`): whatever can have reached the sink is in the journal,
+whenever the process dies. Once the flush has returned, a commit line follows
+(:meth:`IdentityJournal.commit`). A resume drops the committed identities; those of a batch whose
+commit is missing (the process died during that very flush: the sink may hold all, part or none
+of it) are *in doubt* and are not dropped, so a crash can repeat the events of the one flush it
+interrupted but never loses one. A crash between a flush and its bookmark save — the window where
+a resume used to repeat the whole batch — repeats nothing.
+
+Files: ``<prefix>.<n>`` segments (``n`` counts up), append-only text: one line per event,
+``<archive timestamp> <identity>``; ``=`` after a batch the sink confirmed (``!`` before the
+next batch when a flush failed instead); ``@ <fmc>`` wherever
+the FMC serving the events changes (archive timestamps of two FMCs are not comparable). Each
+process start opens a new segment, so a line torn by a crash is only ever the last line of a
+segment (and is ignored). A batch is one ``write`` and one ``fdatasync`` (``sync=True``), its
+commit one ``write``: system calls per flush, never per event. The sync makes the identities
+outlive a power loss too; a lost commit line only puts its batch in doubt.
 
 Bounded two ways: by count (``max_entries`` over all segments: the oldest segment goes) and by
 archive time (a segment whose newest event is older than ``window`` seconds before the newest
@@ -36,6 +45,7 @@ class Recent(NamedTuple):
     identities: Set[str]
     oldest: Optional[int]   # the oldest archive second journaled (None: empty journal)
     newest: Optional[int]
+    in_doubt: int = 0       # entries of flushes a crash interrupted (not dropped)
 
 
 class _Segment:
@@ -45,25 +55,32 @@ class _Segment:
         self.path, self.entries, self.newest = path, entries, newest
 
 
-def _read(path) -> List[Tuple[Optional[str], int, str]]:
-    """``(fmc, archive, identity)`` of a segment's whole lines (``fmc`` None before a marker)."""
+def _read(path) -> Tuple[List[Tuple[Optional[str], int, str]], int]:
+    """``(fmc, archive, identity)`` of a segment's committed entries (``fmc`` None before a
+    marker), and how many entries after the last commit are in doubt."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        return []
-    out, fmc = [], None
+        return [], 0
+    out, batch, fmc, doubtful = [], [], None, 0
     end = data.rfind(b"\n")
     for line in data[:end + 1].decode("utf-8", "replace").splitlines():
-        if line.startswith("@ "):
+        if line == "=":
+            out += batch
+            batch = []
+        elif line == "!":  # that flush failed: its batch stays in doubt
+            doubtful += len(batch)
+            batch = []
+        elif line.startswith("@ "):
             fmc = line[2:]
-            continue
-        archive, _, identity = line.partition(" ")
-        try:
-            out.append((fmc, int(archive), identity))
-        except ValueError:
-            continue  # damaged line: the identity cannot help, the rest still can
-    return out
+        else:
+            archive, _, identity = line.partition(" ")
+            try:
+                batch.append((fmc, int(archive), identity))
+            except ValueError:
+                continue  # damaged line: the identity cannot help, the rest still can
+    return out, doubtful + len(batch)
 
 
 class IdentityJournal:
@@ -76,18 +93,21 @@ class IdentityJournal:
         self._fd = None
         self._fmc = None        # the FMC of the lines written last in the open segment
         self._loaded = False
+        self._uncommitted = False  # a batch appended and not yet committed
 
     # --- the resume side --------------------------------------------------------------------
 
     def recent(self, fmc: str, since: Optional[int] = None) -> Recent:
         """The identities a resume from ``fmc`` must drop: every one journaled for another FMC,
         and those of ``fmc`` at or after archive second ``since`` (None: all of them)."""
-        identities, oldest, newest = set(), None, None
+        identities, oldest, newest, in_doubt = set(), None, None, 0
         segments = []
         for path in self._paths():
-            lines = _read(path)
+            lines, doubtful = _read(path)
+            in_doubt += doubtful
             stamps = [archive for _, archive, _ in lines]
-            segments.append(_Segment(path, len(lines), max(stamps) if stamps else None))
+            segments.append(_Segment(path, len(lines) + doubtful,
+                                     max(stamps) if stamps else None))
             if stamps:
                 oldest = min(stamps) if oldest is None else min(oldest, min(stamps))
                 newest = max(stamps) if newest is None else max(newest, max(stamps))
@@ -96,7 +116,7 @@ class IdentityJournal:
                     identities.add(identity)
         if not self._loaded:
             self._segments, self._loaded = segments, True
-        return Recent(identities, oldest, newest)
+        return Recent(identities, oldest, newest, in_doubt)
 
     # --- the writing side -------------------------------------------------------------------
 
@@ -109,6 +129,8 @@ class IdentityJournal:
         if self._fd is None or self._segments[-1].entries >= self._per_segment:
             self._rotate()
         text = "".join([f"{archive} {identity}\n" for archive, identity in entries])
+        if self._uncommitted:  # the previous flush failed: its batch must stay in doubt
+            text = "!\n" + text
         if fmc != self._fmc:
             text = f"@ {fmc}\n" + text
             self._fmc = fmc
@@ -122,6 +144,15 @@ class IdentityJournal:
         newest = max(archive for archive, _ in entries)
         if segment.newest is None or newest > segment.newest:
             segment.newest = newest
+        self._uncommitted = True
+
+    def commit(self) -> None:
+        """The sink confirmed the batch appended last: a resume may drop its events."""
+        if self._uncommitted:
+            data = b"=\n"
+            while data:
+                data = data[os.write(self._fd, data):]
+            self._uncommitted = False
 
     def close(self) -> None:
         if self._fd is not None:
@@ -182,19 +213,23 @@ class MemoryJournal:
         self.window = window
         self.entries = collections.deque(maxlen=max(max_entries, 1))  # (fmc, archive, identity)
         self.newest = None
+        self._batch = []
 
     def recent(self, fmc: str, since: Optional[int] = None) -> Recent:
         stamps = [archive for _, archive, _ in self.entries]
         return Recent({identity for owner, archive, identity in self.entries
                        if since is None or owner != fmc or archive >= since},
-                      min(stamps, default=None), max(stamps, default=None))
+                      min(stamps, default=None), max(stamps, default=None), len(self._batch))
 
     def append(self, fmc: str, entries: Iterable[Tuple[int, str]]) -> None:
-        entries = list(entries)
+        self._batch = [(fmc, archive, identity) for archive, identity in entries]
+
+    def commit(self) -> None:
+        entries, self._batch = self._batch, []
         if not entries:
             return
-        self.entries.extend((fmc, archive, identity) for archive, identity in entries)
-        newest = max(archive for archive, _ in entries)
+        self.entries.extend(entries)
+        newest = max(archive for _, archive, _ in entries)
         if self.newest is None or newest > self.newest:
             self.newest = newest
         while self.entries[0][1] < self.newest - self.window:
