@@ -260,7 +260,7 @@ class StreamClient:
         for body in event.bodies:
             try:
                 record = decode(body)
-            except ParseError as e:
+            except Exception as e:  # noqa: BLE001 - one record's bytes never stop the stream
                 record = self._malformed(body, e)
             stats.records += 1
             archive = record.get("archiveTimestamp")
@@ -289,11 +289,11 @@ class StreamClient:
         stats.unknown_types, stats.unknown_blocks = (decoder_stats.unknown_types,
                                                      decoder_stats.unknown_blocks)
 
-    def _malformed(self, body, error: ParseError) -> Record:
+    def _malformed(self, body, error: Exception) -> Record:
         """A record we cannot decode: counted, logged in one line, kept raw (never dropped)."""
         self.stats.parse_errors += 1
-        fields = {"recordType": error.record_type, "unknown": True, "malformed": str(error),
-                  "raw": bytes(body).hex()}
+        fields = {"recordType": getattr(error, "record_type", None), "unknown": True,
+                  "malformed": str(error), "raw": bytes(body).hex()}
         try:
             fields["recordType"], archive, _ = record_header(body)
             if archive is not None:
