@@ -54,6 +54,7 @@ INPUT_FIELDS = {
     "health": _words("""
         scope fmc input interval connected events rate lag reconnects parse_errors unknown_types
         unknown_blocks mapping_errors bookmark last_error dvc device_id last_event_time
+        future_records duplicates_dropped
     """),
     "log": _words("log_level pid tid file message"),
 }

@@ -44,7 +44,8 @@ def client_config(settings) -> ClientConfig:
         host=fmc.host, port=fmc.port, pkcs12=fmc.pkcs12, password=fmc.pkcs12_password,
         verify=fmc.verify_server_cert, connect_timeout=fmc.connect_timeout,
         response_timeout=fmc.response_timeout, subscription=subscription, start=start,
-        flush_interval=advanced.flush_interval, batch_size=advanced.batch_size)
+        flush_interval=advanced.flush_interval, batch_size=advanced.batch_size,
+        future_tolerance=advanced.future_tolerance)
 
 
 def mapper_options(params) -> MapperOptions:
