@@ -233,6 +233,17 @@ def test_with_a_file_a_kv_store_still_starting_after_the_wait_resumes_from_the_f
         assert store.backend == "file"
 
 
+def test_a_disabled_kv_store_is_not_waited_for_the_file_is_the_store(tmp_path, caplog):
+    with SplunkdDouble(_seeded(kvstore="disabled")) as double:
+        (tmp_path / "fmc_in.bookmark.json").write_text(Bookmark(40, 2).as_json())
+        store = _store(double, tmp_path, wait=300)
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger=LOGGER):
+            assert store.load() == Bookmark(40, 2)
+        assert time.monotonic() - started < 5 and store.backend == "file"
+    assert "KV Store is disabled" in caplog.records[-1].getMessage()
+
+
 def test_a_stop_during_the_wait_ends_it(tmp_path, quick_wait):
     import threading
     stop = threading.Event()

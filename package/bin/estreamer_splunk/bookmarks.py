@@ -11,7 +11,7 @@ last second sends the input back.
 
 "KV store unavailable" never means "no bookmark". splunkd starts modular inputs before its KV
 store is ready (solnlib documents the 503 "when KV Store is initializing"), so ``load`` waits for
-it up to ``wait`` seconds (one warning, and ``on_wait`` for a health event); if it is still
+it up to ``wait`` seconds (not for a KV store splunkd reports disabled: the file is then the store) (one warning, and ``on_wait`` for a health event); if it is still
 unavailable then, the file alone is used, and without a file :class:`KVStoreUnavailable` says
 to exit non-zero for splunkd to retry — never to start from the FMC's oldest event. Only "no
 such document" from a reachable KV store and no file means a first start. An unavailable KV
@@ -70,6 +70,11 @@ def _unavailable(exc):
     if isinstance(exc, binding.HTTPError):
         return exc.status >= 500
     return isinstance(exc, (OSError, CheckpointerException))
+
+
+def _disabled(exc):
+    """True for splunkd's 503 "KV Store is disabled" (server.conf [kvstore] disabled)."""
+    return getattr(exc, "status", None) == 503 and "disabled" in str(exc)
 
 
 def _refused(exc):
@@ -150,6 +155,9 @@ class KVStoreBookmarkStore:
                     if isinstance(exc, (ValueError, KeyError, TypeError)):
                         raise BookmarkUnreadable(self._bad_document(exc)) from None
                     raise
+                if _disabled(exc):  # it will not come up by waiting: the file is the store
+                    self._fall_back(exc)
+                    return from_file
                 left = deadline - self._clock()
                 if left <= 0 or self._stop.is_set():
                     return self._without_kvstore(exc, from_file)
