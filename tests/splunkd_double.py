@@ -63,7 +63,9 @@ State (JSON seed, also what :func:`ucc_state` builds)::
      "confs": {"<conf>": {"<stanza>": {"<key>": "<value>"}}},
      "passwords": {"<realm>": {"<username>": "<clear password>"}},   # whole values, chunked here
      "collections": {"<c>": {"fields": {"state": "string"}, "documents": [{"_key": …}]}},
-     "kvstore": "ready"}
+     "kvstore": "ready",
+     "kvstore_starting": 0,      # optional: seconds of "KV Store is initializing" after start
+     "session_timeout": null}    # optional: seconds an unused session key stays valid
 
 Journal: one JSON object per call, in order: ``{"method", "path" (full, decoded), "endpoint" (after
 the namespace), "query" {name: value}, "body" (form dict | JSON | text; secrets masked),

@@ -165,3 +165,23 @@ def test_across_a_restart_present_day_records_arrive_after_a_future_stamped_one(
                     "present-day records after the restart")
     assert second.terminate() == 0
     assert json.loads(bookmark.read_text())["timestamp"] <= time.time() + 3600
+
+
+def test_the_simulators_future_fault_stamps_one_archive_entry_a_given_time_ahead():
+    from fmcsim.faults import A_YEAR, parse
+    from fmcsim.traffic import Archive
+
+    archive = Archive(records=20, per_second=2, start_time=1000,
+                      faults=[parse("future@7:3600")])
+
+    assert archive.timestamp(6) == archive.live_epoch + 3600
+    assert [archive.timestamp(i) for i in (5, 7)] == [1002, 1003]
+    assert parse("future@7").seconds == A_YEAR
+
+
+def test_the_simulators_record_faults_name_an_event_serial_from_1():
+    import pytest
+    from fmcsim.faults import parse
+
+    with pytest.raises(ValueError, match="serial of an event record, from 1"):
+        parse("poison@0")
