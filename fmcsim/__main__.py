@@ -59,7 +59,8 @@ def main(argv=None) -> int:
                    help="send a capture's streaming-info.bin and bundle-*.bin byte for byte")
     s.add_argument("--fault", dest="faults", action="append", default=[], type=_fault,
                    help="drop@N, stall@N:SECONDS, garbage@N, error@N:CODE:TEXT, restart@N, "
-                        "refuse-cert, silent, close-after-request (repeatable)")
+                        "poison@N, future@N:SECONDS, refuse-cert, silent, close-after-request "
+                        "(repeatable)")
     s.add_argument("--manifest", help="write the archive as JSON lines here")
     s.add_argument("--no-ip-check", dest="ip_check", action="store_false",
                    help="accept a client certificate issued for another IP")

@@ -72,12 +72,12 @@ def _context(options: Options) -> ssl.SSLContext:
 class Simulator:
     def __init__(self, options: Options):
         self.options = options
+        self.faults = FaultBook(options.faults)
         self.archive = Archive(options.records, options.families, options.per_second,
-                               options.start_time, options.live,
+                               options.start_time, options.live, faults=self.faults.records(),
                                skew=options.archive_skew)
         if options.manifest:
             self.archive.write_manifest(options.manifest)
-        self.faults = FaultBook(options.faults)
         self.context = _context(options)
         self.sent = 0                       # event records sent, over all connections
         self._lock = threading.Lock()

@@ -51,6 +51,7 @@ from estreamer.decoder import encode_record
 from estreamer.wire import GENESIS, HEADER, NOW, EventCode, MessageType, RequestFlags
 
 from . import world
+from .faults import poison_record
 
 START_TIME = 1_700_000_000
 POOL = 512  # distinct variants per record type
@@ -209,7 +210,7 @@ class Archive:
     """The FMC's archive: ``records`` events of ``families`` plus the optional live stream."""
 
     def __init__(self, records=1000, families=FAMILIES, per_second=5, start_time=START_TIME,
-                 live_rate=0.0, pool=POOL, skew=0):
+                 live_rate=0.0, pool=POOL, faults=(), skew=0):
         unknown = set(families) - set(FAMILIES)
         if unknown:
             raise ValueError(f"unknown families {sorted(unknown)}; choose from {FAMILIES}")
@@ -222,10 +223,17 @@ class Archive:
         self._templates = {}
         self._meta_values = world.metadata_records()
         self._metadata = {}
+        # record faults (fmcsim.faults), by entry index: a hostile record before the entry, or
+        # the entry stamped in the future
+        self.poison = {f.at - 1 for f in faults if f.kind == "poison"}
+        self.future = {f.at - 1: self.live_epoch + int(f.seconds) for f in faults
+                       if f.kind == "future"}
 
     # --- positions ----------------------------------------------------------------------------
     def event_time(self, i: int) -> int:
         """The second entry ``i`` happened: what its content says, the same on every FMC."""
+        if i in self.future:
+            return self.future[i]
         if i < self.records:
             return self.start_time + i // self.per_second
         return self.live_epoch + int((i - self.records) // self.live_rate)
@@ -335,8 +343,11 @@ class Stream:
         skew = archive.skew
         end = archive.available()
         cycle, size = self._cycle, len(self._cycle)
+        faulty = bool(archive.poison or archive.future)
         i, added = self.next, 0
         while i < end and added < max_events and len(buf) < max_bytes:
+            if faulty and i in archive.poison:
+                self._poison(i, buf)
             slot = cycle[i % size]
             if slot is None:
                 slot = self._slot(i, buf)
@@ -347,11 +358,17 @@ class Stream:
             off = len(buf)
             buf += data
             t = start + i // per_second if i < records else archive.event_time(i)
+            if faulty and i in archive.future:
+                t = archive.future[i]
             patch(buf, off, i + 1, i + 1 - delta, t, t + skew)
             added += 1
             i += 1
         self.next = i
         return added
+
+    def _poison(self, i: int, buf: bytearray):
+        record = poison_record(self.archive.timestamp(i) if self.archived else None)
+        buf += HEADER.pack(0, MessageType.EVENT_DATA, len(record)) + record
 
     def _slot(self, i: int, buf: bytearray):
         """Resolve one position of the pattern × pool cycle; its metadata goes out now, i.e.

@@ -36,6 +36,16 @@ JSON endpoints (``storage/collections/data/<c>``; 404 unknown collection or key)
 KV store switch: ``kvstore`` = "ready" | "unavailable" (every storage/collections call → 503
 "KV Store is initializing") | "disabled" (→ 503 "KV Store is disabled") | "stalled" (every
 storage/collections call hangs, without an answer, until the double stops).
+A starting KV store (splunkd starts modular inputs before its KV store is ready): with
+``kvstore_starting`` = N in the state, or after ``start_kvstore(N)``, every storage/collections call
+in the first N seconds (after the double starts, or after the call) → 503 "KV Store is
+initializing", then the ``kvstore`` switch applies.
+
+Session keys (server.conf ``sessionTimeout``): with ``session_timeout`` = S in the state, a key
+no call used for S seconds has expired; ``expire_session()`` expires it at once. A call with an
+expired key → 401 "call not properly authenticated" (auth "expired" in the journal), as for a
+wrong key. ``new_session()`` makes a fresh key (what splunkd hands a restarted input) and returns
+it; the old key is refused from then on.
 
 Secrets, the way UCC stores them (splunktaucclib ``RestCredentials`` + solnlib
 ``CredentialManager.set_password``, read back by solnlib ``ConfFile._decrypt_stanza``):
@@ -53,11 +63,13 @@ State (JSON seed, also what :func:`ucc_state` builds)::
      "confs": {"<conf>": {"<stanza>": {"<key>": "<value>"}}},
      "passwords": {"<realm>": {"<username>": "<clear password>"}},   # whole values, chunked here
      "collections": {"<c>": {"fields": {"state": "string"}, "documents": [{"_key": …}]}},
-     "kvstore": "ready"}
+     "kvstore": "ready",
+     "kvstore_starting": 0,      # optional: seconds of "KV Store is initializing" after start
+     "session_timeout": null}    # optional: seconds an unused session key stays valid
 
 Journal: one JSON object per call, in order: ``{"method", "path" (full, decoded), "endpoint" (after
 the namespace), "query" {name: value}, "body" (form dict | JSON | text; secrets masked),
-"auth" ("ok" | "missing" | "bad"), "status"}``.
+"auth" ("ok" | "missing" | "bad" | "expired"), "status"}``.
 
 Use in tests: the ``splunkd`` fixture (function scope, fresh :func:`ucc_state`), or
 ``with SplunkdDouble(state, tls=False) as d: d.uri``. As a process:
@@ -73,6 +85,7 @@ import ssl
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -144,6 +157,11 @@ class _Store:
         self.app = state.get("app", APP)
         self.confs = state.get("confs", {})
         self.kvstore = state.get("kvstore", "ready")
+        self.kvstore_starting = float(state.get("kvstore_starting") or 0)
+        self.kvstore_ready_at = 0.0  # monotonic time before which the KV store is initializing
+        self.session_timeout = state.get("session_timeout")
+        self.session_used = time.monotonic()
+        self.session_expired = False
         # storage/passwords entries by name: {realm, username, clear_password}
         self.passwords = {}
         for realm, users in state.get("passwords", {}).items():
@@ -153,6 +171,18 @@ class _Store:
         for name, spec in state.get("collections", {}).items():
             docs = {d["_key"]: dict(d) for d in spec.get("documents", [])}
             self.collections[name] = {"fields": dict(spec.get("fields", {})), "docs": docs}
+
+    def session_valid(self, now):
+        if self.session_expired:
+            return False
+        if self.session_timeout is not None and now - self.session_used > self.session_timeout:
+            self.session_expired = True
+            return False
+        self.session_used = now
+        return True
+
+    def kvstore_mode(self, now):
+        return "unavailable" if now < self.kvstore_ready_at else self.kvstore
 
     def _store_chunked(self, realm, username, clear):
         chunks = [clear[i:i + CHUNK] for i in range(0, len(clear), CHUNK)] + [END_MARK]
@@ -202,7 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
             if auth is None:
                 auth_state = "missing"
             elif auth == "Splunk " + store.session_key:
-                auth_state = "ok"
+                auth_state = "ok" if store.session_valid(time.monotonic()) else "expired"
             else:
                 auth_state = "bad"
             owner, app, endpoint = self._namespace(parts.path)
@@ -270,8 +300,9 @@ class _Handler(BaseHTTPRequestHandler):
         if seg[:2] == ["storage", "passwords"]:
             return self._passwords(store, method, "/".join(seg[2:]), query, form, owner, app)
         if seg[:2] == ["storage", "collections"]:
-            if store.kvstore != "ready":
-                raise _Fail(503, KV_MESSAGES.get(store.kvstore, KV_MESSAGES["unavailable"]))
+            mode = store.kvstore_mode(time.monotonic())
+            if mode != "ready":
+                raise _Fail(503, KV_MESSAGES.get(mode, KV_MESSAGES["unavailable"]))
             if len(seg) >= 3 and seg[2] == "config":
                 return self._collections(store, method, "/".join(seg[3:]), query, form, owner,
                                          app)
@@ -501,7 +532,8 @@ class _Fail(Exception):
 
 class SplunkdDouble:
     """The server: ``start()``/``stop()`` or a context manager; ``uri``, ``journal``
-    (list of calls), ``set_kvstore(mode)``, ``state()`` (a deep copy for assertions)."""
+    (list of calls), ``set_kvstore(mode)``, ``start_kvstore(seconds)``, ``expire_session()``,
+    ``new_session()``, ``documents(collection)`` (a deep copy for assertions)."""
 
     def __init__(self, state=None, journal_path=None, tls=False, port=0):
         self.store = _Store(state if state is not None else ucc_state())
@@ -518,6 +550,8 @@ class SplunkdDouble:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self):
+        if self.store.kvstore_starting:
+            self.start_kvstore(self.store.kvstore_starting)
         self._server = _Server(("127.0.0.1", self._port), _Handler)
         self._server.double = self
         if self._tls:
@@ -574,6 +608,24 @@ class SplunkdDouble:
         assert mode in ("ready", "unavailable", "disabled", "stalled"), mode
         with self.lock:
             self.store.kvstore = mode
+
+    def start_kvstore(self, seconds):
+        """The KV store (re)starts: "KV Store is initializing" for the next ``seconds``."""
+        with self.lock:
+            self.store.kvstore_ready_at = time.monotonic() + seconds
+
+    def expire_session(self):
+        """The session key ages out now: every later call with it gets 401."""
+        with self.lock:
+            self.store.session_expired = True
+
+    def new_session(self):
+        """A fresh session key (the old one stays expired); returns it."""
+        with self.lock:
+            self.store.session_key = uuid.uuid4().hex
+            self.store.session_expired = False
+            self.store.session_used = time.monotonic()
+            return self.store.session_key
 
     def documents(self, collection):
         with self.lock:

@@ -37,7 +37,8 @@ def health_stream():
     stats, previous, events = {"connected": True, "reconnects": 0, "events": 0,
                                "parse_errors": 0, "unknown_types": 0, "unknown_blocks": 0,
                                "mapping_errors": 0, "bookmark": None, "last_error": None,
-                               "client_cert_days_left": 21, "devices": {}}, None, []
+                               "client_cert_days_left": 21, "future_records": 0,
+                               "duplicates_dropped": 0, "devices": {}}, None, []
     for step in range(6):
         now = T_END - (5 - step) * 3600
         stats = dict(stats, events=stats["events"] + 500 * step, bookmark=[now - 30, 0],

@@ -16,9 +16,17 @@ def test_fmc_event_fields_and_order():
     fields = fmc_health(_stats(), None, 60, NOW, "fmc1", "in1", lag=2.5)
     assert list(fields) == ["scope", "fmc", "input", "interval", "events", "rate", "lag",
                             "connected", "reconnects", "parse_errors", "unknown_types",
-                            "unknown_blocks", "mapping_errors", "bookmark"]
+                            "unknown_blocks", "mapping_errors", "future_records",
+                            "duplicates_dropped", "bookmark"]
     assert fields["scope"] == "fmc" and fields["events"] == 600 and fields["rate"] == 10.0
     assert fields["connected"] == 1 and fields["bookmark"] == 1700000090 and fields["lag"] == 2.5
+
+
+def test_future_records_and_dropped_duplicates_are_counted_per_interval():
+    previous = _stats(future_records=1, duplicates_dropped=40)
+    current = _stats(future_records=3, duplicates_dropped=40)
+    fields = fmc_health(current, previous, 60, NOW, "fmc1", "in1")
+    assert (fields["future_records"], fields["duplicates_dropped"]) == (2, 0)
 
 
 def test_counters_cover_the_interval_only():

@@ -152,7 +152,7 @@ def test_configuration_page_renders_its_tabs(page, web):
     expect(field(page, "loglevel")).to_contain_text("INFO")
     page.get_by_role("tab", name="Advanced").click()
     expected = {"flush_interval": "1", "batch_size": "500", "metadata_cache_size": "100000",
-                "health_interval": "60"}
+                "health_interval": "60", "future_tolerance": "86400", "kvstore_wait": "300"}
     for name, value in expected.items():
         expect(field(page, name).locator("input")).to_have_value(value)
     page.shot("advanced")

@@ -1,13 +1,16 @@
 """estreamer_splunk.bookmarks: KV-store bookmarks through solnlib against the splunkd double."""
 import json
 import logging
+import time
 import types
 
 import pytest
 import solnlib.utils
 
-from estreamer.bookmark import Bookmark
-from estreamer_splunk.bookmarks import COLLECTION, KVStoreBookmarkStore, fallback_path
+from estreamer.bookmark import Bookmark, BookmarkUnreadable
+from estreamer_splunk import bookmarks
+from estreamer_splunk.bookmarks import (COLLECTION, KVStoreBookmarkStore, KVStoreUnavailable,
+                                        SessionExpired, fallback_path)
 from splunkd_double import SplunkdDouble, splunkd, ucc_state  # noqa: F401 (fixture)
 
 LOGGER = "estreamer_splunk.bookmarks"
@@ -19,9 +22,9 @@ def no_retry_sleep(monkeypatch):
     monkeypatch.setattr(solnlib.utils, "time", types.SimpleNamespace(sleep=lambda s: None))
 
 
-def _store(double, tmp_path, name="fmc_in"):
+def _store(double, tmp_path, name="fmc_in", **options):
     return KVStoreBookmarkStore(name, double.session_key, "http", "127.0.0.1", double.port,
-                                str(tmp_path))
+                                str(tmp_path), **options)
 
 
 def test_first_run_loads_none(splunkd, tmp_path):
@@ -75,15 +78,14 @@ def test_declared_collection_is_not_created_again(tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["unavailable", "disabled"])
-def test_unavailable_kv_store_falls_back_to_a_file_with_one_warning(splunkd, tmp_path, caplog,
-                                                                    mode):
-    splunkd.set_kvstore(mode)
+def test_a_kv_store_failing_mid_run_moves_the_saves_to_the_file_with_one_warning(
+        splunkd, tmp_path, caplog, mode):
     store = _store(splunkd, tmp_path)
+    assert store.load() is None
+    splunkd.set_kvstore(mode)
     with caplog.at_level(logging.INFO, logger=LOGGER):
-        assert store.load() is None
         store.save(Bookmark(7, 2))
         store.save(Bookmark(8, 1))
-        assert store.load() == Bookmark(8, 1)
     warnings = [r for r in caplog.records if r.name == LOGGER and r.levelno == logging.WARNING]
     assert len(warnings) == 1
     path = fallback_path(str(tmp_path), "fmc_in")
@@ -124,7 +126,7 @@ def test_kv_store_failing_mid_run_moves_the_next_saves_to_the_file(splunkd, tmp_
     assert store.backend == "file" and store.load() == Bookmark(2, 1)
 
 
-def test_after_a_fallback_run_the_newer_file_wins_and_is_then_removed(splunkd, tmp_path):
+def test_after_a_fallback_run_the_newer_file_wins_and_stays_as_the_mirror(splunkd, tmp_path):
     _store(splunkd, tmp_path).save(Bookmark(100, 1))
     splunkd.set_kvstore("unavailable")
     _store(splunkd, tmp_path).save(Bookmark(200, 5))  # a run without the KV store
@@ -133,23 +135,234 @@ def test_after_a_fallback_run_the_newer_file_wins_and_is_then_removed(splunkd, t
     assert store.load() == Bookmark(200, 5)
     store.save(Bookmark(201, 1))
     assert store.backend == "kvstore"
-    assert not (tmp_path / "fmc_in.bookmark.json").exists()
     assert _store(splunkd, tmp_path).load() == Bookmark(201, 1)
+    assert json.loads((tmp_path / "fmc_in.bookmark.json").read_text()) == {
+        "timestamp": 201, "count": 1}
 
 
-def test_wrong_session_key_is_an_error_not_a_fallback(splunkd, tmp_path):
-    from splunklib import binding
-
+def test_a_wrong_session_key_is_session_expired_not_a_fallback(splunkd, tmp_path):
     store = KVStoreBookmarkStore("fmc_in", "wrong", "http", "127.0.0.1", splunkd.port,
                                  str(tmp_path))
-    with pytest.raises(binding.HTTPError):
+    with pytest.raises(SessionExpired, match="refused the input's session key"):
         store.load()
-    assert store.backend == "kvstore"
+    assert not (tmp_path / "fmc_in.bookmark.json").exists()
 
 
 def test_malformed_document_names_the_fix(tmp_path):
     state = ucc_state(collections={COLLECTION: {"fields": {"state": "string"}, "documents": [
         {"_key": "fmc_in", "state": json.dumps({"timestamp": "x"})}]}})
     with SplunkdDouble(state) as double:
-        with pytest.raises(ValueError, match="delete that document"):
+        with pytest.raises(BookmarkUnreadable, match="delete that document"):
             _store(double, tmp_path).load()
+
+
+def test_a_bookmark_document_of_the_wrong_type_names_the_fix(tmp_path):
+    state = ucc_state(collections={COLLECTION: {"fields": {"state": "string"}, "documents": [
+        {"_key": "fmc_in", "state": "[1700000000, 3]"}]}})
+    with SplunkdDouble(state) as double:
+        with pytest.raises(BookmarkUnreadable, match="delete that document"):
+            _store(double, tmp_path).load()
+
+
+def test_a_bookmark_document_that_is_not_json_names_the_fix(tmp_path):
+    state = ucc_state(collections={COLLECTION: {"fields": {"state": "string"}, "documents": [
+        {"_key": "fmc_in", "state": "{\"timestamp\": 17"}]}})
+    with SplunkdDouble(state) as double:
+        with pytest.raises(BookmarkUnreadable, match="delete that document"):
+            _store(double, tmp_path).load()
+
+
+def test_a_truncated_mirror_file_is_named_with_the_fix(splunkd, tmp_path):
+    path = tmp_path / "fmc_in.bookmark.json"
+    path.write_text('{"timestamp": 17000')
+    with pytest.raises(BookmarkUnreadable) as caught:
+        _store(splunkd, tmp_path).load()
+    assert str(path) in str(caught.value) and "move it away" in str(caught.value)
+
+
+# --- a KV store that is starting (splunkd starts inputs before its KV store is ready) ---------
+
+@pytest.fixture
+def quick_wait(monkeypatch):
+    monkeypatch.setattr(bookmarks, "WAIT_STEP", 0.1)
+
+
+def _seeded(bookmark=None, **extra):
+    documents = [] if bookmark is None else [
+        {"_key": "fmc_in", "state": json.dumps({"timestamp": bookmark.timestamp,
+                                                "count": bookmark.count})}]
+    state = ucc_state(collections={COLLECTION: {"fields": {"state": "string"},
+                                                "documents": documents}})
+    state.update(extra)
+    return state
+
+
+def test_a_starting_kv_store_is_waited_for_and_its_bookmark_used(tmp_path, caplog, quick_wait):
+    told = []
+    with SplunkdDouble(_seeded(Bookmark(1700000100, 4), kvstore_starting=1.0)) as double:
+        store = _store(double, tmp_path, wait=30, on_wait=told.append)
+        with caplog.at_level(logging.INFO, logger=LOGGER):
+            assert store.load() == Bookmark(1700000100, 4)
+    assert store.backend == "kvstore"
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelno == logging.WARNING and r.name == LOGGER]
+    assert len(warnings) == 1 and "waiting up to 30 s" in warnings[0]
+    assert "503" in warnings[0] and "no bookmark file" in warnings[0]
+    assert told == warnings
+    assert any("KV store ready after" in r.getMessage() for r in caplog.records)
+
+
+def test_without_a_file_a_kv_store_still_starting_after_the_wait_means_exit_not_genesis(
+        tmp_path, quick_wait):
+    with SplunkdDouble(_seeded(Bookmark(1700000100, 4), kvstore_starting=60)) as double:
+        store = _store(double, tmp_path, wait=0.5)
+        with pytest.raises(KVStoreUnavailable) as caught:
+            store.load()
+    text = str(caught.value)
+    assert "after 0.5 s" in text and "exits so that splunkd starts it again" in text
+    assert fallback_path(str(tmp_path), "fmc_in") in text
+
+
+def test_with_a_file_a_kv_store_still_starting_after_the_wait_resumes_from_the_file(
+        tmp_path, quick_wait):
+    with SplunkdDouble(_seeded(Bookmark(1700000100, 4))) as double:
+        _store(double, tmp_path).save(Bookmark(1700000200, 1))  # the mirror
+        double.start_kvstore(60)
+        store = _store(double, tmp_path, wait=0.5)
+        assert store.load() == Bookmark(1700000200, 1)
+        assert store.backend == "file"
+
+
+def test_a_disabled_kv_store_is_not_waited_for_the_file_is_the_store(tmp_path, caplog):
+    with SplunkdDouble(_seeded(kvstore="disabled")) as double:
+        (tmp_path / "fmc_in.bookmark.json").write_text(Bookmark(40, 2).as_json())
+        store = _store(double, tmp_path, wait=300)
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger=LOGGER):
+            assert store.load() == Bookmark(40, 2)
+        assert time.monotonic() - started < 5 and store.backend == "file"
+    assert "KV Store is disabled" in caplog.records[-1].getMessage()
+
+
+def test_a_stop_during_the_wait_ends_it(tmp_path, quick_wait):
+    import threading
+    stop = threading.Event()
+    with SplunkdDouble(_seeded(kvstore_starting=60)) as double:
+        store = _store(double, tmp_path, wait=60, stop=stop, on_wait=lambda text: stop.set())
+        with pytest.raises(KVStoreUnavailable, match="stopped while waiting"):
+            store.load()
+
+
+def test_only_no_such_document_and_no_file_is_a_first_start(tmp_path, quick_wait):
+    with SplunkdDouble(_seeded(kvstore_starting=0.5)) as double:
+        assert _store(double, tmp_path, wait=30).load() is None
+
+
+@pytest.mark.parametrize("kv, mirror, later", [
+    (Bookmark(300, 1), Bookmark(200, 9), Bookmark(300, 1)),
+    (Bookmark(200, 9), Bookmark(300, 1), Bookmark(300, 1)),
+    (Bookmark(300, 1), Bookmark(300, 4), Bookmark(300, 4)),
+])
+def test_load_takes_the_later_of_the_kv_store_and_the_file(tmp_path, kv, mirror, later):
+    (tmp_path / "fmc_in.bookmark.json").write_text(mirror.as_json())
+    with SplunkdDouble(_seeded(kv)) as double:
+        assert _store(double, tmp_path).load() == later
+
+
+def test_the_file_mirrors_the_bookmark_at_most_once_a_second_and_at_close(splunkd, tmp_path):
+    now = [1000.0]
+    store = _store(splunkd, tmp_path, clock=lambda: now[0])
+    path = tmp_path / "fmc_in.bookmark.json"
+    mirrored = lambda: Bookmark.from_json(path.read_text())  # noqa: E731
+
+    store.save(Bookmark(1, 1))
+    assert mirrored() == Bookmark(1, 1)
+    now[0] += 0.5
+    store.save(Bookmark(2, 1))
+    assert mirrored() == Bookmark(1, 1)
+    now[0] += 0.6
+    store.save(Bookmark(3, 1))
+    assert mirrored() == Bookmark(3, 1)
+    store.save(Bookmark(4, 1))
+    store.close()
+    assert mirrored() == Bookmark(4, 1)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bookmark-")]  # atomic
+
+
+# --- session keys (server.conf sessionTimeout) -------------------------------------------------
+
+def test_a_401_on_save_puts_the_bookmark_in_the_file_and_says_to_exit(splunkd, tmp_path):
+    store = _store(splunkd, tmp_path, clock=lambda: 0.0)  # the mirror waits for close()
+    store.save(Bookmark(50, 1))
+    store.save(Bookmark(51, 2))
+    splunkd.expire_session()
+
+    with pytest.raises(SessionExpired) as caught:
+        store.save(Bookmark(52, 3))
+
+    path = fallback_path(str(tmp_path), "fmc_in")
+    assert Bookmark.from_json(open(path).read()) == Bookmark(52, 3)
+    assert "HTTP 401" in str(caught.value) and path in str(caught.value)
+    assert "sessionTimeout" in str(caught.value)
+    store.save(Bookmark(53, 1))  # the client's last flush on its way out: to the file, quietly
+    assert Bookmark.from_json(open(path).read()) == Bookmark(53, 1)
+    assert store.backend == "file"
+
+
+def test_a_restart_with_a_fresh_key_resumes_from_the_file(splunkd, tmp_path):
+    store = _store(splunkd, tmp_path, clock=lambda: 0.0)
+    store.save(Bookmark(50, 1))
+    splunkd.expire_session()
+    with pytest.raises(SessionExpired):
+        store.save(Bookmark(60, 2))
+    splunkd.new_session()
+
+    assert _store(splunkd, tmp_path).load() == Bookmark(60, 2)
+
+
+def test_keep_alive_reads_the_kv_store_so_an_idle_key_does_not_age_out(tmp_path):
+    with SplunkdDouble(_seeded(session_timeout=1.0)) as double:
+        store = _store(double, tmp_path, keepalive=0.3)
+        store.save(Bookmark(10, 1))
+        for _ in range(10):  # 2 s idle, twice the session timeout
+            time.sleep(0.2)
+            store.keep_alive()
+        store.save(Bookmark(11, 1))
+    assert [c["auth"] for c in double.journal] == ["ok"] * len(double.journal)
+
+
+def test_without_keep_alive_the_idle_key_ages_out(tmp_path):
+    with SplunkdDouble(_seeded(session_timeout=1.0)) as double:
+        store = _store(double, tmp_path, keepalive=0.3)
+        store.save(Bookmark(10, 1))
+        time.sleep(1.3)
+        with pytest.raises(SessionExpired):
+            store.save(Bookmark(11, 1))
+
+
+def test_keep_alive_only_reads_when_the_key_was_idle(splunkd, tmp_path):
+    now = [0.0]
+    store = _store(splunkd, tmp_path, keepalive=600, clock=lambda: now[0])
+    store.save(Bookmark(1, 1))
+    calls = len(splunkd.journal)
+    now[0] += 599
+    store.keep_alive()
+    assert len(splunkd.journal) == calls
+    now[0] += 2
+    store.keep_alive()
+    assert [c["method"] for c in splunkd.journal[calls:]] == ["GET"]
+
+
+def test_a_401_on_keep_alive_saves_the_last_bookmark_to_the_file(splunkd, tmp_path):
+    now = [0.0]
+    store = _store(splunkd, tmp_path, keepalive=600, clock=lambda: now[0])
+    store.save(Bookmark(70, 3))
+    splunkd.expire_session()
+    now[0] += 601
+    with pytest.raises(SessionExpired):
+        store.keep_alive()
+    assert Bookmark.from_json((tmp_path / "fmc_in.bookmark.json").read_text()) == Bookmark(70, 3)
+
+
+def test_the_keep_alive_interval_is_under_fifteen_minutes():
+    assert bookmarks.KEEPALIVE <= 15 * 60

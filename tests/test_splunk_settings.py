@@ -59,6 +59,17 @@ def test_logging_and_advanced_settings(double):
     assert s.advanced == settings.AdvancedSettings(0.5, 500, 2000, 30)
 
 
+def test_future_tolerance_and_kvstore_wait_come_from_advanced():
+    state = ucc_state({"fmc1": _server()}, settings={
+        "advanced": {"future_tolerance": "3600", "kvstore_wait": "45"}})
+    with SplunkdDouble(state) as d:
+        (config,) = settings.parse_input_xml(_xml(d.uri))
+        advanced = settings.load_settings(config).advanced
+    assert (advanced.future_tolerance, advanced.kvstore_wait) == (3600.0, 45.0)
+    defaults = settings.AdvancedSettings()
+    assert (defaults.future_tolerance, defaults.kvstore_wait) == (86400.0, 300.0)
+
+
 def test_defaults_when_settings_conf_is_absent():
     with SplunkdDouble(ucc_state({"fmc1": _server()})) as d:
         (config,) = settings.parse_input_xml(_xml(d.uri))

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
@@ -181,3 +182,42 @@ def test_subprocess_mode_prints_its_port_and_serves(tmp_path):
         proc.wait(timeout=10)
         proc.stdout.close()
     assert json.loads(journal.read_text().splitlines()[0])["endpoint"] == "properties/" + FMC_CONF
+
+
+def test_a_starting_kv_store_answers_503_initializing_for_its_first_seconds():
+    state = ucc_state(collections={COLLECTION: {"fields": {"state": "string"}}})
+    state["kvstore_starting"] = 0.5
+    with SplunkdDouble(state) as double:
+        resp, data = _request(double, "GET", "storage/collections/data/" + COLLECTION)
+        assert resp.status == 503 and "KV Store is initializing" in data
+        resp, _ = _request(double, "GET", "configs/conf-nothing")
+        assert resp.status == 404  # only the KV store is starting
+        time.sleep(0.6)
+        resp, _ = _request(double, "GET", "storage/collections/data/" + COLLECTION)
+        assert resp.status == 200
+        double.start_kvstore(30)
+        resp, _ = _request(double, "GET", "storage/collections/data/" + COLLECTION)
+        assert resp.status == 503
+
+
+def test_a_session_key_unused_for_the_session_timeout_expires_and_a_new_one_works():
+    state = ucc_state(collections={COLLECTION: {"fields": {"state": "string"}}})
+    state["session_timeout"] = 0.5
+    with SplunkdDouble(state) as double:
+        for _ in range(3):  # in use, it stays valid
+            time.sleep(0.3)
+            assert _request(double, "GET", "storage/collections/data/" + COLLECTION)[0].status == 200
+        time.sleep(0.7)
+        resp, data = _request(double, "GET", "storage/collections/data/" + COLLECTION)
+        assert resp.status == 401 and "call not properly authenticated" in data
+        old = double.session_key
+        assert double.new_session() != old
+        assert _request(double, "GET", "storage/collections/data/" + COLLECTION)[0].status == 200
+        assert double.journal[-2]["auth"] == "expired"
+
+
+def test_expire_session_refuses_the_key_at_once(splunkd):
+    assert _request(splunkd, "GET", "properties/nothing")[0].status == 404
+    splunkd.expire_session()
+    resp, _ = _request(splunkd, "GET", "properties/nothing")
+    assert resp.status == 401 and splunkd.journal[-1]["auth"] == "expired"

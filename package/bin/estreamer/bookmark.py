@@ -20,6 +20,10 @@ import tempfile
 from typing import NamedTuple, Optional
 
 
+class BookmarkUnreadable(ValueError):
+    """A stored bookmark that cannot be read; the message names the store and the fix."""
+
+
 class Bookmark(NamedTuple):
     timestamp: int
     count: int
@@ -82,8 +86,9 @@ class FileBookmarkStore:
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError) as e:
-            raise ValueError(f"bookmark file {self.path} is unreadable ({e}); "
-                             f"move it away to start from the configured position") from None
+            raise BookmarkUnreadable(f"bookmark file {self.path} is unreadable ({e}); "
+                                     f"move it away to start from the configured "
+                                     f"position") from None
 
     def save(self, bookmark: Bookmark) -> None:
         directory = os.path.dirname(os.path.abspath(self.path))

@@ -206,7 +206,7 @@ class Monitor(threading.Thread):
         return (f"monitor: {'connected' if s.connected else 'disconnected'}; {s.delivered} "
                 f"records; {rate:.0f} records/s; {bookmark}; reconnects {s.reconnects}; "
                 f"parse errors {s.parse_errors}; unknown types {s.unknown_types}; "
-                f"unknown blocks {s.unknown_blocks}")
+                f"unknown blocks {s.unknown_blocks}; future records {s.future_records}")
 
 
 def run_stream(args) -> int:
@@ -220,7 +220,8 @@ def run_stream(args) -> int:
         verify=not args.no_verify, server_cert_sha256=args.server_cert_sha256,
         connect_timeout=args.timeout, response_timeout=args.response_timeout, subscription=_subscription(args),
         start=_since(args.since), flush_interval=args.flush_interval, batch_size=args.batch_size,
-        backoff_min=args.backoff, backoff_max=max(args.backoff, 60.0))
+        backoff_min=args.backoff, backoff_max=max(args.backoff, 60.0),
+        future_tolerance=args.future_tolerance)
     cache = MetadataCache.load(args.cache) if args.cache and os.path.exists(args.cache) \
         else MetadataCache()
     out = _append(args.output) if args.output else sys.stdout
@@ -337,6 +338,9 @@ def main(argv=None) -> int:
     stream.add_argument("--flush-interval", type=float, default=1.0)
     stream.add_argument("--batch-size", type=int, default=500)
     stream.add_argument("--backoff", type=float, default=1.0, help="first reconnect delay")
+    stream.add_argument("--future-tolerance", type=float, default=86400.0, metavar="SECONDS",
+                        help="records stamped later than now + SECONDS are delivered but never "
+                             "move the bookmark (default 86400)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -5,6 +5,12 @@ modular-input XML stream in Splunk. Nothing is queued here: a sink that blocks s
 reads, the kernel buffers fill, and TCP slows the FMC down — memory stays flat however slow the
 sink. The bookmark moves only after ``sink.flush()`` has returned, and a resumed stream drops
 what was already delivered (:mod:`.bookmark`).
+
+Only trustworthy times move the bookmark. A record stamped later than this host's clock plus
+``future_tolerance`` (an FMC clock set ahead, a flipped bit) is delivered and counted but leaves
+the bookmark where it is: a bookmark in the future would make every present-day record look
+"already delivered" after the next resume. A malformed record supplies no time either. A stored
+bookmark found in the future at start is reported and replaced by now minus the tolerance.
 """
 from __future__ import annotations
 
@@ -50,6 +56,7 @@ class ClientConfig:
     batch_size: int = 500            # or flush as soon as this many records are waiting
     backoff_min: float = 1.0
     backoff_max: float = 60.0
+    future_tolerance: float = 86400.0  # records stamped later than now + this never move the bookmark
 
     def __repr__(self):  # never the PKCS12 or its password
         return (f"ClientConfig(host={self.host!r}, port={self.port}, verify={self.verify}, "
@@ -81,6 +88,7 @@ class Stats:
         self.last_error: Optional[str] = None
         self.devices = {}         # managed device id -> [newest event archive second, events]
         self.client_cert_not_after: Optional[float] = None  # epoch seconds, once loaded
+        self.future_records = 0   # records stamped beyond now + future_tolerance
 
     def as_dict(self) -> dict:
         return {"connected": self.connected, "records": self.records,
@@ -93,7 +101,8 @@ class Stats:
                 "client_cert_days_left": None if self.client_cert_not_after is None else
                 math.floor((self.client_cert_not_after - time.time()) / 86400),
                 "devices": {device: {"last_event_time": last, "events": events}
-                            for device, (last, events) in self.devices.items()}}
+                            for device, (last, events) in self.devices.items()},
+                "future_records": self.future_records, "duplicates_dropped": self.duplicates}
 
 
 class FatalError(Exception):
@@ -102,15 +111,17 @@ class FatalError(Exception):
 
 class StreamClient:
     def __init__(self, config: ClientConfig, sink, bookmarks, cache: Optional[MetadataCache] = None,
-                 clock=time.monotonic, tick=None):
+                 clock=time.monotonic, tick=None, wallclock=time.time):
         """``tick()`` is called from the streaming thread after each flush and every half second
-        while idle or reconnecting (the add-on writes its health events from it)."""
+        while idle or reconnecting (the add-on writes its health events from it). ``clock``
+        times intervals; ``wallclock`` (epoch seconds) judges records stamped in the future."""
         self.config, self.sink, self.bookmarks = config, sink, bookmarks
         self.tick = tick or (lambda: None)
         self.cache = cache if cache is not None else MetadataCache()
         self.decoder = RecordDecoder()
         self.stats = Stats()
-        self.clock = clock
+        self.clock, self.wallclock = clock, wallclock
+        self._future_reported = False
         self._context = None
         self._identity = None
         self._bookmark: Optional[Bookmark] = None   # covers everything handed to the sink
@@ -123,7 +134,7 @@ class StreamClient:
     def run(self, stop: threading.Event) -> None:
         """Stream until ``stop`` is set; then flush, save the bookmark and return.
         Raises :class:`FatalError` when the configuration cannot work."""
-        self._saved = self._bookmark = self.bookmarks.load()
+        self._saved = self._bookmark = self._trusted(self.bookmarks.load())
         self.stats.bookmark = self._saved
         delay = self.config.backoff_min
         try:
@@ -150,6 +161,34 @@ class StreamClient:
                 delay = min(delay * 2, self.config.backoff_max)
         finally:
             self._flush()
+
+    def _trusted(self, bookmark: Optional[Bookmark]) -> Optional[Bookmark]:
+        """The stored bookmark, unless it lies in the future: then now minus the tolerance,
+        saved at once, and said in the log and the health events (``last_error``)."""
+        now, tolerance = self.wallclock(), self.config.future_tolerance
+        if bookmark is None or bookmark.timestamp <= now + tolerance:
+            return bookmark
+        replacement = Bookmark(max(int(now - tolerance), 0), 0)
+        text = (f"the stored bookmark {_utc(bookmark.timestamp)} is "
+                f"{bookmark.timestamp - now:.0f} s ahead of this host's clock (more than the "
+                f"future tolerance of {tolerance:g} s): it was set by a record stamped in the "
+                f"future and would skip every present-day record; resuming from "
+                f"{_utc(replacement.timestamp)} (now minus the tolerance) instead")
+        log.warning("%s", text)
+        self.stats.last_error = text
+        self.bookmarks.save(replacement)
+        return replacement
+
+    def _future(self, record, archive: int, now: float) -> None:
+        """A record stamped beyond now + tolerance: counted; the first one is logged."""
+        self.stats.future_records += 1
+        if not self._future_reported:
+            self._future_reported = True
+            log.warning("record type %s is stamped %s, %.0f s ahead of this host's clock (more "
+                        "than the future tolerance of %g s): delivered, but the bookmark does "
+                        "not move to it; check the FMC's clock. Further such records are only "
+                        "counted (future_records in the health events)", record.get("recordType"),
+                        _utc(archive), archive - now, self.config.future_tolerance)
 
     def _failed(self, error):
         text = str(error) or type(error).__name__
@@ -282,11 +321,14 @@ class StreamClient:
         decode, learn, write = self.decoder.decode, self.cache.learn, self.sink.write
         stats, bookmark = self.stats, self._bookmark or Bookmark(0, 0)
         devices = stats.devices
+        now = self.wallclock()
+        latest = now + self.config.future_tolerance
         for body in event.bodies:
+            malformed = False
             try:
                 record = decode(body)
-            except ParseError as e:
-                record = self._malformed(body, e)
+            except Exception as e:  # noqa: BLE001 - one record's bytes never stop the stream
+                record, malformed = self._malformed(body, e), True
             stats.records += 1
             archive = record.get("archiveTimestamp")
             if archive is None:
@@ -294,6 +336,13 @@ class StreamClient:
             elif resume.already_delivered(archive):
                 stats.duplicates += 1
                 continue
+            elif archive > latest:
+                self._future(record, archive, now)
+            elif malformed:
+                # Its time cannot be trusted: it never moves the bookmark to a new second. In
+                # the bookmark's own second it is counted, so a resume skips it exactly.
+                if archive == bookmark.timestamp:
+                    bookmark = bookmark.advance(archive)
             else:
                 bookmark = bookmark.advance(archive)
                 device = record.get("deviceId")
@@ -314,11 +363,11 @@ class StreamClient:
         stats.unknown_types, stats.unknown_blocks = (decoder_stats.unknown_types,
                                                      decoder_stats.unknown_blocks)
 
-    def _malformed(self, body, error: ParseError) -> Record:
+    def _malformed(self, body, error: Exception) -> Record:
         """A record we cannot decode: counted, logged in one line, kept raw (never dropped)."""
         self.stats.parse_errors += 1
-        fields = {"recordType": error.record_type, "unknown": True, "malformed": str(error),
-                  "raw": bytes(body).hex()}
+        fields = {"recordType": getattr(error, "record_type", None), "unknown": True,
+                  "malformed": str(error), "raw": bytes(body).hex()}
         try:
             fields["recordType"], archive, _ = record_header(body)
             if archive is not None:
@@ -336,6 +385,10 @@ class StreamClient:
         if self._bookmark is not None and self._bookmark != self._saved:
             self.bookmarks.save(self._bookmark)
             self._saved = self.stats.bookmark = self._bookmark
+
+
+def _utc(timestamp) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
 class ServerGone(Exception):

@@ -8,7 +8,8 @@ Nothing here stops a stream: an unknown record type or block version comes back 
 ``{"recordType": N, "unknown": True, "raw": "<hex>"}`` (records are read-only mappings,
 :class:`~estreamer.record.Record`) and is counted; a malformed record raises
 :class:`ParseError` (record type, offset, what was expected), is counted, and the caller goes on
-with the next message.
+with the next message. Whatever else goes wrong inside one record's decoding is that record's
+:class:`ParseError` too: no record's bytes may stop the stream.
 """
 from __future__ import annotations
 
@@ -79,6 +80,10 @@ class RecordDecoder:
             self.stats.malformed += 1
             exc.record_type = record_type
             raise
+        except Exception as exc:  # noqa: BLE001 - a decoder bug must cost one record, not the stream
+            self.stats.malformed += 1
+            raise ParseError(f"undecodable ({type(exc).__name__}: {exc})", 0,
+                             record_type) from exc
         self.stats.records += 1
         self.stats.trailing_bytes += end - after
         return Record(combine((prefix, shape)), head + values)

@@ -18,8 +18,12 @@ things walk those rows, and nothing else knows a record's shape:
 
 Blocks carry their own ``blockType | blockLength`` header. The decoder bounds every block by its
 own length (so a newer, longer block version is read for the fields we know and its tail is
-skipped) and picks the layout by the block type read from the wire within the series the table
-names (series 1 and 2 number their blocks independently).
+skipped) and picks the layout by the block type read from the wire, among the versions of the
+block the table names at that position (:func:`versions`; series 1 and 2 number their blocks
+independently). A block type the catalog does not know there is a newer version
+(:class:`UnknownBlock`: the record is surfaced raw); a block the catalog knows but that has no
+place there is a :class:`ParseError`, as is nesting deeper than :data:`MAX_DEPTH` blocks — a
+record can only nest as deep as its tables do, and a hostile one must not recurse without end.
 """
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ from .fields import (BLOCK_HEADER, BlockRef, Int, Kind, ListOf, Raw, Skip, Text,
 from .record import EMPTY, Record, combine, shape_of
 
 SERIES = {1: {}, 2: {}}  # series -> wire block type -> Layout; filled by estreamer.catalog
+VERSIONS = {1: {}, 2: {}}  # series -> wire block type -> the wire types of all its versions
+MAX_DEPTH = 32  # blocks inside blocks; the catalog's deepest table nests 4
 LIST_TYPE = 11  # written in list headers; the value is not documented and readers ignore it
 
 
@@ -100,6 +106,19 @@ def register(series: int, wire_type: int, name: str, rows) -> Layout:
     return layout
 
 
+def register_versions(series: int, *wire_types: int) -> None:
+    """Declare block types to be versions of one block: a position naming any of them accepts
+    them all."""
+    family = frozenset(wire_types)
+    for wire_type in wire_types:
+        VERSIONS[series][wire_type] = family
+
+
+def versions(ref: BlockRef) -> frozenset:
+    """The wire types a block position accepts: the block its table names and its versions."""
+    return VERSIONS.get(ref.series, {}).get(ref.expected) or frozenset((ref.expected,))
+
+
 def resolve(ref: BlockRef, wire_type=None) -> Layout:
     table = SERIES[ref.series]
     layout = table[ref.expected] if wire_type is None else table.get(wire_type)
@@ -110,7 +129,8 @@ def resolve(ref: BlockRef, wire_type=None) -> Layout:
 
 # --- reference reader -------------------------------------------------------------------------
 
-def decode_slow(layout: Layout, buf, off: int, end: int):
+def decode_slow(layout: Layout, buf, off: int, end: int, depth: int = 0):
+    """``depth``: how many blocks enclose this one (0 for a record body)."""
     rows, out = layout.rows, {}
     if layout.has_header:
         t, n = _block_header(buf, off, end, layout.name)
@@ -124,7 +144,7 @@ def decode_slow(layout: Layout, buf, off: int, end: int):
                 out[name] = ""  # an empty text that ends the record is present, not absent
                 continue
             break  # an older, shorter version: the remaining fields are absent
-        off = _decode_field(name, kind, buf, off, block_end, out)
+        off = _decode_field(name, kind, buf, off, block_end, out, depth)
     if layout.has_header:
         off = block_end  # a newer, longer version: skip the fields we do not know
     return out, off
@@ -143,7 +163,7 @@ def _block_header(buf, off: int, end: int, what: str):
     return t, n
 
 
-def _decode_field(name, kind, buf, off, end, out):
+def _decode_field(name, kind, buf, off, end, out, depth):
     if isinstance(kind, When):
         if not out.get(kind.flag_field):
             return off
@@ -167,12 +187,12 @@ def _decode_field(name, kind, buf, off, end, out):
         out[name] = (binary_value if kind.binary else text_value)(buf[off:off + n])
         return off + n
     if isinstance(kind, BlockRef):
-        value, off = _decode_block(kind, buf, off, end)
+        value, off = _decode_block(name, kind, buf, off, end, depth + 1)
     elif isinstance(kind, ListOf):
         _, n = _block_header(buf, off, end, f"{name} list")
         stop, off, value = off + n, off + 8, []
         while off < stop:
-            item, off = _decode_block(kind.item, buf, off, stop)
+            item, off = _decode_block(name, kind.item, buf, off, stop, depth + 1)
             value.append(item)
     else:
         raise TypeError(f"no reader for {kind!r}")
@@ -183,15 +203,24 @@ def _decode_field(name, kind, buf, off, end, out):
     return off
 
 
-def _decode_block(ref: BlockRef, buf, off: int, end: int):
-    layout = SERIES[ref.series].get(ref.expected)
+def _decode_block(name, ref: BlockRef, buf, off: int, end: int, depth: int):
+    if depth > MAX_DEPTH:
+        raise ParseError(f"{name}: blocks nest deeper than {MAX_DEPTH}", off)
+    table = SERIES.get(ref.series, {})
+    layout = table.get(ref.expected)
     if layout is None or layout.has_header:  # dispatch on the wire type: a newer version may come
         _need(buf, off, end, 8, f"{layout.name if layout else 'series-%d' % ref.series} block header")
         wire_type = struct.unpack_from(">I", buf, off)[0]
-        layout = SERIES[ref.series].get(wire_type)
+        layout = table.get(wire_type)
         if layout is None:
             raise UnknownBlock(ref.series, wire_type, off)
-    return decode_slow(layout, buf, off, end)
+        if wire_type not in versions(ref):
+            expected = table.get(ref.expected)
+            raise ParseError(f"{name}: a {layout.name} block (series {ref.series}, type "
+                             f"{wire_type}) where only "
+                             f"{expected.name if expected else 'block type %d' % ref.expected} "
+                             f"or a version of it belongs", off)
+    return decode_slow(layout, buf, off, end, depth)
 
 
 # --- compiled reader --------------------------------------------------------------------------
@@ -200,22 +229,29 @@ _U32 = struct.Struct(">I").unpack_from
 
 
 def _dispatcher(ref: BlockRef):
-    """The reader of a block position: by wire type within the series, or fixed if headerless."""
-    table = SERIES[ref.series]
+    """The reader of a block position at ``depth`` (the depth of the block holding it): by wire
+    type among the versions the position accepts, or fixed if headerless. Anything else (an
+    unknown or misplaced block, too deep) is left to the reference reader to report."""
+    table = SERIES.get(ref.series, {})
     expected = table.get(ref.expected)
     if expected is not None and not expected.has_header:
-        return lambda buf, off, end: (expected._fast or expected._compile())(buf, off, end)
+        def read_fixed(buf, off, end, depth):
+            if depth >= MAX_DEPTH:
+                raise _Short
+            return (expected._fast or expected._compile())(buf, off, end, depth + 1)
+        return read_fixed
+    accepted = {t: table[t] for t in versions(ref) if t in table}
 
-    def read_block(buf, off, end):
-        layout = table.get(_U32(buf, off)[0])
-        if layout is None:
-            raise UnknownBlock(ref.series, _U32(buf, off)[0], off)
-        return (layout._fast or layout._compile())(buf, off, end)
+    def read_block(buf, off, end, depth):
+        layout = accepted.get(_U32(buf, off)[0])
+        if layout is None or depth >= MAX_DEPTH:
+            raise _Short
+        return (layout._fast or layout._compile())(buf, off, end, depth + 1)
     return read_block
 
 
 def _list_reader(item_reader):
-    def read_list(buf, off, end):
+    def read_list(buf, off, end, depth):
         _, n = BLOCK_HEADER.unpack_from(buf, off)
         stop = off + n
         if n < 8 or stop > end:
@@ -223,7 +259,7 @@ def _list_reader(item_reader):
         off += 8
         items = []
         while off < stop:
-            shape, values, off = item_reader(buf, off, stop)
+            shape, values, off = item_reader(buf, off, stop, depth)
             items.append(Record(shape, values))
         if off != stop:
             raise _Short
@@ -232,7 +268,8 @@ def _list_reader(item_reader):
 
 
 class _Compiler:
-    """Turns a layout into ``def read(buf, off, end) -> (shape, values, off)`` source."""
+    """Turns a layout into ``def read(buf, off, end, depth=0) -> (shape, values, off)``
+    source (``depth``: how many blocks enclose this one)."""
 
     def __init__(self, layout: Layout):
         self.layout, self.code = layout, []
@@ -277,7 +314,7 @@ class _Compiler:
             self.emit("if off > end: raise _Short")
             self.emit("off = end")
         self.result()
-        source = "def read(buf, off, end):\n" + "\n".join(self.code) + "\n"
+        source = "def read(buf, off, end, depth=0):\n" + "\n".join(self.code) + "\n"
         namespace = dict(self.env)
         exec(compile(source, f"<layout {layout.name}>", "exec"), namespace)
         read = namespace["read"]
@@ -353,14 +390,14 @@ class _Compiler:
         elif isinstance(kind, BlockRef):
             reader = self.const(_dispatcher(kind), "_b")
             if name is None:  # the block's fields belong to this layout
-                self.emit(f"{var}_shape, {var}, off = {reader}(buf, off, end)")
+                self.emit(f"{var}_shape, {var}, off = {reader}(buf, off, end, depth)")
                 self.segments.append(["merge", f"{var}_shape", var])
                 return
-            self.emit(f"_shape, _values, off = {reader}(buf, off, end)")
+            self.emit(f"_shape, _values, off = {reader}(buf, off, end, depth)")
             self.emit(f"{var} = _Record(_shape, _values)")
         elif isinstance(kind, ListOf):
             reader = self.const(_list_reader(_dispatcher(kind.item)), "_l")
-            self.emit(f"{var}, off = {reader}(buf, off, end)")
+            self.emit(f"{var}, off = {reader}(buf, off, end, depth)")
         else:
             raise TypeError(f"no reader for {kind!r}")
         self.add(name, var)

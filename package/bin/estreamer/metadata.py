@@ -136,17 +136,36 @@ class MetadataCache:
         self.changed = False
 
     @classmethod
-    def load(cls, path: str, max_entries: int = 100_000) -> "MetadataCache":
+    def load(cls, path: str, max_entries: int = 100_000, strict: bool = False) -> "MetadataCache":
+        """The cache saved in ``path`` (empty if there is none). A damaged file is only a cold
+        cache — the FMC resends metadata — so it loads empty; with ``strict`` it raises
+        ValueError saying what is wrong instead, for the caller to report it."""
         cache = cls(max_entries)
         try:
             with open(path) as handle:
                 data = json.load(handle)
+            tables = _tables(data)
         except FileNotFoundError:
             return cache
-        except (OSError, ValueError):
-            return cache  # a damaged cache is only a cold cache: the FMC resends metadata
-        for table, entries in data.get("tables", {}).items():
+        except (OSError, ValueError) as e:
+            if strict:
+                raise ValueError(str(e)) from None
+            return cache
+        for table, entries in tables.items():
             for key, value in entries.items():
                 cache.put(table, key, value)
         cache.changed = False
         return cache
+
+
+def _tables(data) -> dict:
+    """The ``tables`` of a saved cache, checked: {table: {key: name}}, all text."""
+    if not isinstance(data, dict) or not isinstance(data.get("tables", {}), dict):
+        raise ValueError(f"not a metadata cache: {type(data).__name__} at the top, expected "
+                         f"{{\"version\": 1, \"tables\": {{...}}}}")
+    tables = data.get("tables", {})
+    for table, entries in tables.items():
+        if not isinstance(entries, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in entries.items()):
+            raise ValueError(f"table {table!r} is not a mapping of ids to names")
+    return tables

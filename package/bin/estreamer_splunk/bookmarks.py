@@ -1,35 +1,63 @@
-"""The input's bookmark in Splunk's KV store, with a file in the checkpoint dir as the fallback.
+"""The input's bookmark in Splunk's KV store, mirrored to a file in the checkpoint dir.
 
 KV store: collection ``TA_firepower_estreamer_checkpointer`` (default/collections.conf), one
 document per input: ``{"_key": <input>, "state": "{\\"timestamp\\": T, \\"count\\": N}"}``,
 written through solnlib's KVStoreCheckpointer (it creates the collection if it is missing).
 
-Fallback: when the KV store cannot be reached (connection refused, no answer within ``timeout``,
-HTTP 5xx such as "KV Store is initializing" or "KV Store is disabled"), the bookmark goes to a
-JSON file in the input's checkpoint_dir for the rest of this run, and one warning says so and where the file is. Both
-are read on load and the later bookmark wins (a bookmark only moves forward), so a run that fell
-back and a later run on the KV store never resume from an older position; the file is removed
-once the KV store holds a bookmark at least as new.
+Mirror: the same bookmark in ``<checkpoint_dir>/<input>.bookmark.json``, written atomically at
+most once a second and at shutdown (:meth:`close`). ``load`` takes the later of the two (a
+bookmark only moves forward), so neither a KV store that lost a write nor a file that missed the
+last second sends the input back.
+
+"KV store unavailable" never means "no bookmark". splunkd starts modular inputs before its KV
+store is ready (solnlib documents the 503 "when KV Store is initializing"), so ``load`` waits for
+it up to ``wait`` seconds (not for a KV store splunkd reports disabled: the file is then the store) (one warning, and ``on_wait`` for a health event); if it is still
+unavailable then, the file alone is used, and without a file :class:`KVStoreUnavailable` says
+to exit non-zero for splunkd to retry — never to start from the FMC's oldest event. Only "no
+such document" from a reachable KV store and no file means a first start. An unavailable KV
+store mid-run (connection refused, no answer within ``timeout``, HTTP 5xx) moves the saves to
+the file for the rest of the run, with one warning.
+
+splunkd hands an input its session key once; an idle key ages out (server.conf
+``sessionTimeout``, an hour by default). :meth:`keep_alive` reads the KV store when nothing else
+used the key for :data:`KEEPALIVE` seconds. Should splunkd refuse the key anyway (401, 403), the
+bookmark is saved to the file and :class:`SessionExpired` says to exit non-zero: splunkd
+restarts the input with a fresh key, and it resumes from the file.
 """
 import logging
 import os
 import re
 import socket
+import threading
+import time
 from contextlib import contextmanager
 
-from estreamer.bookmark import Bookmark, FileBookmarkStore
+from estreamer.bookmark import Bookmark, BookmarkUnreadable, FileBookmarkStore
 
 APP = "TA_firepower_estreamer"
 COLLECTION = "TA_firepower_estreamer_checkpointer"
 # Seconds one KV store call may take before it counts as unavailable (solnlib retries a failed
 # call 3 times, 7 s apart in all, so a stalled splunkd holds the input ~40 s once, then the file).
 TIMEOUT = 10.0
+WAIT = 300.0  # how long load() waits for a KV store that is starting ([advanced] kvstore_wait)
+WAIT_STEP = 5.0  # seconds between two tries while waiting
+KEEPALIVE = 600.0  # an idle session key is used at least this often (splunkd's default: 1 h)
+MIRROR_INTERVAL = 1.0  # the file mirror is written at most this often (and at shutdown)
 
 _log = logging.getLogger(__name__)
 
 
+class KVStoreUnavailable(Exception):
+    """The KV store did not come up within the wait and no file holds a bookmark (or the input
+    was stopped while waiting): starting would mean starting from the wrong place."""
+
+
+class SessionExpired(Exception):
+    """splunkd refused the input's session key; the bookmark is in the file."""
+
+
 def fallback_path(checkpoint_dir, input_name):
-    """The fallback file of an input: one per input, named after it (filesystem-safe)."""
+    """The mirror file of an input: one per input, named after it (filesystem-safe)."""
     return os.path.join(checkpoint_dir, "{}.bookmark.json".format(
         re.sub(r"[^\w.-]+", "_", input_name)))
 
@@ -44,20 +72,41 @@ def _unavailable(exc):
     return isinstance(exc, (OSError, CheckpointerException))
 
 
+def _disabled(exc):
+    """True for splunkd's 503 "KV Store is disabled" (server.conf [kvstore] disabled)."""
+    return getattr(exc, "status", None) == 503 and "disabled" in str(exc)
+
+
+def _refused(exc):
+    """True when splunkd refuses the session key itself."""
+    from splunklib import binding
+
+    return isinstance(exc, binding.HTTPError) and exc.status in (401, 403)
+
+
 def _describe(exc):
     status = getattr(exc, "status", None)
     if status is not None:
-        return "HTTP {} {}".format(status, str(exc).split(" -- ", 1)[-1])
+        return "HTTP {} {}".format(status, str(exc).split(" -- ", 1)[-1].strip())
     return "{}: {}".format(type(exc).__name__, exc)
 
 
+def _later(a, b):
+    if a is None or (b is not None and b > a):
+        return b
+    return a
+
+
 class KVStoreBookmarkStore:
-    """BookmarkStore (``load``/``save``) of one input, keyed by the input name."""
+    """BookmarkStore (``load``/``save``, plus ``keep_alive`` and ``close``) of one input, keyed
+    by the input name. ``stop`` (a threading.Event) ends a wait early; ``on_wait(text)`` is
+    called once when ``load`` starts waiting for the KV store."""
 
     def __init__(self, input_name, session_key, scheme, host, port, checkpoint_dir,
-                 app=APP, collection=COLLECTION, logger=None, timeout=TIMEOUT):
+                 app=APP, collection=COLLECTION, logger=None, timeout=TIMEOUT, wait=WAIT,
+                 stop=None, on_wait=None, keepalive=KEEPALIVE, clock=time.monotonic):
         self.input_name = input_name
-        self.timeout = timeout
+        self.timeout, self.wait, self.keepalive = timeout, wait, keepalive
         self.collection = collection
         self.file_path = fallback_path(checkpoint_dir, input_name)
         self._file = FileBookmarkStore(self.file_path)
@@ -65,54 +114,111 @@ class KVStoreBookmarkStore:
                              app=app)
         self._checkpointer = None
         self._fallen_back = False
-        self._file_may_exist = True  # until a save to the KV store finds none
+        self._expired = False
+        self._stop = stop or threading.Event()
+        self._on_wait = on_wait
+        self._clock = clock
+        self._last_call = clock()   # the session key was used (by splunkd, handing it over)
+        self._latest = None         # the newest bookmark saved
+        self._mirrored = None       # the bookmark the file holds (as far as this run wrote it)
+        self._mirrored_at = None
         self._log = logger or _log
 
     @classmethod
-    def for_input(cls, config, logger=None):
+    def for_input(cls, config, logger=None, **options):
         """The store of an :class:`estreamer_splunk.settings.InputConfig`."""
         return cls(config.name, config.session_key, config.scheme, config.host, config.port,
-                   config.checkpoint_dir, app=config.app, logger=logger)
+                   config.checkpoint_dir, app=config.app, logger=logger, **options)
 
     @property
     def backend(self):
         """"kvstore" or "file" (after a fallback)."""
-        return "file" if self._fallen_back else "kvstore"
+        return "file" if self._fallen_back or self._expired else "kvstore"
 
     # -- BookmarkStore --------------------------------------------------------------------------
     def load(self):
-        from_file = self._file.load()
+        from_file = self._load_file()
         if self._fallen_back:
             return from_file
-        try:
-            with self._bounded():
-                state = self._kv().get(self.input_name)
-        except Exception as exc:  # noqa: BLE001 - only "unavailable" is handled, the rest re-raised
-            if not _unavailable(exc):
-                raise
-            self._fall_back(exc)
-            return from_file
+        deadline = self._clock() + self.wait
+        waiting_since = None
+        while True:
+            try:
+                if waiting_since is not None:
+                    self._probe()  # quiet until the KV store answers (solnlib retries and logs)
+                state = self._call(lambda kv: kv.get(self.input_name))
+                break
+            except Exception as exc:  # noqa: BLE001 - sorted below, the rest re-raised
+                if _refused(exc):
+                    raise SessionExpired(self._refused_text(exc, None)) from None
+                if not _unavailable(exc):
+                    if isinstance(exc, (ValueError, KeyError, TypeError)):
+                        raise BookmarkUnreadable(self._bad_document(exc)) from None
+                    raise
+                if _disabled(exc):  # it will not come up by waiting: the file is the store
+                    self._fall_back(exc)
+                    return from_file
+                left = deadline - self._clock()
+                if left <= 0 or self._stop.is_set():
+                    return self._without_kvstore(exc, from_file)
+                if waiting_since is None:
+                    waiting_since = self._clock()
+                    self._announce_wait(exc, from_file)
+                self._stop.wait(min(WAIT_STEP, left))
+        if waiting_since is not None:
+            self._log.info("KV store ready after %.0f s: reading the bookmark of input %s",
+                           self._clock() - waiting_since, self.input_name)
         from_kv = self._parse(state) if state is not None else None
-        if from_kv is None or (from_file is not None and from_file > from_kv):
-            return from_file
-        return from_kv
+        return _later(from_kv, from_file)
 
     def save(self, bookmark):
-        if not self._fallen_back:
+        bookmark = Bookmark(int(bookmark.timestamp), int(bookmark.count))
+        self._latest = bookmark
+        if not (self._fallen_back or self._expired):
             try:
-                with self._bounded():
-                    self._kv().update(self.input_name, {"timestamp": int(bookmark.timestamp),
-                                                        "count": int(bookmark.count)})
+                self._call(lambda kv: kv.update(self.input_name, {
+                    "timestamp": bookmark.timestamp, "count": bookmark.count}))
             except Exception as exc:  # noqa: BLE001
+                if _refused(exc):
+                    self._expire(exc)
                 if not _unavailable(exc):
                     raise
                 self._fall_back(exc)
             else:
-                self._drop_file(bookmark)
+                if self._mirrored_at is None or \
+                        self._clock() - self._mirrored_at >= MIRROR_INTERVAL:
+                    self._mirror()
                 return
-        self._file.save(Bookmark(int(bookmark.timestamp), int(bookmark.count)))
+        self._mirror()
+
+    def keep_alive(self):
+        """Use the session key if nothing did for ``keepalive`` seconds (a cheap KV read), so
+        that splunkd does not age it out while the FMC is quiet."""
+        if self._fallen_back or self._expired or \
+                self._clock() - self._last_call < self.keepalive:
+            return
+        try:
+            self._call(lambda kv: kv.get(self.input_name))
+        except Exception as exc:  # noqa: BLE001
+            if _refused(exc):
+                self._expire(exc)
+            if not _unavailable(exc):
+                raise
+            self._last_call = self._clock()  # the next save falls back if it lasts
+
+    def close(self):
+        """At shutdown: the file mirrors the last bookmark saved."""
+        if self._latest is not None and self._latest != self._mirrored:
+            self._mirror()
 
     # -- internals ------------------------------------------------------------------------------
+    def _call(self, request):
+        """One KV store request, bounded in time; a success means the key was just used."""
+        with self._bounded():
+            result = request(self._kv())
+        self._last_call = self._clock()
+        return result
+
     @contextmanager
     def _bounded(self):
         """Every socket splunklib opens in here times out after ``self.timeout``: solnlib gives
@@ -122,8 +228,22 @@ class KVStoreBookmarkStore:
         socket.setdefaulttimeout(self.timeout)
         try:
             yield
+        except Exception:
+            self._checkpointer = None  # the next call starts over (the collection may be new)
+            raise
         finally:
             socket.setdefaulttimeout(previous)
+
+    def _probe(self):
+        """One plain KV store request, without solnlib's retries and their log lines: raises
+        what splunkd answers while the KV store is not ready."""
+        from solnlib.splunk_rest_client import SplunkRestClient
+
+        c = self._connect
+        with self._bounded():
+            SplunkRestClient(c["session_key"], c["app"], scheme=c["scheme"], host=c["host"],
+                             port=c["port"]).get("storage/collections/config", owner="nobody",
+                                                 app=c["app"])
 
     def _kv(self):
         if self._checkpointer is None:
@@ -135,6 +255,21 @@ class KVStoreBookmarkStore:
                 host=c["host"], port=c["port"])
         return self._checkpointer
 
+    def _load_file(self):
+        try:
+            bookmark = self._file.load()
+        except BookmarkUnreadable as exc:
+            raise BookmarkUnreadable(
+                "{}. It mirrors the KV store's bookmark of input {}: move it away and the input "
+                "resumes from the KV store".format(str(exc).split(";")[0], self.input_name)
+            ) from None
+        self._mirrored = bookmark
+        return bookmark
+
+    def _mirror(self):
+        self._file.save(self._latest)
+        self._mirrored, self._mirrored_at = self._latest, self._clock()
+
     def _parse(self, state):
         try:
             timestamp, count = state["timestamp"], state["count"]
@@ -142,12 +277,39 @@ class KVStoreBookmarkStore:
                     or timestamp < 0 or count < 0:
                 raise ValueError
         except (TypeError, KeyError, ValueError):
-            raise ValueError(
-                "the bookmark of input {!r} in KV store collection {} is not "
-                "{{\"timestamp\": int, \"count\": int}} ({!r}): delete that document (key "
-                "{!r}) to start from the input's start position".format(
-                    self.input_name, self.collection, state, self.input_name)) from None
+            raise BookmarkUnreadable(self._bad_document(state)) from None
         return Bookmark(timestamp, count)
+
+    def _bad_document(self, what):
+        return ("the bookmark of input {!r} in KV store collection {} is not "
+                "{{\"timestamp\": int, \"count\": int}} ({!r}): delete that document (key "
+                "{!r}) to resume from the bookmark file {} or, without one, from the input's "
+                "start position".format(self.input_name, self.collection, what, self.input_name,
+                                        self.file_path))
+
+    def _announce_wait(self, exc, from_file):
+        text = ("KV store unavailable ({}): waiting up to {:g} s for it before reading the "
+                "bookmark of input {} ({})".format(
+                    _describe(exc), self.wait, self.input_name,
+                    "the file {} holds {}".format(self.file_path, list(from_file))
+                    if from_file is not None else "no bookmark file {}".format(self.file_path)))
+        self._log.warning("%s", text)
+        if self._on_wait is not None:
+            self._on_wait(text)
+
+    def _without_kvstore(self, exc, from_file):
+        if self._stop.is_set():
+            raise KVStoreUnavailable("input {} stopped while waiting for the KV store".format(
+                self.input_name))
+        if from_file is None:
+            raise KVStoreUnavailable(
+                "KV store still unavailable after {:g} s ({}) and no bookmark file {}: the "
+                "input exits so that splunkd starts it again, rather than start without its "
+                "bookmark; if the KV store stays down, check splunkd.log and mongod.log "
+                "(or raise [advanced] kvstore_wait)".format(
+                    self.wait, _describe(exc), self.file_path))
+        self._fall_back(exc)
+        return from_file
 
     def _fall_back(self, exc):
         self._fallen_back = True
@@ -156,24 +318,22 @@ class KVStoreBookmarkStore:
             "KV store unavailable (%s): the bookmark of input %s is kept in the file %s "
             "until the input restarts", _describe(exc), self.input_name, self.file_path)
 
-    def _drop_file(self, saved):
-        """The KV store now holds ``saved``: an older fallback file has served its purpose."""
-        if not self._file_may_exist:
-            return
-        try:
-            from_file = self._file.load()
-        except ValueError:
-            from_file = None
-        if from_file is None:
-            self._file_may_exist = False
-        elif from_file <= saved:
-            try:
-                os.unlink(self.file_path)
-            except OSError:
-                return
-            self._file_may_exist = False
-            self._log.info("bookmark of input %s moved from %s back to the KV store",
-                           self.input_name, self.file_path)
+    def _refused_text(self, exc, bookmark):
+        saved = ("its bookmark {} is saved in {}".format(list(bookmark), self.file_path)
+                 if bookmark is not None else "nothing to save")
+        return ("splunkd refused the input's session key ({}): it aged out (server.conf "
+                "sessionTimeout) or splunkd restarted; {}; exiting so that splunkd restarts the "
+                "input with a fresh key".format(_describe(exc), saved))
+
+    def _expire(self, exc):
+        """Save the bookmark to the file, then raise :class:`SessionExpired`; later saves go
+        to the file."""
+        self._expired = True
+        self._checkpointer = None
+        if self._latest is not None:
+            self._mirror()
+        raise SessionExpired(self._refused_text(exc, self._latest)) from None
 
 
-__all__ = ["COLLECTION", "KVStoreBookmarkStore", "fallback_path"]
+__all__ = ["COLLECTION", "KEEPALIVE", "KVStoreBookmarkStore", "KVStoreUnavailable",
+           "SessionExpired", "fallback_path"]

@@ -9,12 +9,13 @@ that went backwards — the client restarted — counts from zero).
 Client stats (cumulative): ``{"connected", "reconnects", "records", "events", "parse_errors",
 "unknown_types", "unknown_blocks", "mapping_errors", "bookmark": [timestamp, count] | None,
 "last_error", "client_cert_days_left", "devices": {device_id: last_event_time |
-{"last_event_time", "events", "name"}}}``.
+{"last_event_time", "events", "name"}}, "future_records", "duplicates_dropped"}``.
 """
 from estreamer.events import Event
 
 SOURCETYPE = "cisco:firepower:estreamer:health"
-FMC_COUNTERS = ("reconnects", "parse_errors", "unknown_types", "unknown_blocks", "mapping_errors")
+FMC_COUNTERS = ("reconnects", "parse_errors", "unknown_types", "unknown_blocks", "mapping_errors",
+                "future_records", "duplicates_dropped")
 
 
 def _delta(current, previous, key):

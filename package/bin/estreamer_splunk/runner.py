@@ -3,6 +3,10 @@
 splunkd starts one process per input and restarts it if it dies, so this never exits while
 healthy. SIGTERM (splunkd stopping or the input being disabled) flushes the events in hand,
 saves the bookmark and returns well within splunkd's grace period.
+
+Every way out but SIGTERM is non-zero (splunkd restarts the input) and leaves its reason twice:
+an ERROR line in the input's own log and one final health event with ``last_error``. Whatever
+escapes is caught once, around everything, and logged with its traceback (secrets masked).
 """
 import logging
 import os
@@ -11,13 +15,14 @@ import sys
 import threading
 import time
 
-from estreamer.client import ClientConfig, FatalError, StreamClient
+from estreamer.bookmark import BookmarkUnreadable
+from estreamer.client import ClientConfig, FatalError, Stats, StreamClient
 from estreamer.events import EventMapper, MapperOptions
 from estreamer.events.options import parse_rule_actions
 from estreamer.metadata import MetadataCache
 from estreamer.wire import Subscription
 
-from .bookmarks import KVStoreBookmarkStore
+from .bookmarks import KVStoreBookmarkStore, KVStoreUnavailable, SessionExpired
 from .health import health_events
 from .logs import mask_filter, setup_logging
 from .settings import flag, load_settings
@@ -46,7 +51,8 @@ def client_config(settings) -> ClientConfig:
         verify=fmc.verify_server_cert, server_cert_sha256=fmc.server_cert_sha256,
         connect_timeout=fmc.connect_timeout,
         response_timeout=fmc.response_timeout, subscription=subscription, start=start,
-        flush_interval=advanced.flush_interval, batch_size=advanced.batch_size)
+        flush_interval=advanced.flush_interval, batch_size=advanced.batch_size,
+        future_tolerance=advanced.future_tolerance)
 
 
 def mapper_options(params) -> MapperOptions:
@@ -106,59 +112,139 @@ class Health:
         self.sink.flush()
         self.previous = stats
 
+    def report_now(self, last_error=None):
+        """One health event right away (a wait, a fatal error); ``last_error`` says why."""
+        if last_error is not None:
+            self.client.stats.last_error = last_error
+        self.due = self.clock()
+        self()
+
+
+class FinalReport:
+    """The one health event a fatal exit leaves: through the input's :class:`Health` once it
+    exists, else built here (the settings may not even name the FMC's address yet)."""
+
+    def __init__(self, sink, config, masks=None):
+        self.sink, self.config, self.masks = sink, config, masks
+        self.health = None
+        self.fmc = (config.params.get("fmc_server") or "").strip()
+        self.host = self.fmc or config.server_host
+
+    def __call__(self, text):
+        text = self.masks.mask(text) if self.masks is not None else text
+        try:
+            if self.health is not None:
+                self.health.report_now(text)
+                return
+            stats = Stats().as_dict()
+            stats["last_error"] = text
+            for event in health_events(stats, None, 0, time.time(), self.fmc, self.config.name,
+                                       self.host):
+                self.sink.write_event(event)
+            self.sink.flush()
+        except Exception:  # noqa: BLE001 - a broken pipe to splunkd must not hide the cause
+            log.warning("input %s: the final health event could not be written",
+                        self.config.name, exc_info=True)
+
 
 def run_input(config, out=None) -> int:
-    """Run one input (an :class:`~.settings.InputConfig`) until SIGTERM. Returns the exit code."""
+    """Run one input (an :class:`~.settings.InputConfig`) until SIGTERM. Returns the exit code:
+    0 after SIGTERM, 1 after anything else (see the module docstring)."""
     out = out if out is not None else sys.stdout
     stop = threading.Event()  # first thing: splunkd may stop the input while it starts
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     handler = setup_logging(config.name)
+    sink = SplunkEventSink(None, out, index=config.params.get("index") or "default",
+                           source=config.stanza)
+    report = FinalReport(sink, config, mask_filter(handler))
+    try:
+        return _run(config, sink, stop, handler, report)
+    except Exception as e:  # noqa: BLE001 - the one catch-all: splunkd restarts the input
+        log.exception("input %s stopped by an unexpected error (%s); splunkd restarts it",
+                      config.name, type(e).__name__)
+        report(f"unexpected error: {type(e).__name__}: {e}")
+        return 1
+    finally:
+        try:
+            sink.close()
+        except Exception:  # noqa: BLE001 - splunkd closed the pipe: nothing left to tell it
+            log.warning("input %s: closing the event stream failed", config.name, exc_info=True)
+
+
+def _run(config, sink, stop, handler, report) -> int:
+    def fatal(what, error):
+        log.error("input %s %s: %s", config.name, what, error)
+        report(str(error))
+        return 1
+
     try:
         settings = load_settings(config)
     except ValueError as e:
-        log.error("input %s cannot start: %s", config.name, e)
-        return 1
+        return fatal("cannot start", e)
     masks = mask_filter(handler)
     masks.add(settings.fmc.pkcs12_password)
     masks.add(settings.fmc.pkcs12)
     logging.getLogger().setLevel(settings.loglevel)
 
     params, fmc = config.params, settings.fmc
+    report.fmc, report.host = fmc.name, fmc.host
     cache_path = os.path.join(config.checkpoint_dir, f"{config.name}.metadata.json")
     cache = _load_cache(cache_path, settings.advanced.metadata_cache_size)
-    mapper = EventMapper(cache, fmc.host, mapper_options(params))
-    sink = SplunkEventSink(mapper, out, index=params.get("index") or "default",
-                           source=config.stanza)
+    sink.mapper = EventMapper(cache, fmc.host, mapper_options(params))
     from firepower_estreamer_helper import parse_device_list
     allow, deny = (parse_device_list(params.get("device_allow")),
                    parse_device_list(params.get("device_deny")))
     filtered = DeviceFilter(sink, cache, allow, deny) if allow or deny else sink
-    bookmarks = KVStoreBookmarkStore.for_input(config, logger=log)
+    bookmarks = KVStoreBookmarkStore.for_input(
+        config, logger=log, wait=settings.advanced.kvstore_wait, stop=stop,
+        on_wait=lambda text: health.report_now(text))
     client = StreamClient(client_config(settings), filtered, bookmarks, cache)
-    client.tick = Health(client, sink, cache, settings.advanced.health_interval, fmc.name,
-                         config.name, fmc.host)
+    health = Health(client, sink, cache, settings.advanced.health_interval, fmc.name,
+                    config.name, fmc.host)
+    report.health = health
+
+    def tick():
+        health()
+        bookmarks.keep_alive()  # an idle session key must not age out while the FMC is quiet
+    client.tick = tick
 
     log.info("input %s starting: FMC %s (%s:%s), families %s, bookmark in %s", config.name,
              fmc.name, fmc.host, fmc.port, params.get("record_families"), bookmarks.backend)
     try:
         client.run(stop)
     except FatalError as e:
-        log.error("input %s stopped: %s", config.name, e)
-        return 1
+        return fatal("stopped", e)
+    except SessionExpired as e:
+        return fatal("stopped", e)
+    except BookmarkUnreadable as e:
+        return fatal("cannot read its bookmark", e)
+    except KVStoreUnavailable as e:
+        if stop.is_set():
+            log.info("input %s stopped while waiting for the KV store", config.name)
+            return 0
+        return fatal("cannot start", e)
     finally:
-        sink.close()
-        cache.save(cache_path)
-        log.info("input %s stopped: %d events delivered, bookmark %s", config.name,
-                 sink.events, client.stats.bookmark)
+        try:
+            bookmarks.close()
+        finally:
+            cache.save(cache_path)
+            log.info("input %s stopped: %d events delivered, bookmark %s", config.name,
+                     sink.events, client.stats.bookmark)
     return 0
 
 
 def _load_cache(path, size) -> MetadataCache:
-    if os.path.exists(path):
+    """The persisted metadata cache; an unreadable one is moved aside (named in a warning) and
+    the input starts with an empty cache: names fill in as the FMC sends them."""
+    try:
+        return MetadataCache.load(path, size, strict=True)
+    except ValueError as e:
+        aside = f"{path}.unreadable"
         try:
-            return MetadataCache.load(path, size)
-        except (OSError, ValueError) as e:
-            log.warning("metadata cache %s unreadable (%s): starting empty; names fill in as "
-                        "the FMC sends them", path, e)
+            os.replace(path, aside)
+        except OSError as moved:
+            aside = f"nowhere ({moved.strerror})"
+        log.warning("metadata cache %s is unreadable (%s): moved aside to %s; starting with an "
+                    "empty cache, names fill in as the FMC sends them", path, e, aside)
     return MetadataCache(size)

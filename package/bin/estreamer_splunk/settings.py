@@ -107,6 +107,8 @@ class AdvancedSettings:
     batch_size: int = 500
     metadata_cache_size: int = 100000
     health_interval: int = 60
+    future_tolerance: float = 86400.0  # records stamped later than now + this never move the bookmark
+    kvstore_wait: float = 300.0  # how long a starting input waits for a KV store that is not ready
 
 
 @dataclass(frozen=True)
@@ -295,7 +297,10 @@ def read_global_settings(config):
         metadata_cache_size=_number(advanced, "metadata_cache_size", int,
                                     defaults.metadata_cache_size, label),
         health_interval=_number(advanced, "health_interval", int, defaults.health_interval,
-                                label))
+                                label),
+        future_tolerance=_number(advanced, "future_tolerance", float, defaults.future_tolerance,
+                                 label),
+        kvstore_wait=_number(advanced, "kvstore_wait", float, defaults.kvstore_wait, label))
 
 
 def load_settings(config):

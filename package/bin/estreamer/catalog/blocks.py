@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..fields import (BLOB, HEX16, HEX20, HEX32, IPV4, IPV6, MAC, STRING, U8, U16, U32, U64, UUID,
                       list_of)
-from ..layout import register
+from ..layout import register, register_versions
 
 HEADER = (("blockType", U32), ("blockLength", U32))
 
@@ -571,3 +571,15 @@ CONNECTION_STATISTICS_173 = S1(173, "CONNECTION_STATISTICS_173", *_rows(CONNECTI
 INTRUSION_EVENT_81 = S2(81, "INTRUSION_EVENT_81", *_insert_after(
     _rows(INTRUSION_EVENT_60), "blocked", ("blockedReasonId", U8)),
     ("ingressVRFName", STRING), ("egressVRFName", STRING), ("snortVersion", U8))
+
+
+# --- versions of one block ----------------------------------------------------------------------
+# A table names one block per position; the FMC sends there the version of that block that the
+# event version the client requested calls for (spec §4.3, §4.4, §4.7, §4.9), and nothing else.
+register_versions(1, 160, 161, 163, 168, 169, 170, 171, 173, 174)  # connection statistics
+register_versions(2, 41, 60, 81, 85)  # intrusion event
+register_versions(2, 56, 79)  # file event
+register_versions(2, 62, 80)  # malware event
+# The user of records 92-95: user information (120; 155 in 5.2.11) or login information (127
+# in 3.5.8; 167 since), by FMC version.
+register_versions(1, 120, 121, 127, 155, 159, 165, 167)
