@@ -60,7 +60,10 @@ def header_text(value) -> str:
 
 def value_text(value) -> str:
     """An extension value as the CEF standard escapes it."""
-    return str(value).translate(_VALUE_ESCAPES)
+    text = value if type(value) is str else str(value)
+    if "\\" in text or "=" in text or "\n" in text or "\r" in text:  # rare: scans are cheap
+        return text.translate(_VALUE_ESCAPES)
+    return text
 
 
 # --- where a key's value comes from and how it reads ---------------------------------------------
@@ -135,18 +138,19 @@ class Key:
     """
 
     __slots__ = ("name", "source", "convert", "label", "label_from", "always_label",
-                 "placeholder", "encore")
+                 "placeholder", "encore", "field")
 
     def __init__(self, name, source, convert=None, *, label=None, label_from=None,
                  always_label=False, placeholder=None, encore=None):
         self.name, self.source, self.convert = name, source, convert
         self.label, self.label_from, self.always_label = label, label_from, always_label
-        self.placeholder, self.encore = placeholder, encore
+        self.placeholder = value_text(placeholder) if placeholder is not None else None
+        self.encore = encore
+        self.field = isinstance(source, str) and source not in (TIME, REST)  # a plain field
 
     def reads(self):
         """The event fields this key reads."""
-        fields = [self.source] if isinstance(self.source, str) and \
-            self.source not in (TIME, REST) else []
+        fields = [self.source] if self.field else []
         return fields + ([self.label_from] if self.label_from else [])
 
 
@@ -425,6 +429,7 @@ class CefFormatter:
         if names not in NAMES:
             raise ValueError(f"CEF names must be one of {', '.join(NAMES)}, not {names!r}")
         self.encore = names == "encore"
+        self._plans = {}
 
     def table(self, event) -> Table:
         if "mapping_error" in event.event:
@@ -456,46 +461,55 @@ class CefFormatter:
             name = fields.get("rec_type_desc") or f"record {fields.get('rec_type')}"
         header = [header_text(signature), header_text(name),
                   str(max(0, min(10, int(table.severity(fields)))))]
-        pairs = []
-        for key in table.keys:
-            value = _value(key, fields, event.time, table)
-            name = key.encore if encore and key.encore else key.name
-            if value is None:
+        pairs, time = [], event.time
+        append = pairs.append
+        for key, name, label_name, label in self._plan(table):
+            value = fields.get(key.source) if key.field else _special(key, fields, time, table)
+            if value is not None and key.convert is not None:
+                value = key.convert(value)
+            if not value or value is True:  # absent, empty or zero
                 if key.placeholder is not None:
-                    pairs.append((name, value_text(key.placeholder)))
+                    append((name, key.placeholder))
                 elif key.always_label:
-                    pairs.append((name + "Label", value_text(key.label)))
+                    append((label_name, label))
                 continue
-            pairs.append((name, value_text(value)))
-            label = fields.get(key.label_from) if key.label_from else key.label
-            if label:
-                pairs.append((name + "Label", value_text(label)))
+            kind = type(value)
+            if kind is int:
+                append((name, str(value)))
+            else:
+                if kind is list or kind is dict:
+                    value = _JSON(value)
+                append((name, value_text(value)))
+            if key.label_from:
+                value = fields.get(key.label_from)
+                if value:
+                    append((label_name, value_text(value)))
+            elif label:
+                append((label_name, label))
         if encore:
             pairs.sort(key=lambda pair: pair[0])  # eNcore wrote its keys sorted
         return header, pairs
 
+    def _plan(self, table: Table):
+        """``(key, name, label name, escaped label)`` per key of ``table``, in these names."""
+        plan = self._plans.get(table)
+        if plan is None:
+            plan = self._plans[table] = []
+            for key in table.keys:
+                name = key.encore if self.encore and key.encore else key.name
+                plan.append((key, name, name + "Label",
+                             value_text(key.label) if key.label else None))
+        return plan
 
-def _value(key: Key, fields, time, table: Table):
-    """The key's value as it is written, or None (absent, empty or zero)."""
-    source = key.source
-    if source is TIME:
-        value = time
-    elif source is REST:
+
+def _special(key: Key, fields, time, table: Table):
+    """The value of a key whose source is not a field: the time, the rest, a :class:`Nested`."""
+    if key.source is TIME:
+        return time
+    if key.source is REST:
         rest = {name: value for name, value in fields.items() if name not in table.reads}
-        value = _JSON(rest) if rest else None
-    elif isinstance(source, str):
-        value = fields.get(source)
-    else:
-        value = source(fields)
-    if value is None:
-        return None
-    if key.convert is not None:
-        value = key.convert(value)
-    if not value or isinstance(value, bool):
-        return None
-    if isinstance(value, (list, dict)):
-        value = _JSON(value)
-    return value
+        return _JSON(rest) if rest else None
+    return key.source(fields)
 
 
 def _join(header, pairs) -> str:
