@@ -256,6 +256,13 @@ def test_extension_values_escape_backslash_equals_and_line_breaks_only():
     assert "\n" not in line and "\r" not in line
 
 
+def test_characters_other_readers_take_for_line_ends_become_spaces():
+    line = STANDARD.line(_connection_event(url="a\x0bb\x0cc\x1cd\x85e\u2028f\u2029g",
+                                           rule="r\x1e1"))
+    assert " request=a b c d e f g " in line and "cs2=r 1 " in line
+    assert len(line.splitlines()) == 1
+
+
 def test_values_that_come_from_records_round_trip_through_the_mapper():
     cache = metadata_cache()
     cache.put("users", "5", "J\u00fcrgen \\ Admin=1")
@@ -322,6 +329,19 @@ def test_a_record_its_mapper_could_not_map_still_makes_a_line():
         **HEADER, "deviceEventClassId": "ESTREAMER:112", "name": "Correlation Event",
         "agentSeverity": "5", "rt": "1700000000000", "reason": "KeyError: 'deviceId'",
         "msg": '{"priority_id":3}'}
+
+
+def test_a_value_its_table_cannot_read_sends_the_event_with_the_error(caplog):
+    odd = _connection_event(first_packet_time="soon")
+    with caplog.at_level("WARNING", logger="estreamer.cef"):
+        parsed = read(STANDARD.line(odd))
+    assert parsed["deviceEventClassId"] == "ESTREAMER:71"
+    assert parsed["reason"] == "ValueError: could not convert string to float: 'soon'"
+    assert '"first_packet_time":"soon"' in parsed["msg"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "an event of cisco:firepower:estreamer:connection did not fit its CEF table (ValueError: "
+        "could not convert string to float: 'soon'); sent with its fields in msg and the error "
+        "in reason"]
 
 
 # --- eNcore's troubleshooting-guide line -----------------------------------------------------
@@ -427,3 +447,36 @@ def test_keys_are_declared_once_per_name_and_label():
     for table in TABLES.values():
         labelled = [key for key in table.keys if isinstance(key, Key) and key.always_label]
         assert all(key.label for key in labelled)
+
+
+def test_records_with_random_values_make_lines_a_parser_reads():
+    """Flipped bytes in every family's records (those that still decode and map): each event
+    still makes one CEF line, within its size, that jc reads."""
+    import random
+
+    from fmcsim.traffic import record_bodies
+
+    from estreamer.decoder import RecordDecoder
+    from estreamer.layout import ParseError
+    from estreamer.wire import ALL_FAMILIES, Subscription
+    decoder, cache, rng, lines = RecordDecoder(), MetadataCache(), random.Random(18), 0
+    events = EventMapper(cache, "fmc")
+    for body in record_bodies(Subscription(families=ALL_FAMILIES), 100):
+        record = decoder.decode(body)
+        if record.get("archiveTimestamp") is None:
+            cache.learn(record)
+            continue
+        for _ in range(10):
+            mutated = bytearray(body)
+            for _ in range(rng.randint(1, 8)):
+                mutated[rng.randrange(16, len(body))] = rng.randrange(256)
+            try:
+                event = events.map(decoder.decode(bytes(mutated)))
+            except ParseError:
+                continue
+            if event is not None:
+                data = STANDARD.encode(event, 2048)
+                assert len(data) <= 2048
+                read(data.decode("utf-8"))
+                lines += 1
+    assert lines > 500

@@ -31,7 +31,9 @@ anything else       ``ESTREAMER:<record type>``            (same)
 
 Escaping is the CEF standard's: in the header ``\\`` and ``|`` are escaped and a line break
 becomes a space (the header cannot hold one); in extension values ``\\`` and ``=`` are escaped
-and line breaks are written ``\\n`` / ``\\r``. Text stays Unicode (UTF-8 on the wire). Values
+and line breaks are written ``\\n`` / ``\\r``. Characters other readers take for line ends
+(vertical tab, form feed, U+001C–U+001E, U+0085, U+2028, U+2029) become spaces, so one event is
+one line for any reader. Text stays Unicode (UTF-8 on the wire). Values
 that are absent, empty or zero are left out, as eNcore did. ``--cef-names encore`` renames the
 keys eNcore named differently (its ``bytesOut``/``bytesIn`` for the initiator's/responder's
 bytes, where the standard's ``in`` counts source → destination), uses eNcore's signature ids
@@ -40,16 +42,23 @@ and writes the keys sorted, as eNcore did.
 from __future__ import annotations
 
 import json
+import logging
 import string
 
 from .events import SOURCETYPES
+
+log = logging.getLogger("estreamer.cef")
 
 VENDOR, PRODUCT, VERSION = "Cisco", "Firepower", "6.0"
 NAMES = ("standard", "encore")
 TRUNCATED = "[truncated]"  # ends a value cut to fit a message size
 
-_HEADER_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "\r": " ", "\n": " "})
-_VALUE_ESCAPES = str.maketrans({"\\": "\\\\", "=": "\\=", "\r": "\\r", "\n": "\\n"})
+# Other characters that end a line for some readers (Python's str.splitlines, Unicode): a space.
+_OTHER_BREAKS = {c: " " for c in "\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+_HEADER_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "\r": " ", "\n": " ",
+                                 **_OTHER_BREAKS})
+_VALUE_ESCAPES = str.maketrans({"\\": "\\\\", "=": "\\=", "\r": "\\r", "\n": "\\n",
+                                **_OTHER_BREAKS})
 _PREFIX = f"CEF:0|{VENDOR}|{PRODUCT}|{VERSION}|"
 
 
@@ -61,7 +70,7 @@ def header_text(value) -> str:
 def value_text(value) -> str:
     """An extension value as the CEF standard escapes it."""
     text = value if type(value) is str else str(value)
-    if "\\" in text or "=" in text or "\n" in text or "\r" in text:  # rare: scans are cheap
+    if "\\" in text or "=" in text or not text.isprintable():  # rare; the scans are cheap
         return text.translate(_VALUE_ESCAPES)
     return text
 
@@ -429,7 +438,7 @@ class CefFormatter:
         if names not in NAMES:
             raise ValueError(f"CEF names must be one of {', '.join(NAMES)}, not {names!r}")
         self.encore = names == "encore"
-        self._plans = {}
+        self._plans, self._reported = {}, set()
 
     def table(self, event) -> Table:
         if "mapping_error" in event.event:
@@ -451,7 +460,18 @@ class CefFormatter:
         return _fit(header, pairs, budget)
 
     def _parts(self, event):
-        fields, table = event.event, self.table(event)
+        table = self.table(event)
+        try:
+            return self._table_parts(event, event.event, table)
+        except Exception as error:  # noqa: BLE001 - one odd value must not stop a stream
+            text = f"{type(error).__name__}: {error}"
+            if len(self._reported) < 100 and text not in self._reported:
+                self._reported.add(text)
+                log.warning("an event of %s did not fit its CEF table (%s); sent with its "
+                            "fields in msg and the error in reason", event.sourcetype, text)
+            return self._table_parts(event, {**event.event, "mapping_error": text}, OTHER)
+
+    def _table_parts(self, event, fields, table):
         encore = self.encore
         signature = table.signature_template(fields.get("rec_type"), encore).format_map(
             _Fields(fields, "0"))
