@@ -62,6 +62,9 @@ def main(argv=None) -> int:
     s.add_argument("--keepalive", type=float, default=2.0, help="seconds between idle Nulls")
     s.add_argument("--bundle-bytes", type=int, default=8192)
     s.add_argument("--window", type=int, default=8, help="unacknowledged messages allowed")
+    s.add_argument("--server-cert", default="server", choices=pki.SERVER_CERTIFICATES,
+                   help="the certificate to present (all signed by the PKI's CA): the FMC's own, "
+                        "a second one, an expired one, one not valid yet, one for clientAuth")
     args = parser.parse_args(argv)
 
     if args.command == "pki":

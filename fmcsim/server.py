@@ -48,6 +48,7 @@ class Options:
     keepalive: float = 2.0
     bundle_bytes: int = 8192
     window: int = 8
+    server_cert: str = "server"  # which of pki.SERVER_CERTIFICATES the simulator presents
 
 
 class Closed(Exception):
@@ -57,7 +58,7 @@ class Closed(Exception):
 def _context(options: Options) -> ssl.SSLContext:
     paths = pki_module.load(options.pki)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(paths.server_cert, paths.server_key)
+    context.load_cert_chain(*paths.server_files(options.server_cert))
     context.load_verify_locations(paths.ca)
     context.verify_mode = ssl.CERT_REQUIRED
     versions = {"1.2": (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2),

@@ -9,7 +9,9 @@ DELETE removes. Every REST call is journaled (method, path, form) for assertions
 
 Validation hooks stand in for what splunkd runs on save: ``validators[<endpoint>](fields,
 stored)`` raises ValueError, and the error reaches the browser in splunkd's format, which the
-UCC dialog unwraps into its message.
+UCC dialog unwraps into its message. A hook may return a dict of field values: they are stored
+in place of the form's, as the FMC-server handler puts them into its payload before
+splunktaucclib stores it (host and port apart, the pinned certificate).
 """
 import json
 import pathlib
@@ -18,7 +20,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from cim.knowledge import read_conf
+from searchtime import read_conf
 
 LOCALE = "en-US"
 BUILD = "1795373789"
@@ -88,10 +90,7 @@ class SplunkWebStub:
         path = self.app_dir / "default" / "{}_settings.conf".format(self.rest_root.lower())
         if not path.exists():
             return {}
-        stanzas = read_conf(path)
-        if not stanzas["default"]:
-            del stanzas["default"]  # only settings written before any stanza belong there
-        return stanzas
+        return read_conf(path)
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self):
@@ -156,12 +155,13 @@ class SplunkWebStub:
             return 409, _splunkd_error("Name {} is already in use".format(name))
         stored = dict(items.get(name, {}))
         validator = self.validators.get(endpoint[len(self.rest_root) + 1:])
+        updates = None
         if validator and form.get("disabled") is None:
             try:
-                validator(dict(form, name=name), stored if stanza else None)
+                updates = validator(dict(form, name=name), stored if stanza else None)
             except ValueError as e:
                 return 400, _splunkd_error(str(e))
-        for key, value in form.items():
+        for key, value in dict(form, **(updates or {})).items():
             if key in self.encrypted.get(endpoint, ()) and value == PLACEHOLDER:
                 continue  # the form sent the mask back: keep the stored secret
             stored[key] = value

@@ -1,9 +1,12 @@
 """Connection events (record 71) → Network_Traffic events (cim-mapping.md §2.1)."""
+import re
+
 import pytest
 from cim.fixtures import (ALLOW, BLOCK, DEFAULT_ACTION, FMC, SINKHOLE, T0, connection, decode,
                           mapper, metadata_cache)
 
 from estreamer.events import FIELDS, MapperOptions
+from estreamer.events.options import parse_rule_actions
 
 
 def event(options=None, cache=None, archive=T0 + 66, **fields):
@@ -92,19 +95,65 @@ def test_rule_action_names_come_from_record_120_and_map_through_l2():
     assert (e["rule_action"], e["action"]) == ("INTERACTIVE BLOCK WITH RESET", "blocked")
 
 
-def test_the_default_action_is_flow_unless_the_site_says_what_it_does():
+def test_the_default_action_is_what_the_fmc_recorded_for_the_connection():
+    # Answered by the responder, no block reason: the default action let it through.
     e = event(ruleId=0, ruleAction=DEFAULT_ACTION).event
     assert (e["rule_id"], e["rule"], e["rule_action"], e["action"]) == \
-        (0, "Default Action", "Default Action", "flow")
+        (0, "Default Action", "Default Action", "allowed")
+    # Nothing came back: the default action blocked it.
+    e = event(ruleId=0, ruleAction=DEFAULT_ACTION, responderTransmittedPackets=0,
+              responderTransmittedBytes=0).event
+    assert e["action"] == "blocked"
+    # A rule reason naming a block (Security Intelligence IP block) wins over the packets.
+    e = event(ruleId=0, ruleAction=DEFAULT_ACTION, ruleReason=1).event
+    assert (e["rule_reason"], e["action"]) == (["IP Block"], "blocked")
+
+
+def test_a_site_says_what_its_default_action_does():
     site = MapperOptions(rule_actions={"default action": "blocked"})
     assert event(site, ruleId=0, ruleAction=DEFAULT_ACTION).event["action"] == "blocked"
+    site = MapperOptions(rule_actions=parse_rule_actions("Default Action = teardown; Monitor=allowed"))
+    assert event(site, ruleId=0, ruleAction=DEFAULT_ACTION).event["action"] == "teardown"
 
 
-def test_an_unnamed_rule_action_id_gets_a_label_and_the_fallback_action():
+@pytest.mark.parametrize("text, problem", [
+    ("Default Action", "write <rule action>=<allowed|blocked|teardown>"),
+    ("Default Action=flow", "'flow' is not one of allowed, blocked, teardown"),
+    ("=blocked", "write <rule action>"),
+])
+def test_a_rule_action_mapping_that_cannot_be_read_says_why(text, problem):
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        parse_rule_actions(text)
+
+
+def test_the_input_refuses_a_rule_action_mapping_it_cannot_read():
+    from firepower_estreamer_helper import check_parameters
+    params = {"fmc_server": "fmc1", "record_families": "connection", "start_position": "now"}
+    check_parameters(dict(params, rule_actions="Default Action=blocked"))
+    with pytest.raises(ValueError, match="'deny' is not one of allowed, blocked, teardown"):
+        check_parameters(dict(params, rule_actions="Default Action=deny"))
+
+
+def test_the_input_setting_reaches_the_mapper():
+    from estreamer_splunk.runner import mapper_options
+    options = mapper_options({"rule_actions": "Default Action=blocked"})
+    assert options.rule_actions == {"default action": "blocked"}
+    assert mapper_options({}).rule_actions == {}
+
+
+def test_an_unnamed_rule_action_id_gets_a_label_and_the_recorded_action():
     e = event(ruleAction=77).event
-    assert (e["rule_action_id"], e["rule_action"], e["action"]) == (77, "rule-action-77", "flow")
-    assert event(MapperOptions(unresolved_rule_action="blocked"),
-                 ruleAction=77).event["action"] == "blocked"
+    assert (e["rule_action_id"], e["rule_action"], e["action"]) == (77, "rule-action-77", "allowed")
+    e = event(ruleAction=77, responderTransmittedPackets=0, responderTransmittedBytes=0).event
+    assert e["action"] == "blocked"
+
+
+def test_every_connection_gets_one_of_network_traffics_actions():
+    from cim.fixtures import simulator_events
+    actions = {e.event["action"] for t, e in simulator_events() if t == 71}
+    for fields in ({}, {"ruleAction": 0}, {"ruleAction": 77}, {"ruleAction": DEFAULT_ACTION}):
+        actions.add(event(**fields).event["action"])
+    assert actions == {"allowed", "blocked", "teardown"}
 
 
 def test_a_site_may_name_rule_action_ids_but_the_fmcs_names_win():
@@ -114,9 +163,9 @@ def test_a_site_may_name_rule_action_ids_but_the_fmcs_names_win():
     assert event(site, ruleAction=BLOCK).event["rule_action"] == "Block"
 
 
-def test_rule_action_zero_is_na_and_flow():
+def test_rule_action_zero_is_na_and_teardown():
     e = event(ruleAction=0).event
-    assert (e["rule_action"], e["action"]) == ("N/A", "flow")
+    assert (e["rule_action"], e["action"]) == ("N/A", "teardown")
     assert "rule_action_id" not in e
 
 
@@ -131,7 +180,7 @@ def test_netflow_records_have_no_verdict_rule_or_zones():
               policyRevision="", ingressZone="", egressZone="", ingressInterface="",
               egressInterface="").event
     assert e["netflow_source"] == "0b5c3a70-9e0e-4c3b-8d8e-4f1de2b10c01"
-    assert (e["rule_action"], e["action"]) == ("N/A", "flow")
+    assert (e["rule_action"], e["action"]) == ("N/A", "teardown")
     assert not {"rule_id", "rule", "policy", "src_zone", "dest_zone", "src_interface",
                 "dest_interface"} & set(e)
 

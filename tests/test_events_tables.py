@@ -30,7 +30,7 @@ DESIGN_HEADERS = {
 SEVERITIES = {"critical", "high", "medium", "low", "informational"}
 # CIM output columns and the values their data model accepts (§4.3-a).
 CIM_OUTPUTS = {
-    "cisco_firepower_ac_rule_actions.csv": {"action": {"allowed", "blocked", "teardown", "flow"}},
+    "cisco_firepower_ac_rule_actions.csv": {"action": {"allowed", "blocked", "teardown"}},
     "cisco_firepower_ids_inline_results.csv": {"action": {"allowed", "blocked"}},
     "cisco_firepower_ids_severity.csv": {"severity": SEVERITIES},
     "cisco_firepower_correlation_priority.csv": {"severity": SEVERITIES},
@@ -93,7 +93,9 @@ def test_keys_are_unique_and_cover_the_designs_range(filename):
 def test_rule_action_names_are_unique_without_case():
     names = [row[0].lower() for row in read_csv("cisco_firepower_ac_rule_actions.csv")[1:]]
     assert len(names) == len(set(names))
-    assert {"allow", "block", "trust", "default action", "n/a"} <= set(names)
+    assert {"allow", "block", "trust", "n/a"} <= set(names)
+    # "Default Action" has no row: its action is what the FMC recorded for each connection.
+    assert "default action" not in names
 
 
 @pytest.mark.parametrize("filename", sorted(CIM_OUTPUTS))

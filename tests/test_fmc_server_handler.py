@@ -52,10 +52,14 @@ def p12():
     return mint_pkcs12()
 
 
+PRESENTED = ":".join(["AB"] * 32)  # the fingerprint of the certificate a recorded FMC presents
+
+
 class Report:
-    def __init__(self, ok=True, verdict="", failed=()):
+    def __init__(self, ok=True, verdict="", failed=(), server_cert_sha256=PRESENTED):
         self.ok, self.verdict = ok, verdict
         self.steps = [types.SimpleNamespace(name=name, ok=False, detail=verdict) for name in failed]
+        self.server_cert_sha256 = server_cert_sha256
 
 
 class Recorder:
@@ -65,9 +69,11 @@ class Recorder:
         self.report = report or Report()
         self.calls = []
 
-    def __call__(self, host, port, pkcs12, password, verify=True, timeout=10.0):
+    def __call__(self, host, port, pkcs12, password, verify=True, timeout=10.0,
+                 server_cert_sha256=""):
         self.calls.append(dict(host=host, port=port, pkcs12=pkcs12, password=password,
-                               verify=verify, timeout=timeout))
+                               verify=verify, timeout=timeout,
+                               server_cert_sha256=server_cert_sha256))
         return self.report
 
 
@@ -90,7 +96,8 @@ def test_valid_server_runs_the_connection_test_with_the_uploaded_bytes(p12):
     diagnose = Recorder()
     h.validate_fmc_server(fields(p12), diagnose=diagnose)
     assert diagnose.calls == [dict(host="fmc.example.test", port=8302, pkcs12=p12,
-                                   password=PASSWORD, verify=True, timeout=8.0)]
+                                   password=PASSWORD, verify=True, timeout=8.0,
+                                   server_cert_sha256="")]
 
 
 def test_wrong_password_is_named(p12):
@@ -358,3 +365,217 @@ def test_built_rest_handler_runs_our_class(built, tmp_path):
     assert "splunktaucclib.rest_handler.admin_external.AdminExternalHandler" in seen["mro"]
     assert seen["conf"] == "ta_firepower_estreamer_fmc_server"
     assert seen["encrypted"] == ["pkcs12_file", "pkcs12_password"]
+
+
+# --- pinning the FMC's certificate ----------------------------------------------------------------
+def test_the_first_save_pins_the_certificate_the_fmc_presented(p12):
+    updates = h.validate_fmc_server(fields(p12), diagnose=Recorder())
+    assert updates["server_cert_sha256"] == PRESENTED
+
+
+def test_a_pinned_certificate_is_checked_and_kept(p12):
+    diagnose = Recorder()
+    pin = "ab" * 32
+    updates = h.validate_fmc_server(fields(p12, server_cert_sha256=pin), diagnose=diagnose)
+    assert diagnose.calls[0]["server_cert_sha256"] == ":".join(["AB"] * 32)
+    assert updates["server_cert_sha256"] == ":".join(["AB"] * 32)
+
+
+def test_a_malformed_pin_is_refused_before_the_pkcs12_is_opened(p12, opened):
+    with pytest.raises(ValueError, match="^server_cert_sha256: 'AB:CD' is not a SHA-256 "
+                                         "fingerprint"):
+        h.validate_fmc_server(fields(p12, server_cert_sha256="AB:CD"), diagnose=Recorder())
+    assert opened == []
+
+
+def sha256_of(pem_path):
+    from test_pinning import sha256_of
+    return sha256_of(pem_path)
+
+
+def simulator_fields(pki, sim, **kw):
+    with open(pki.client, "rb") as f:
+        upload = base64.b64encode(f.read()).decode()
+    return dict(fields(b"", host="127.0.0.1", port=str(sim.port), pkcs12_file=upload,
+                       pkcs12_password="s3cret", connect_timeout="5"), **kw)
+
+
+def test_saving_against_the_simulator_pins_its_certificate(simulator, pki):
+    sim = simulator("--records", 20)
+    updates = h.validate_fmc_server(simulator_fields(pki, sim))
+    assert updates["server_cert_sha256"] == sha256_of(pki.server_cert)
+
+
+def test_another_certificate_of_the_same_ca_is_refused_on_save(simulator, pki):
+    sim = simulator("--records", 20, "--server-cert", "server-2")
+    pinned = sha256_of(pki.server_cert)
+    with pytest.raises(ValueError) as e:
+        h.validate_fmc_server(simulator_fields(pki, sim, server_cert_sha256=pinned))
+    assert str(e.value).startswith(
+        "the FMC at 127.0.0.1:{} presented a certificate with SHA-256 {}, but the certificate "
+        "pinned for it is {}: if the FMC's certificate was replaced on purpose, accept the new "
+        "one by saving the FMC server again with its field server_cert_sha256 (FMC certificate "
+        "SHA-256) cleared".format(sim.port, sha256_of(pki.server_files("server-2")[0]), pinned))
+
+
+def test_clearing_the_pin_accepts_the_new_certificate(simulator, pki):
+    sim = simulator("--records", 20, "--server-cert", "server-2")
+    updates = h.validate_fmc_server(simulator_fields(pki, sim, server_cert_sha256=""))
+    assert updates["server_cert_sha256"] == sha256_of(pki.server_files("server-2")[0])
+
+
+def test_unreadable_stored_secrets_leave_the_pin_as_it_is(p12):
+    merged = h.merge_with_stored(dict(fields(p12, pkcs12_password="********"),
+                                      server_cert_sha256="cd" * 32), {})
+    updates = h.validate_fmc_server(merged, diagnose=Recorder())
+    assert updates["server_cert_sha256"] == ":".join(["CD"] * 32)
+
+
+# --- the host field: host, host:port, [v6], [v6]:port ----------------------------------------------
+@pytest.mark.parametrize("typed, host, port", [
+    ("fmc.example.test", "fmc.example.test", 8302),
+    ("fmc.example.test:8443", "fmc.example.test", 8443),
+    ("192.0.2.7:9000", "192.0.2.7", 9000),
+    ("[2001:db8::7]", "2001:db8::7", 8302),
+    ("[2001:db8::7]:9000", "2001:db8::7", 9000),
+    ("2001:db8::7", "2001:db8::7", 8302),
+])
+def test_the_host_field_is_stored_as_host_and_port_apart(p12, typed, host, port):
+    diagnose = Recorder()
+    updates = h.validate_fmc_server(fields(p12, host=typed), diagnose=diagnose)
+    assert (updates["host"], updates["port"]) == (host, str(port))
+    assert (diagnose.calls[0]["host"], diagnose.calls[0]["port"]) == (host, port)
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("https://fmc.example.test", "host: 'https://fmc.example.test' is not an address"),
+    ("fmc.example.test/estreamer", "is not an address: enter a host name, an IP address, "
+                                   "host:port, \\[IPv6\\] or \\[IPv6\\]:port"),
+    ("fmc:0", "the port in 'fmc:0' must be a number from 1 to 65535"),
+    ("fmc:http", "the port in 'fmc:http' must be"),
+    ("[2001:db8::7", "write IPv6 as \\[address\\] or \\[address\\]:port"),
+    ("[fmc.example.test]:8302", "is not an IPv6 address"),
+    ("2001:db8:::7", "is not an IPv6 address"),
+])
+def test_a_host_in_no_accepted_form_is_refused(p12, typed, message):
+    with pytest.raises(ValueError, match=message):
+        h.validate_fmc_server(fields(p12, host=typed), diagnose=Recorder())
+
+
+def test_the_setup_page_accepts_the_same_host_forms():
+    """globalConfig.json's pattern (checked in the browser) lets through what the handler
+    accepts, and stops a scheme or a path."""
+    import json
+    import re
+    from conftest import REPO_ROOT
+    config = json.loads((REPO_ROOT / "globalConfig.json").read_text())
+    (tab,) = [t for t in config["pages"]["configuration"]["tabs"] if t.get("name") == "fmc_server"]
+    (host,) = [e for e in tab["entity"] if e["field"] == "host"]
+    pattern = re.compile(host["validators"][0]["pattern"])
+    for typed in ("fmc.example.test", "fmc.example.test:8443", "192.0.2.7", "[2001:db8::7]",
+                  "[2001:db8::7]:9000", "2001:db8::7"):
+        assert pattern.match(typed), typed
+    for typed in ("https://fmc.example.test", "fmc/x", "fmc example"):
+        assert not pattern.match(typed), typed
+
+
+# --- cheap checks first ---------------------------------------------------------------------------
+@pytest.fixture
+def opened(monkeypatch):
+    """Records each time the upload is base64-decoded or the PKCS12 parsed."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    calls = []
+    decode, load = base64.b64decode, pkcs12.load_key_and_certificates
+    monkeypatch.setattr(base64, "b64decode",
+                        lambda *a, **k: calls.append("b64decode") or decode(*a, **k))
+    monkeypatch.setattr(pkcs12, "load_key_and_certificates",
+                        lambda *a, **k: calls.append("pkcs12") or load(*a, **k))
+    return calls
+
+
+def test_a_20_mb_upload_is_refused_before_it_is_read(p12, opened):
+    upload = "QUFB" * (5 * 1024 * 1024)  # 20 MB of base64
+    with pytest.raises(ValueError) as e:
+        h.validate_fmc_server(fields(p12, pkcs12_file=upload), diagnose=Recorder())
+    assert str(e.value) == ("the uploaded file is about 15,360 KB; a PKCS12 from the FMC is a few "
+                            "KB and at most 64 KB are accepted: upload the .pkcs12 file the FMC "
+                            "created for this client")
+    assert opened == []
+
+
+def test_a_file_just_over_64_kb_is_refused_unparsed(p12, opened):
+    upload = base64.b64encode(bytes(64 * 1024 + 1)).decode()
+    with pytest.raises(ValueError, match="^the uploaded file is about 64 KB; a PKCS12 from"):
+        h.validate_fmc_server(fields(p12, pkcs12_file=upload), diagnose=Recorder())
+    assert "pkcs12" not in opened
+
+
+@pytest.mark.parametrize("override, message", [
+    (dict(host="https://fmc"), "host: 'https://fmc' is not an address"),
+    (dict(name="1fmc"), "the name '1fmc' must begin with a letter"),
+    (dict(response_timeout="0"), "response_timeout must be from 1 to 3600"),
+    (dict(pkcs12_password="x" * 257), "the PKCS12 password is longer than 256 characters"),
+])
+def test_field_patterns_are_checked_before_the_pkcs12_is_read(p12, opened, override, message):
+    with pytest.raises(ValueError, match=message):
+        h.validate_fmc_server(fields(p12, **override), diagnose=Recorder())
+    assert opened == []
+
+
+def test_a_pkcs12_of_two_million_rounds_is_refused_without_computing_them(p12, opened):
+    from pkcs12_files import with_mac_iterations
+    upload = base64.b64encode(with_mac_iterations(p12, 2_000_000)).decode()
+    with pytest.raises(ValueError, match="^the PKCS12 uses 2,000,000 key-derivation rounds for "
+                                         "the MAC, more than 1,000,000"):
+        h.validate_fmc_server(fields(p12, pkcs12_file=upload), diagnose=Recorder())
+    assert opened == ["b64decode"]
+
+
+@pytest.mark.parametrize("which, named", [
+    ("ca", "it is a PEM certificate"),
+    ("server_cert", "it is a PEM certificate"),
+    ("ca_key", "it is a PEM private key"),
+])
+def test_a_non_pkcs12_upload_is_named_with_what_is_expected(p12, pki, which, named):
+    with open(getattr(pki, which), "rb") as f:
+        upload = base64.b64encode(f.read()).decode()
+    with pytest.raises(ValueError) as e:
+        h.validate_fmc_server(fields(p12, pkcs12_file=upload), diagnose=Recorder())
+    assert str(e.value).startswith("the file is not a readable PKCS12: " + named)
+    assert "expected the .pkcs12 file the FMC created for this client" in str(e.value)
+
+
+# --- the handler stores what the checks return ----------------------------------------------------
+def test_handler_create_stores_host_port_and_the_pin(handler_module, p12, monkeypatch):
+    payload = fields(p12, host="[2001:db8::7]:9000", port="8302")
+    handler = make_handler(handler_module, "fmc1", payload, {}, monkeypatch, Recorder())
+    handler.handleCreate({})
+    (call,) = handler.handler.calls
+    assert call[0] == "create"
+    assert (call[2]["host"], call[2]["port"], call[2]["server_cert_sha256"]) == (
+        "2001:db8::7", "9000", PRESENTED)
+
+
+def test_handler_edit_with_a_changed_certificate_is_refused(handler_module, p12, monkeypatch):
+    from splunktaucclib.rest_handler.error import RestError
+    stored = fields(p12, server_cert_sha256=":".join(["CD"] * 32))
+    verdict = "the FMC at fmc.example.test:8302 presented a certificate with SHA-256 AB:..."
+    diagnose = Recorder(Report(ok=False, verdict=verdict, failed=["FMC certificate"]))
+    payload = dict(stored, pkcs12_file="******", pkcs12_password="******")
+    handler = make_handler(handler_module, "fmc1", payload, stored, monkeypatch, diagnose)
+    with pytest.raises(RestError) as e:
+        handler.handleEdit({})
+    assert e.value.status == 400 and e.value.message == verdict
+    assert diagnose.calls[0]["server_cert_sha256"] == ":".join(["CD"] * 32)
+    assert [c[0] for c in handler.handler.calls] == ["get"]
+
+
+def test_an_expired_client_certificate_is_refused_on_save(simulator, pki):
+    sim = simulator("--records", 20)
+    with open(pki.client_expired, "rb") as f:
+        upload = base64.b64encode(f.read()).decode()
+    with pytest.raises(ValueError) as e:
+        h.validate_fmc_server(simulator_fields(pki, sim, pkcs12_file=upload))
+    assert str(e.value).startswith("the client certificate expired on ")
+    assert str(e.value).endswith("create a new client on the FMC (System > Integration > "
+                                 "eStreamer) and upload its PKCS12")

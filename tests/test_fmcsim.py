@@ -205,7 +205,8 @@ def test_pki_cli_prints_the_files(tmp_path):
     out = subprocess.run([sys.executable, "-m", "fmcsim", "pki", str(tmp_path / "p"),
                           "--client-ip", "10.1.2.3", "--password", "pw"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout.split()
-    assert str(tmp_path / "p" / "client.pkcs12") in out and len(out) == 9
+    assert str(tmp_path / "p" / "client.pkcs12") in out and len(out) == 18
+    assert all(Path(path).is_file() for path in out)
     _, cert, _ = pkcs12.load_key_and_certificates((tmp_path / "p" / "client.pkcs12").read_bytes(),
                                                   b"pw")
     assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "10.1.2.3"

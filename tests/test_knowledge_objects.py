@@ -16,6 +16,10 @@ import re
 import pytest
 
 from conftest import VECTORS
+from searchtime import Search, SearchError, SearchHead, indexed, read_conf, render
+from searchtime.extraction import pcre
+from searchtime.indexing import extract_time, index_time, source_pattern, split_events
+from searchtime.knowledge import parse_aliases
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT = REPO / "package" / "default"
@@ -119,6 +123,7 @@ ALERTS = (
     "Firepower eStreamer - Managed device silent",
     "Firepower eStreamer - Ingest lag",
     "Firepower eStreamer - Parse errors or unknown record types rising",
+    "Firepower eStreamer - Client certificate expiring",
 )
 
 
@@ -148,109 +153,25 @@ def mapped_capture():
     return tuple(events)
 
 
-def read_conf(path):
-    """Parse a Splunk .conf file into {stanza: {key: value}}.
-
-    Comments start with '#'; a trailing backslash continues a value on the next line (kept as a
-    newline); settings before the first stanza belong to 'default'. Duplicate stanzas or keys are
-    errors here, because Splunk would silently merge them.
-    """
-    stanzas = {}
-    current = None
-    lines = iter(pathlib.Path(path).read_text(encoding="utf-8").splitlines())
-    for line in lines:
-        while line.endswith("\\"):
-            line = line[:-1] + "\n" + next(lines, "")
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        if text.startswith("["):
-            assert text.endswith("]"), "{}: malformed stanza line {!r}".format(path, text)
-            name = text[1:-1]
-            assert name not in stanzas, "{}: duplicate stanza [{}]".format(path, name)
-            current = stanzas[name] = {}
-            continue
-        key, sep, value = text.partition("=")
-        assert sep, "{}: not a key = value line: {!r}".format(path, text)
-        if current is None:
-            current = stanzas.setdefault("default", {})
-        key = key.strip()
-        assert key not in current, "{}: duplicate key {!r}".format(path, key)
-        current[key] = value.strip()
-    return stanzas
-
-
 def conf(name):
     return read_conf(DEFAULT / (name + ".conf"))
 
 
 def eventtype_terms(search):
-    """The restricted eventtype grammar (design §4.2 C1) -> {field: set of values}; AssertionError otherwise."""
-    term = re.compile(r'\s*(?:(\w+)\s+IN\s+\(([^()]*)\)|(\w+)=("[^"]*"|[^\s"()|]+))')
-    terms, pos = {}, 0
-    while pos < len(search):
-        match = term.match(search, pos)
-        assert match, "not a field=value / field IN (...) term at {!r}".format(search[pos:])
-        if match.group(1):
-            field = match.group(1)
-            values = {v.strip().strip('"') for v in match.group(2).split(",")}
-        else:
-            field, values = match.group(3), {match.group(4).strip('"')}
+    """The restricted eventtype grammar (design §4.2 C1): a plain AND of ``field=value`` and
+    ``field IN (…)`` terms, read by the search-time model → {field: set of values}."""
+    conjunction = Search(search).conjunction
+    assert conjunction is not None, "not a plain conjunction: {!r}".format(search)
+    terms = {}
+    for field, operator, values in conjunction:
+        assert operator == "=", "{}{} is not an equality".format(field, operator)
         assert field not in terms, "field {} constrained twice".format(field)
-        terms[field] = values
-        pos = match.end()
-        while pos < len(search) and search[pos].isspace():
-            pos += 1
+        terms[field] = set(values)
     return terms
-
-
-def pcre(regex):
-    """A Splunk (PCRE) regex in Python's dialect: named groups are (?P<name>...) there."""
-    return re.compile(regex.replace("(?<", "(?P<"))
 
 
 def data_models(tags):
     return {model for model, groups in DATA_MODEL_TAGS.items() if any(group <= set(tags) for group in groups)}
-
-
-def source_pattern(stanza):
-    """props.conf [source::...] wildcards as a regex: '...' crosses directories, '*' does not."""
-    pattern = stanza[len("source::"):]
-    regex = "".join(".*" if part == "..." else "[^/]*" if part == "*" else re.escape(part)
-                    for part in re.split(r"(\.\.\.|\*)", pattern))
-    return re.compile(regex + r"\Z")
-
-
-def splunk_strptime(text, fmt):
-    """The two TIME_FORMATs used here, as Splunk reads them: %s.%6N (epoch, microseconds) and %Y-%m-%d %H:%M:%S,%3N."""
-    if fmt == "%s.%6N":
-        match = re.match(r"(\d{9,10})\.(\d{1,6})", text)
-        assert match, "no epoch.subseconds at {!r}".format(text)
-        return int(match.group(1)) + int(match.group(2).ljust(6, "0")) / 1e6
-    if fmt == "%Y-%m-%d %H:%M:%S,%3N":
-        return datetime.datetime.strptime(text[:23], "%Y-%m-%d %H:%M:%S,%f")
-    raise AssertionError("TIME_FORMAT {!r} is not one this test can read".format(fmt))
-
-
-def extract_time(props_stanza, raw):
-    """Splunk's timestamp extraction: TIME_PREFIX regex, then MAX_TIMESTAMP_LOOKAHEAD characters, then TIME_FORMAT."""
-    match = pcre(props_stanza["TIME_PREFIX"]).search(raw)
-    assert match, "TIME_PREFIX {!r} does not match {!r}".format(props_stanza["TIME_PREFIX"], raw[:80])
-    window = raw[match.end():match.end() + int(props_stanza["MAX_TIMESTAMP_LOOKAHEAD"])]
-    return splunk_strptime(window, props_stanza["TIME_FORMAT"])
-
-
-def split_events(props_stanza, stream):
-    """Splunk's line breaking with SHOULD_LINEMERGE = false: each LINE_BREAKER match ends an event at
-    the start of its first capture group, the group's text is discarded, and the line end that
-    closes the stream is not part of the last event."""
-    breaker = pcre(props_stanza["LINE_BREAKER"])
-    events, start = [], 0
-    for match in breaker.finditer(stream):
-        events.append(stream[start:match.start(1)])
-        start = match.end(1)
-    events.append(stream[start:].rstrip("\r\n"))
-    return [event for event in events if event]
 
 
 # --- props.conf --------------------------------------------------------------------------------
@@ -288,28 +209,6 @@ def test_sourcetype_is_described_for_the_ui(sourcetype):
     stanza = conf("props")[sourcetype]
     assert stanza.get("category") and stanza.get("description")
     assert stanza.get("pulldown_type") in ("true", "false")
-
-
-def index_time(props_stanza, transforms, raw, host, sourcetype):
-    """What Splunk indexes for one line: TIME_PREFIX/TIME_FORMAT, then the stanza's TRANSFORMS-
-    classes in order, each transform reading the _raw left by the previous one."""
-    event = {"_raw": raw, "host": host, "sourcetype": sourcetype, "_time": None}
-    if pcre(props_stanza["TIME_PREFIX"]).search(raw):
-        event["_time"] = extract_time(props_stanza, raw)
-    for key in sorted(k for k in props_stanza if k.startswith("TRANSFORMS-")):
-        for name in (n.strip() for n in props_stanza[key].split(",")):
-            transform = transforms[name]
-            match = pcre(transform["REGEX"]).search(event["_raw"])
-            if not match:
-                continue
-            value = re.sub(r"\$(\d)", lambda m: match.group(int(m.group(1))), transform["FORMAT"])
-            if transform["DEST_KEY"] == "_raw":
-                event["_raw"] = value
-            else:
-                meta, _, value = value.partition("::")
-                assert transform["DEST_KEY"] == "MetaData:" + meta.capitalize(), name
-                event[meta] = value
-    return event
 
 
 def test_command_line_event_lines_index_as_the_input_writes_them():
@@ -394,11 +293,52 @@ def test_input_log_files_get_the_log_sourcetype():
     assert not pattern.match("/opt/splunk/var/log/splunk/splunkd.log")
 
 
-def test_props_defines_no_search_time_cim_chain():
-    # Design top note: every CIM field is computed at ingest; props.conf keeps parsing and time only.
+def test_props_search_time_objects_only_add_names():
+    # Every CIM field is computed at ingest (design top note). Search time only gives JSON arrays
+    # their plain names and the CIM convention "unknown" to Alerts' required user.
     for name, stanza in conf("props").items():
-        chained = [key for key in stanza if key.split("-")[0] in ("FIELDALIAS", "EVAL", "LOOKUP", "REPORT")]
-        assert not chained, "[{}] defines {}".format(name, chained)
+        for key, value in stanza.items():
+            kind = key.split("-")[0]
+            if kind == "FIELDALIAS":
+                for source, target, mode in parse_aliases(value):
+                    assert (source, mode) == (target + "{}", "AS"), "[{}] {}".format(name, key)
+            elif kind == "EVAL":
+                assert (name, key, value) == (PREFIX + "correlation", "EVAL-user",
+                                              'coalesce(user, "unknown")')
+            else:
+                assert kind not in ("LOOKUP", "REPORT"), "[{}] defines {}".format(name, key)
+
+
+@functools.lru_cache(maxsize=None)
+def searchable_events():
+    """Events of every family (the design's scenarios and the simulator's stream) with the
+    fields a search head gives them."""
+    from cim.fixtures import scenario_events, simulator_events
+    head = SearchHead()
+    events = [event for _, _, event in scenario_events()] + [e for _, e in simulator_events()]
+    return [(event, head.fields(indexed(event))) for event in events]
+
+
+def test_every_json_array_is_searchable_under_its_plain_name():
+    seen = set()
+    for event, fields in searchable_events():
+        for key, value in event.event.items():
+            if isinstance(value, list):
+                seen.add(key)
+                expected = [render(item) for item in value]
+                assert fields.get(key) == (expected[0] if len(expected) == 1 else expected), key
+    assert {"rule_reason", "tcp_flag", "sec_intel_category", "sec_intel_list_id"} <= seen
+
+
+def test_a_correlation_event_without_a_user_has_user_unknown_at_search_time():
+    correlations = [(event, fields) for event, fields in searchable_events()
+                    if event.sourcetype == PREFIX + "correlation"]
+    without = [fields for event, fields in correlations if "user" not in event.event]
+    assert len(without) > 10
+    assert {fields.get("user") for fields in without} == {"unknown"}
+    for event, fields in correlations:
+        if "user" in event.event:
+            assert fields["user"] == event.event["user"]
 
 
 def test_props_never_produces_a_not_allowed_field():
@@ -547,7 +487,7 @@ def test_all_events_macro_covers_every_data_family_and_no_input_event():
 
 # --- savedsearches.conf ------------------------------------------------------------------------
 
-def test_the_four_health_alerts_exist():
+def test_the_five_health_alerts_exist():
     assert set(conf("savedsearches")) == set(ALERTS)
 
 
@@ -603,18 +543,13 @@ def test_no_dashboard_shadows_a_ucc_page():
     assert not {path.stem for path in VIEWS.glob("*.xml")} & {"inputs", "configuration", "dashboard", "search"}
 
 
-def test_conf_parser_rejects_duplicate_keys(tmp_path):
-    path = tmp_path / "dup.conf"
-    path.write_text("[a]\nx = 1\nx = 2\n")
-    with pytest.raises(AssertionError, match="duplicate key"):
-        read_conf(path)
-
-
-def test_eventtype_grammar_rejects_free_text_and_pipes():
-    with pytest.raises(AssertionError):
+def test_eventtype_grammar_rejects_free_text_pipes_and_or():
+    with pytest.raises(SearchError):
         eventtype_terms('sourcetype="cisco:firepower:estreamer:connection" blocked')
-    with pytest.raises(AssertionError):
+    with pytest.raises(SearchError):
         eventtype_terms('sourcetype="cisco:firepower:estreamer:connection" | where rec_type=71')
+    with pytest.raises(AssertionError):
+        eventtype_terms('sourcetype="cisco:firepower:estreamer:connection" rec_type=71 OR rec_type=72')
 
 
 def test_data_model_matching_needs_a_whole_tag_group():

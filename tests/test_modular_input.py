@@ -33,12 +33,14 @@ def setup(pki, tmp_path, built, python):
     sims, inputs, doubles = [], [], []
 
     class Setup:
-        def __init__(self, records=300, *sim_args):
+        def __init__(self, records=300, *sim_args, server=None):
+            """``server``: fields of the FMC server stanza to set besides the defaults."""
             self.sim = Simulator(pki, tmp_path, "--records", records, "--families", "all",
                                  *sim_args)
             sims.append(self.sim)
+            stanza = dict(fmc_server(pki, self.sim.port, PASSWORD), **(server or {}))
             self.splunkd = SplunkdDouble(ucc_state(
-                servers={"fmc1": fmc_server(pki, self.sim.port, PASSWORD)}, settings=ADVANCED))
+                servers={"fmc1": stanza}, settings=ADVANCED))
             self.splunkd.start()
             doubles.append(self.splunkd)
             self.checkpoints = tmp_path / "checkpoints"
@@ -190,3 +192,30 @@ def test_the_log_never_holds_the_password_or_the_pkcs12(setup, pki):
     assert "connected to 127.0.0.1" in log
     pkcs12 = fmc_server(pki, 0, PASSWORD)["pkcs12_file"]
     assert PASSWORD not in log and pkcs12[:40] not in log and PASSWORD not in run.stderr()
+
+
+def test_health_events_count_the_client_certificates_days_left(setup):
+    s = setup(50)
+    run = s.run()
+    run.wait_for(lambda: any(e["event"].get("client_cert_days_left") is not None
+                             for e in run.events() if e["sourcetype"].endswith(":health")),
+                 30, "a health event with client_cert_days_left")
+    assert run.terminate()[0] == 0
+    fmc = [e["event"] for e in run.events()
+           if e["sourcetype"].endswith(":health") and e["event"]["scope"] == "fmc"]
+    assert fmc[-1]["client_cert_days_left"] == 824  # the simulator's clients: 825 days
+
+
+def test_an_fmc_presenting_another_certificate_than_the_pinned_one_stops_the_input(setup, pki):
+    """The stanza pins the FMC's own certificate; the simulator presents another one its CA
+    signed. The input exits at once (splunkd restarts it after its interval), logging both."""
+    from test_pinning import sha256_of
+    pinned, presented = sha256_of(pki.server_cert), sha256_of(pki.server_files("server-2")[0])
+    s = setup(50, "--server-cert", "server-2", server={"server_cert_sha256": pinned})
+    run = s.run()
+    assert run.proc.wait(30) != 0
+    log = log_of(run)
+    assert (f"input fmc1_events stopped: the FMC at 127.0.0.1:{s.sim.port} presented a "
+            f"certificate with SHA-256 {presented}, but the certificate pinned for it is "
+            f"{pinned}") in log
+    assert "reconnecting" not in log and data_events(run.events()) == []

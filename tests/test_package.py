@@ -3,14 +3,16 @@
 The build runs ucc-gen from .venv-build (created by `make venv`) into a temporary directory, so the
 working tree is left alone and no `make` target has to run first.
 """
+import json
 import pathlib
+import re
 import subprocess
 import sys
 
 import pytest
-
-from cim.knowledge import read_conf
-from conftest import APP, PY39, REPO_ROOT as REPO, VERSION, splunk_python
+from conftest import APP, PY39, VERSION, splunk_python
+from conftest import REPO_ROOT as REPO
+from searchtime import read_conf
 
 INPUT = "firepower_estreamer"
 INTERPRETERS = [pytest.param(sys.executable, id="test-venv-python")] + (
@@ -133,3 +135,38 @@ def test_library_imports_on_splunks_pythons(version):
                           cwd=str(REPO / "package" / "bin"),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_manifest_targets_forwarders_too():
+    # the input runs on heavy forwarders; knowledge objects on search heads and indexers
+    manifest = json.loads((REPO / "package" / "app.manifest").read_text())
+    assert set(manifest["targetWorkloads"]) == {"_search_heads", "_indexers", "_forwarders"}
+
+
+def access(stanza):
+    """``read : [ a, b ], write : [ c ]`` → {"read": {"a", "b"}, "write": {"c"}}."""
+    return {kind: {role.strip() for role in roles.split(",")}
+            for kind, roles in re.findall(r"(read|write)\s*:\s*\[([^\]]*)\]", stanza["access"])}
+
+
+def test_only_what_other_apps_need_is_exported_and_fmc_credentials_are_for_admins(built):
+    meta = read_conf(built["app"] / "metadata" / "default.meta")
+    exported = {name for name, stanza in meta.items() if stanza.get("export") == "system"}
+    assert exported == {"eventtypes", "tags", "props", "transforms", "lookups", "macros"}
+    assert meta[""]["export"] == "none"
+    assert meta["views"]["export"] == meta["savedsearches"]["export"] == "none"
+    assert access(meta[""]) == {"read": {"*"}, "write": {"admin", "sc_admin"}}
+    for secret in ("passwords", "ta_firepower_estreamer_fmc_server"):
+        assert access(meta[secret]) == {"read": {"admin", "sc_admin"},
+                                        "write": {"admin", "sc_admin"}}, secret
+
+
+def test_the_shipped_readme_says_what_where_how_and_where_the_log_is():
+    text = (REPO / "package" / "README.txt").read_text()
+    assert "not functional" not in text
+    for heading in ("What it is", "Where to install it", "First three steps",
+                    "Where its log and health events are"):
+        assert "\n" + heading + "\n" in text, heading
+    assert "ta_firepower_estreamer_<input>.log" in text
+    assert "cisco:firepower:estreamer:health" in text
+    assert "cisco_firepower_index" in text

@@ -59,7 +59,7 @@ class Checks:
     def fmc_server(self, fields, stored):
         if stored is not None:
             fields = merge_with_stored(fields, stored)
-        validate_fmc_server(fields, diagnose=self.diagnose)
+        return validate_fmc_server(fields, diagnose=self.diagnose)
 
     @staticmethod
     def firepower_estreamer(fields, stored):
@@ -345,3 +345,73 @@ def test_bad_device_lists_are_refused(text):
     with pytest.raises(ValueError, match="device_deny has"):
         helper.check_parameters({"fmc_server": "f", "record_families": "connection",
                                  "device_deny": text})
+
+
+# --- the FMC's certificate pinned on save, against the simulator ----------------------------------
+def stored_server(web):
+    return web.store["TA_firepower_estreamer_fmc_server"]["fmc1"]
+
+
+@browser_needed
+def test_the_first_save_pins_the_certificate_and_shows_it(page, web, simulator, pki, tmp_path):
+    """The real connection test against the simulator: the fingerprint of the certificate it
+    presented is stored and shown in the row's details and in the edit dialog."""
+    from simulator import PASSWORD as SIM_PASSWORD
+    from test_pinning import sha256_of
+    sim = simulator("--records", 20)
+    expected = sha256_of(pki.server_cert)
+    upload = tmp_path / "fmc1-client.pkcs12"  # the simulator's client, as the FMC names it
+    upload.write_bytes(open(pki.client, "rb").read())
+    dialog = open_fmc_dialog(page, web)
+    fill_fmc_server(dialog, upload, SIM_PASSWORD, host="127.0.0.1", port=sim.port,
+                    connect_timeout=5)
+    expect(field(dialog, "server_cert_sha256").locator("input")).to_have_value("")
+    dialog.get_by_role("button", name="Add").click()
+    expect(dialog).to_be_hidden(timeout=30000)
+    assert stored_server(web)["server_cert_sha256"] == expected
+    row = page.get_by_role("row").filter(has_text="127.0.0.1")
+    row.get_by_role("button", name=re.compile("expand", re.I)).click()
+    expect(page.get_by_text(expected)).to_be_visible()
+    page.shot("pinned-details")
+    row.get_by_role("button", name="Edit").click()
+    dialog = page.get_by_role("dialog")
+    expect(field(dialog, "server_cert_sha256").locator("input")).to_have_value(expected)
+    page.shot("pinned-edit")
+
+
+@browser_needed
+def test_a_changed_fmc_certificate_is_refused_with_both_fingerprints(page, web, simulator, pki):
+    """The FMC now presents another certificate its CA signed: saving says so, naming the pinned
+    and the presented fingerprint and how to accept the new one; clearing the field accepts it."""
+    from simulator import PASSWORD as SIM_PASSWORD
+    from test_pinning import sha256_of
+    sim = simulator("--records", 20, "--server-cert", "server-2")
+    pinned, presented = sha256_of(pki.server_cert), sha256_of(pki.server_files("server-2")[0])
+    with open(pki.client, "rb") as f:
+        upload = base64.b64encode(f.read()).decode()
+    web.store["TA_firepower_estreamer_fmc_server"]["fmc1"] = {
+        "host": "127.0.0.1", "port": str(sim.port), "pkcs12_file": upload,
+        "pkcs12_password": SIM_PASSWORD, "verify_server_cert": "1", "connect_timeout": "5",
+        "response_timeout": "30", "server_cert_sha256": pinned}
+    page.goto(web.url("configuration"))
+    page.get_by_role("row").filter(has_text="127.0.0.1").get_by_role(
+        "button", name="Edit").click()
+    dialog = page.get_by_role("dialog")
+    expect(field(dialog, "server_cert_sha256").locator("input")).to_have_value(pinned)
+    dialog.get_by_role("button", name="Update").click()
+    message = ("the FMC at 127.0.0.1:{} presented a certificate with SHA-256 {}, but the "
+               "certificate pinned for it is {}: if the FMC's certificate was replaced on "
+               "purpose, accept the new one by saving the FMC server again with its field "
+               "server_cert_sha256 (FMC certificate SHA-256) cleared".format(
+                   sim.port, presented, pinned))
+    expect(dialog).to_contain_text(message, timeout=30000)
+    expect(dialog).not_to_contain_text("REST Error")
+    page.shot("changed")
+    assert stored_server(web)["server_cert_sha256"] == pinned
+
+    field(dialog, "server_cert_sha256").locator("input").fill("")
+    dialog.get_by_role("button", name="Update").click()
+    expect(dialog).to_be_hidden(timeout=30000)
+    assert stored_server(web)["server_cert_sha256"] == presented
+    assert [p["status"] for p in web.posts("fmc_server")] == [400, 200]
+

@@ -113,3 +113,42 @@ def test_empty_password_and_defaults_of_the_server_stanza():
         (config,) = settings.parse_input_xml(_xml(d.uri))
         fmc = settings.load_settings(config).fmc
     assert fmc.pkcs12_password == "" and fmc.port == 8302 and fmc.verify_server_cert is True
+
+
+def _fmc(**stanza):
+    with SplunkdDouble(ucc_state({"fmc1": _server(**stanza)})) as d:
+        (config,) = settings.parse_input_xml(_xml(d.uri))
+        return settings.load_settings(config).fmc
+
+
+def test_the_pinned_fmc_certificate_is_read_in_canonical_form():
+    fmc = _fmc(server_cert_sha256="ab" * 32)
+    assert fmc.server_cert_sha256 == ":".join(["AB"] * 32)
+    assert _fmc().server_cert_sha256 == ""
+
+
+def test_a_damaged_pin_names_the_stanza_and_the_fix():
+    with pytest.raises(ValueError) as err:
+        _fmc(server_cert_sha256="AB:CD")
+    message = str(err.value)
+    assert message.startswith("[fmc1] of ta_firepower_estreamer_fmc_server.conf: 'AB:CD'")
+    assert "is not a SHA-256 fingerprint" in message
+    assert message.endswith("fix it under Configuration > FMC servers")
+
+
+@pytest.mark.parametrize("host, expected", [
+    ("[2001:db8::7]", ("2001:db8::7", 8302)),  # as the earlier host pattern let it be saved
+    ("fmc.example.test:9000", ("fmc.example.test", 9000)),  # a hand-edited conf
+])
+def test_a_host_holding_brackets_or_a_port_is_read_apart(host, expected):
+    fmc = _fmc(host=host)
+    assert (fmc.host, fmc.port) == expected
+
+
+def test_the_pin_reaches_the_client_configuration(double):
+    from estreamer_splunk.runner import client_config
+    (config,) = settings.parse_input_xml(_xml(double.uri, {"record_families": "connection"}))
+    s = settings.load_settings(config)
+    fmc = s.fmc.__class__(**dict(s.fmc.__dict__, server_cert_sha256=":".join(["AB"] * 32)))
+    client = client_config(settings.Settings(input=s.input, fmc=fmc, advanced=s.advanced))
+    assert client.server_cert_sha256 == ":".join(["AB"] * 32)

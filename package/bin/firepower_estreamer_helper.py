@@ -66,6 +66,9 @@ def check_parameters(params):
         if str(params.get(name) or "").strip().lower() not in _BOOLEANS:
             raise ValueError("{} must be 0 or 1, not {!r}".format(name, params.get(name)))
 
+    from estreamer.events.options import parse_rule_actions  # the mapper's own reader
+    parse_rule_actions(params.get("rule_actions"))
+
     allow = parse_device_list(params.get("device_allow"), "device_allow")
     deny = parse_device_list(params.get("device_deny"), "device_deny")
     both = sorted(set(allow) & set(deny))

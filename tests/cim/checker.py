@@ -9,6 +9,10 @@ handled as the design's §4.4 decides; documented gaps are reported apart from p
 
     checker, reason = load_checker()          # None and why, without the wheel
     result = checker.check(event.as_line())   # result.problems == [] when compliant
+
+The event is checked as a search head sees it: its JSON as the input writes it, through the
+add-on's knowledge objects (:mod:`searchtime`: the extraction window, aliases, calculated fields,
+lookups, event types, tags), so every field is text as Splunk has it.
 """
 from __future__ import annotations
 
@@ -19,20 +23,22 @@ from dataclasses import dataclass, field
 
 from estreamer.events.tables import PLACEHOLDERS, PROTOCOLS
 
+from searchtime import (EvalError, Expression, Search, SearchError, SearchHead, indexed, number,
+                        values_of)
+from searchtime.evaluate import truth
+
 from .datamodels import DataModels, fetch_wheel
-from .knowledge import Knowledge
-from .search import Search, SearchError
 
 # pytest-splunk-addon's negative values (compared lower-cased in 7.x); T9 is a superset.
 NEGATIVE_VALUES = frozenset(("", "-", "unknown", "null", "(null)"))
-# Required fields the FMC cannot always provide (§4.4): reported as gaps, not problems.
+# Required fields the FMC cannot always provide (§4.4): reported as gaps, not problems —
+# absent, or "unknown" where props.conf gives the CIM convention for a missing value.
 KNOWN_GAPS = frozenset((("Alerts", "user"), ("Network_Sessions", "dest_mac")))
 # §2.1: a zoned flow with one zero side keeps the zone cluster whole with "N/A" on that side.
 ZONE_CLUSTER = frozenset(("src_zone", "dest_zone"))
 MAC_TEXT = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 # The PCRE address regex of the conditions (recursion, so not Python's re): "is an IP address".
 _IP_REGEX_SHA256 = "10480ad137310c565f756d5571b705992f59f56c53c990eb39e3c999f6dc665a"
-_MATCH = re.compile(r'match\((\w+),\s*"((?:[^"\\]|\\.)*)"\)')
 _WHERE = re.compile(r"\|\s*where\s+(.*)", re.DOTALL)
 # §4.4: transport keeps IANA names beyond tcp/udp/icmp; offline accepts the L1 set.
 L1_TRANSPORTS = frozenset(transport for _, transport, _ in PROTOCOLS.values())
@@ -43,16 +49,15 @@ class NotUnderstood(ValueError):
 
 
 def _number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return number(value) is not None
 
 
 def _integer_in(low, high):
-    return lambda value: isinstance(value, int) and not isinstance(value, bool) \
-        and low <= value <= high
+    return lambda value: isinstance(number(value), int) and low <= number(value) <= high
 
 
 def _counter(e, name):
-    return _number(e.get(name)) and e[name] >= 0
+    return _number(e.get(name)) and number(e[name]) >= 0
 
 
 def _protocol_pair(e):
@@ -71,7 +76,7 @@ _byte = _integer_in(0, 255)
 VALIDITY = {
     "if(isnum(bytes) and bytes>0 and bytes==(bytes_in+bytes_out),bytes,null())":
         lambda e: all(_counter(e, n) for n in ("bytes", "bytes_in", "bytes_out"))
-        and e["bytes"] == e["bytes_in"] + e["bytes_out"],
+        and number(e["bytes"]) == number(e["bytes_in"]) + number(e["bytes_out"]),
     "if(isnum(bytes_in) and bytes_in>0,bytes_in,null())": lambda e: _counter(e, "bytes_in"),
     "if(isnum(bytes_out) and bytes_out>0,bytes_out,null())": lambda e: _counter(e, "bytes_out"),
     "if((!isnull(dest_ip) AND dest == dest_ip), dest_ip, null())":
@@ -136,17 +141,24 @@ class Conditions:
         if not text:
             return lambda fields: True
         where = _WHERE.fullmatch(text)
-        if where is None:
-            try:
+        try:
+            if where is None:
                 return Search(text)
-            except SearchError as exc:
-                raise NotUnderstood(str(exc)) from None
-        body = where.group(1).strip()
-        if not re.fullmatch(r"M(\s+or\s+M)*", _MATCH.sub("M", body)):
-            raise NotUnderstood(f"where clause {body!r}")
-        tests = [(name, _regex_test(regex)) for name, regex in _MATCH.findall(body)]
-        return lambda fields: any(
-            fields.get(name) is not None and test(fields[name]) for name, test in tests)
+            expression = Expression(where.group(1).strip(), {"match": _match})
+            expression({})  # every regex and function is read now, not on the first event
+        except (SearchError, EvalError) as exc:
+            raise NotUnderstood(str(exc)) from None
+        return lambda fields: truth(expression(fields), "where")
+
+
+def _match(name, args, row, env):
+    """``match(field, regex)`` of a ``| where`` condition (the address regex read as "is an IP
+    address"); a multivalue field matches when a value does."""
+    if len(args) != 2:
+        raise EvalError("match() takes 2 arguments")
+    value, regex = args[0](row, env), args[1](row, env)
+    test = _regex_test(regex)
+    return any(test(item) for item in values_of(value))
 
 
 @dataclass
@@ -157,9 +169,13 @@ class Result:
     paths: list = field(default_factory=list)  # "Model/Dataset/Child" the event belongs to
     problems: list = field(default_factory=list)
     gaps: list = field(default_factory=list)
+    gap_fields: set = field(default_factory=set)
 
 
 class Checker:
+    """``knowledge``: the :class:`searchtime.SearchHead` whose event types and tags classify
+    the events (the add-on's, by default)."""
+
     def __init__(self, models, knowledge):
         self.models, self.knowledge = models, knowledge
         self.conditions = Conditions()
@@ -197,17 +213,19 @@ class Checker:
 
     # --- one event ----------------------------------------------------------------------------
     def check(self, line: dict) -> Result:
-        event = line["event"]
-        fields = dict(event, sourcetype=line["sourcetype"], host=line["host"])
-        eventtypes = self.knowledge.match(fields)
-        tags = frozenset().union(*(self.knowledge.tags[name] for name in eventtypes))
-        fields["eventtype"], fields["tag"] = eventtypes, sorted(tags)
+        """The event of an ``Event.as_line()`` (or its JSON) as a search head sees it."""
+        from estreamer.events import Event
+        event = Event(line["time"], line["sourcetype"], line["host"], line["event"])
+        fields = self.knowledge.fields(indexed(event))
+        eventtypes = values_of(fields.get("eventtype"))
+        tags = frozenset(values_of(fields.get("tag")))
         result = Result(eventtypes, tags, self.models_of(tags))
         problems = result.problems
         if len(result.models) > 1:
             problems.append(f"tags {sorted(tags)} map to several data models "
                             f"{sorted(result.models)}")
-        for name in sorted(self.not_allowed & set(event)):
+        written = set(line["event"]) | (set(fields) - {"tag"})  # Splunk itself sets tag
+        for name in sorted(self.not_allowed & written):
             problems.append(f"{name} must never be set by an add-on")
 
         cim_names = set()
@@ -219,21 +237,21 @@ class Checker:
             result.paths.append("/".join([model] + [d["name"] for d in path]))
             dataset = path[-1]
             for spec in dataset["fields"]:
-                self._check_field(model, dataset["name"], spec, event, fields, result)
+                self._check_field(model, dataset["name"], spec, fields, result)
             for cluster in dataset["fields_cluster"]:
-                present = [name for name in cluster if name in event]
+                present = [name for name in cluster if name in fields]
                 if present and len(present) != len(cluster):
                     problems.append(f"{model}/{dataset['name']}: cluster {cluster} is partial "
                                     f"(has {present})")
-        self._check_placeholders(event, cim_names, problems)
-        self._check_consistency(event, result)
+        self._check_placeholders(fields, cim_names - result.gap_fields, problems)
+        self._check_consistency(fields, result)
         return result
 
-    def _check_field(self, model, dataset, spec, event, fields, result):
+    def _check_field(self, model, dataset, spec, fields, result):
         name, kind = spec["name"], spec["type"]
         where = f"{model}/{dataset}"
         if kind.startswith("not_allowed"):
-            if kind != "not_allowed_in_props" and name in event:
+            if kind != "not_allowed_in_props" and name in fields:
                 result.problems.append(f"{where}: {name} is not allowed in events")
             return
         if kind == "optional":
@@ -242,12 +260,13 @@ class Checker:
             return
         if kind not in ("required", "conditional"):
             raise NotUnderstood(f"field type {kind!r}")
-        value = event.get(name)
+        value = fields.get(name)
+        if (model, name) in KNOWN_GAPS and (value is None or value == "unknown"):
+            result.gaps.append(f"{where}: {name}")
+            result.gap_fields.add(name)
+            return
         if value is None:
-            if (model, name) in KNOWN_GAPS:
-                result.gaps.append(f"{where}: {name}")
-            else:
-                result.problems.append(f"{where}: {kind} field {name} is missing")
+            result.problems.append(f"{where}: {kind} field {name} is missing")
             return
         if isinstance(value, list) and not spec.get("multi_value"):
             result.problems.append(f"{where}: {name} is multivalued: {value!r}")
@@ -266,7 +285,7 @@ class Checker:
             test = VALIDITY.get(validity)
             if test is None:
                 raise NotUnderstood(f"validity {validity!r}")
-            if not test(event):
+            if not test(fields):
                 result.problems.append(f"{where}: {name}={value!r} is not valid ({validity})")
 
     @staticmethod
@@ -297,4 +316,5 @@ def load_checker():
     wheel, reason = fetch_wheel()
     if wheel is None:
         return None, reason
-    return Checker(DataModels(wheel), Knowledge.load()), None
+    models = DataModels(wheel)
+    return Checker(models, SearchHead(datamodels=models)), None

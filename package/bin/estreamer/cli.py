@@ -149,7 +149,8 @@ def run_test(args) -> int:
     from .diagnostics import diagnose
     report = diagnose(args.host, args.port, _read_pkcs12(args.pkcs12), _password(args),
                       verify=not args.no_verify, timeout=args.timeout,
-                      subscription=_subscription(args), records=args.records, wait=args.wait)
+                      subscription=_subscription(args), records=args.records, wait=args.wait,
+                      server_cert_sha256=args.server_cert_sha256)
     print(report.as_text())
     return 0 if report.ok else 1
 
@@ -192,8 +193,8 @@ def run_stream(args) -> int:
 
     config = ClientConfig(
         host=args.host, port=args.port, pkcs12=_read_pkcs12(args.pkcs12), password=_password(args),
-        verify=not args.no_verify, connect_timeout=args.timeout,
-        response_timeout=args.response_timeout, subscription=_subscription(args),
+        verify=not args.no_verify, server_cert_sha256=args.server_cert_sha256,
+        connect_timeout=args.timeout, response_timeout=args.response_timeout, subscription=_subscription(args),
         start=_since(args.since), flush_interval=args.flush_interval, batch_size=args.batch_size,
         backoff_min=args.backoff, backoff_max=max(args.backoff, 60.0))
     cache = MetadataCache.load(args.cache) if args.cache and os.path.exists(args.cache) \
@@ -309,6 +310,14 @@ def _append(path):
     return out
 
 
+def _fingerprint(text: str) -> str:
+    from .pinning import normalize
+    try:
+        return normalize(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _connection_args(command):
     command.add_argument("--host", required=True, help="the FMC's address")
     command.add_argument("--port", type=int, default=8302)
@@ -317,6 +326,10 @@ def _connection_args(command):
                               f"or a prompt)")
     command.add_argument("--no-verify", action="store_true",
                          help="do not verify the FMC's certificate (logs a warning)")
+    command.add_argument("--server-cert-sha256", type=_fingerprint, default="",
+                         metavar="FINGERPRINT",
+                         help="accept only the FMC certificate with this SHA-256 fingerprint "
+                              "(AB:CD:...; `test` shows the FMC's)")
     command.add_argument("--timeout", type=float, default=10.0, help="connect timeout, seconds")
     command.add_argument("--families", default="all",
                          help="comma-separated: " + ",".join(wire.ALL_FAMILIES) + " (default all)")

@@ -9,6 +9,7 @@ what was already delivered (:mod:`.bookmark`).
 from __future__ import annotations
 
 import logging
+import math
 import random
 import socket
 import ssl
@@ -23,6 +24,7 @@ from .connection import (ConnectError, IdentityError, closed_after_request_hint,
 from .decoder import RecordDecoder, record_header
 from .layout import ParseError
 from .metadata import MetadataCache
+from .pinning import CertificateChanged, check_pinned
 from .record import Record
 from .wire import (GENESIS, NOW, ClientSession, KeepAlive, ProtocolError, Records, ServerError,
                    StreamBroken, StreamStarted, Subscription, Unexpected)
@@ -39,6 +41,7 @@ class ClientConfig:
     pkcs12: bytes = b""
     password: str = ""
     verify: bool = True
+    server_cert_sha256: str = ""     # the certificate pinned for ``host`` ("" = none; see .pinning)
     connect_timeout: float = 10.0
     response_timeout: float = 30.0   # FMCs send keep-alives when idle; silence this long = dead link
     subscription: Subscription = field(default_factory=Subscription)
@@ -77,6 +80,7 @@ class Stats:
         self.bookmark: Optional[Bookmark] = None
         self.last_error: Optional[str] = None
         self.devices = {}         # managed device id -> [newest event archive second, events]
+        self.client_cert_not_after: Optional[float] = None  # epoch seconds, once loaded
 
     def as_dict(self) -> dict:
         return {"connected": self.connected, "records": self.records,
@@ -86,6 +90,8 @@ class Stats:
                 "unknown_types": self.unknown_types, "unknown_blocks": self.unknown_blocks,
                 "bookmark": list(self.bookmark) if self.bookmark else None,
                 "last_error": self.last_error,
+                "client_cert_days_left": None if self.client_cert_not_after is None else
+                math.floor((self.client_cert_not_after - time.time()) / 86400),
                 "devices": {device: {"last_event_time": last, "events": events}
                             for device, (last, events) in self.devices.items()}}
 
@@ -157,7 +163,25 @@ class StreamClient:
                 self._context = self._identity.client_context(self.config.verify)
             except IdentityError as e:
                 raise FatalError(str(e)) from None
+            self.stats.client_cert_not_after = self._identity.not_after.timestamp()
+        expired = self._identity.expired()  # checked per session: it may expire while running
+        if expired:
+            raise FatalError(expired)
         return self._context
+
+    def _check_pinned(self, sock) -> None:
+        """A certificate other than the pinned one ends the run (FatalError) rather than being
+        retried: the FMC may have replaced its certificate legitimately, or another server
+        answers at its address, and only the admin can tell and act. In Splunk the input then
+        exits, logging the message with both fingerprints, and splunkd starts it again after
+        its restart interval; each start re-reads the FMC server, so a re-saved pin takes
+        effect then — a mismatch is logged once per start, never retried silently."""
+        try:
+            check_pinned(sock, self.config.host, self.config.port,
+                         self.config.server_cert_sha256)
+        except CertificateChanged as e:
+            _close(sock)
+            raise FatalError(str(e)) from None
 
     # --- one session -------------------------------------------------------------------------
 
@@ -167,6 +191,7 @@ class StreamClient:
         resume = Resume(self._saved)
         since = resume.since if self._saved else config.start_timestamp
         sock = connect(config.host, config.port, context, config.connect_timeout)
+        self._check_pinned(sock)
         source = local_address(sock)
         session = ClientSession(config.subscription, since)
         session.start()

@@ -11,20 +11,27 @@ its own UUID, not to the name or address the admin types.
 """
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import logging
+import math
 import os
 import secrets
 import socket
 import ssl
 import tempfile
+import time
 from dataclasses import dataclass, field
 from typing import List, Optional
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtensionOID, NameOID
+
+from .pkcs12_layout import (MAX_ITERATIONS, Pkcs12Layout, describe_upload, read_layout,
+                            reexport_command)
 
 log = logging.getLogger("estreamer.connection")
 
@@ -60,7 +67,7 @@ class CertificateInfo:
             san = [str(getattr(n, "value", n)) for n in ext.value]
         except x509.ExtensionNotFound:
             san = []
-        not_after = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after
+        not_after = _not_after(cert)
         return cls(cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(),
                    str(names[0].value) if names else None, san,
                    not_after.strftime("%Y-%m-%d %H:%M:%S UTC"))
@@ -75,6 +82,13 @@ class CertificateInfo:
             except ValueError:
                 continue
         return sorted(set(found))
+
+
+def _not_after(cert: x509.Certificate) -> datetime.datetime:
+    not_after = getattr(cert, "not_valid_after_utc", None)  # cryptography >= 42
+    if not_after is None:
+        not_after = cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    return not_after
 
 
 @dataclass(repr=False)
@@ -92,6 +106,25 @@ class Identity:
     def info(self) -> CertificateInfo:
         return CertificateInfo.of(self.certificate)
 
+    @property
+    def not_after(self) -> datetime.datetime:
+        """When the client certificate expires (UTC)."""
+        return _not_after(self.certificate)
+
+    def days_left(self, now: Optional[float] = None) -> int:
+        """Whole days until the client certificate expires (negative once it has)."""
+        now = time.time() if now is None else now
+        return math.floor((self.not_after.timestamp() - now) / 86400)
+
+    def expired(self, now: Optional[float] = None) -> Optional[str]:
+        """The message for the admin if the client certificate has expired, else None. The FMC
+        refuses an expired client on every attempt: retrying cannot help."""
+        now = time.time() if now is None else now
+        if self.not_after.timestamp() > now:
+            return None
+        return (f"the client certificate expired on {self.info.not_after}: create a new client "
+                f"on the FMC (System > Integration > eStreamer) and upload its PKCS12")
+
     def client_context(self, verify: bool = True) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -100,7 +133,7 @@ class Identity:
             if not self.ca_certificates:
                 raise IdentityError(
                     "the PKCS12 holds no CA certificate to verify the FMC with: download the "
-                    "client again from the FMC, or turn off FMC certificate verification")
+                    "client's PKCS12 again from the FMC (its export includes the FMC's CA)")
             context.verify_mode = ssl.CERT_REQUIRED
             context.load_verify_locations(cadata="".join(
                 c.public_bytes(serialization.Encoding.PEM).decode("ascii")
@@ -115,20 +148,61 @@ class Identity:
 def load_identity(data: bytes, password: Optional[str]) -> Identity:
     if not data:
         raise IdentityError("the PKCS12 file is empty: upload the .pkcs12 file the FMC created")
+    layout = read_layout(data)
+    if layout is not None:
+        _check_cost(layout)
     secret = password.encode("utf-8") if password else None
     try:
         key, cert, chain = pkcs12.load_key_and_certificates(bytes(data), secret)
-    except ValueError as e:
-        text = str(e).lower()
-        if "password" in text or "mac" in text or "decrypt" in text:
-            raise IdentityError("the PKCS12 password is wrong") from None
-        raise IdentityError(f"the file is not a readable PKCS12 ({e})") from None
-    except TypeError:  # a protected file opened without a password
-        raise IdentityError("the PKCS12 password is wrong") from None
+    except (ValueError, TypeError):  # TypeError: a protected file opened without a password
+        raise IdentityError(_unreadable(data, layout, secret)) from None
     if key is None or cert is None:
         raise IdentityError("the PKCS12 holds no client key and certificate: "
                             "download the client again from the FMC")
     return Identity(key, cert, list(chain or ()))
+
+
+def _check_cost(layout: Pkcs12Layout) -> None:
+    """Refuse, before any key derivation runs, a file that would take seconds to open."""
+    iterations, what = layout.costliest
+    if iterations > MAX_ITERATIONS:
+        raise IdentityError(
+            f"the PKCS12 uses {iterations:,} key-derivation rounds for {what}, more than "
+            f"{MAX_ITERATIONS:,}: opening it would cost seconds of CPU on every save and every "
+            f"input start. Re-export it with the default 2,048 rounds (PKCS12_PASSWORD holds its "
+            f"password): {reexport_command(legacy=False)}")
+
+
+def _unreadable(data: bytes, layout: Optional[Pkcs12Layout], secret: Optional[bytes]) -> str:
+    """Why cryptography could not open the file. Its error is the same for a wrong password, a
+    damaged file and a missing cipher, so the file's own layout decides."""
+    if layout is None:
+        return (f"the file is not a readable PKCS12: it is {describe_upload(data)}; expected the "
+                f".pkcs12 file the FMC created for this client (System > Integration > "
+                f"eStreamer, the client's download link)")
+    password_fits = _password_fits(layout, secret)
+    legacy = layout.legacy_algorithms
+    if legacy and password_fits is not False:
+        return (f"the PKCS12 is encrypted with {', '.join(legacy)}, which needs OpenSSL's legacy "
+                f"provider, and this Python's OpenSSL has none (FIPS builds leave it out)"
+                + ("" if password_fits else " - or the password is wrong")
+                + f". Re-export it with AES on a machine with OpenSSL 3 (PKCS12_PASSWORD holds "
+                  f"its password): {reexport_command(legacy=True)}; then upload the new file")
+    return "the PKCS12 password is wrong"
+
+
+def _password_fits(layout: Pkcs12Layout, secret: Optional[bytes]) -> Optional[bool]:
+    """Whether the password opens the file's key bag (None: no bag that tells). The key bag
+    of legacy exports is 3DES, which OpenSSL opens without the legacy provider."""
+    for bag in layout.key_bags:
+        try:
+            serialization.load_der_private_key(bag, secret)
+            return True
+        except UnsupportedAlgorithm:
+            continue
+        except (ValueError, TypeError):
+            return False
+    return None
 
 
 def _load_key_in_memory(context: ssl.SSLContext, identity: Identity) -> None:
@@ -201,10 +275,8 @@ def tls_handshake(sock: socket.socket, context: ssl.SSLContext, host: str, port:
         tls = context.wrap_socket(sock, server_hostname=None)
     except ssl.SSLCertVerificationError as e:
         sock.close()
-        raise ConnectError(
-            f"the certificate of {host}:{port} is not signed by the CA in the PKCS12 "
-            f"({e.verify_message}): this is not the FMC that created the client, or turn off FMC "
-            f"certificate verification", "server-certificate") from None
+        raise ConnectError(server_certificate_failure(e, host, port),
+                           "server-certificate") from None
     except ssl.SSLError as e:
         sock.close()
         raise ConnectError(tls_failure(e), "client-certificate") from None
@@ -228,6 +300,39 @@ def tls_failure(error: ssl.SSLError) -> str:
                 f"client or the client was deleted; create a new client on the FMC "
                 f"(System > Integration > eStreamer)")
     return f"TLS failed with the FMC ({reason})"
+
+
+# OpenSSL's X509_V_ERR_* codes -> (the check that failed, what to do)
+_UNKNOWN_CA = ("unknown CA: it is not signed by the CA in the PKCS12",
+               "this is not the FMC that created the client, or that FMC's CA was renewed; "
+               "create a new client on the FMC you mean and upload its PKCS12")
+_VERIFY_CHECKS = {
+    10: ("expired", "the FMC's certificate must be renewed on the FMC; check this host's "
+                    "clock too (it reads {now})"),
+    9: ("not yet valid", "this host's clock or the FMC's is wrong (this host reads {now}); "
+                         "set both by NTP"),
+    26: ("wrong purpose: it is not a TLS server certificate",
+         "the service at this address is not the FMC's eStreamer; check the host and port"),
+    62: ("name mismatch: it is not issued to {host}",
+         "connect with the name or address the FMC's certificate is issued to"),
+    64: ("name mismatch: it is not issued to {host}",
+         "connect with the name or address the FMC's certificate is issued to"),
+    2: _UNKNOWN_CA, 7: _UNKNOWN_CA, 18: _UNKNOWN_CA, 19: _UNKNOWN_CA, 20: _UNKNOWN_CA,
+    21: _UNKNOWN_CA,
+}
+
+
+def server_certificate_failure(error: ssl.SSLCertVerificationError, host: str, port: int) -> str:
+    """The admin's reading of a failed verification of the FMC's certificate: which check failed
+    (from OpenSSL's verify code) and what fixes it."""
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    detail = f"OpenSSL: {error.verify_message}" if error.verify_message else f"{error}"
+    check, fix = _VERIFY_CHECKS.get(error.verify_code, (
+        f"error {error.verify_code}",
+        "the FMC's certificate chain is not one this client can trust; check that the host is "
+        "the FMC that created the client"))
+    return (f"the FMC's certificate at {host}:{port} failed verification, "
+            f"{check.format(host=host)} ({detail}): {fix.format(now=now)}")
 
 
 def connect(host: str, port: int, context: ssl.SSLContext, timeout: float = 10.0) -> ssl.SSLSocket:

@@ -6,7 +6,6 @@ first failure (or the all-clear). The same function validates an FMC server on t
 from __future__ import annotations
 
 import collections
-import datetime
 import socket
 import ssl
 import time
@@ -18,6 +17,7 @@ from .connection import (CertificateInfo, ConnectError, IdentityError, closed_af
                          tls_handshake)
 from .decoder import RecordDecoder
 from .layout import ParseError
+from .pinning import CertificateChanged, check_pinned, presented
 from .catalog import RECORDS
 from .wire import (GENESIS, ClientSession, ProtocolError, Records, ServerError, StreamStarted,
                    Subscription)
@@ -35,6 +35,7 @@ class Report:
     steps: List[Step] = field(default_factory=list)
     records: collections.Counter = field(default_factory=collections.Counter)
     verdict: str = ""
+    server_cert_sha256: str = ""  # the fingerprint of the certificate the FMC presented
 
     @property
     def ok(self) -> bool:
@@ -54,9 +55,11 @@ class Report:
 
 def diagnose(host: str, port: int, pkcs12: bytes, password: str, verify: bool = True,
              timeout: float = 10.0, subscription: Optional[Subscription] = None,
-             since: int = GENESIS, records: int = 10, wait: Optional[float] = None) -> Report:
+             since: int = GENESIS, records: int = 10, wait: Optional[float] = None,
+             server_cert_sha256: str = "") -> Report:
     """Run the checks in order, stopping at the first that fails. ``wait`` bounds how long the
-    first ``records`` records may take (default: ``timeout``)."""
+    first ``records`` records may take (default: ``timeout``); ``server_cert_sha256`` is the
+    certificate pinned for the FMC (see :mod:`.pinning`)."""
     report = Report()
     subscription = subscription or Subscription()
     try:
@@ -65,10 +68,8 @@ def diagnose(host: str, port: int, pkcs12: bytes, password: str, verify: bool = 
         report.add("PKCS12", False, str(e))
         return report
     info = identity.info
-    expired = _expired(identity)
-    if not report.add("PKCS12", not expired, _describe(info) if not expired else
-                      f"the client certificate expired on {info.not_after}: create a new client "
-                      f"on the FMC"):
+    expired = identity.expired()
+    if not report.add("PKCS12", not expired, expired or _describe(info)):
         return report
     try:
         context = identity.client_context(verify)
@@ -86,8 +87,17 @@ def diagnose(host: str, port: int, pkcs12: bytes, password: str, verify: bool = 
         return report
     try:
         server = CertificateInfo.of(_peer_certificate(tls))
+        report.server_cert_sha256 = presented(tls)
         report.add("TLS handshake", True, f"{tls.version()}, FMC certificate {server.subject} "
-                   f"issued by {server.issuer}" + ("" if verify else " (not verified)"))
+                   f"issued by {server.issuer}, SHA-256 {report.server_cert_sha256}"
+                   + ("" if verify else " (not verified)"))
+        if server_cert_sha256:
+            try:
+                check_pinned(tls, host, port, server_cert_sha256)
+            except CertificateChanged as e:
+                report.add("FMC certificate", False, str(e))
+                return report
+            report.add("FMC certificate", True, "the pinned certificate")
         named = info.addresses
         if named and source not in named:
             report.steps.append(Step("client address", True,
@@ -171,14 +181,6 @@ def _stream(tls, identity, source, subscription, since, wanted, wait, report):
 def _peer_certificate(tls):
     from cryptography import x509
     return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
-
-
-def _expired(identity) -> bool:
-    cert = identity.certificate
-    not_after = getattr(cert, "not_valid_after_utc", None)  # cryptography >= 42
-    if not_after is None:
-        not_after = cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
-    return not_after.timestamp() < time.time()
 
 
 def _describe(info: CertificateInfo) -> str:

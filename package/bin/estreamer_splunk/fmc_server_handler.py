@@ -3,8 +3,12 @@
 UCC wires it in (globalConfig.json, tab ``fmc_server``: ``restHandlerModule`` /
 ``restHandlerClass``): the generated ``bin/TA_firepower_estreamer_rh_fmc_server.py`` imports
 ``FmcServerHandler`` and hands it the endpoint model. On create and edit, before splunktaucclib
-stores anything, the uploaded PKCS12 is opened with its password and the client's connection
-test runs against host:port; a failure becomes the message of the dialog (HTTP 400).
+stores anything, the form is checked cheapest first — sizes and field patterns, then the
+PKCS12's own layout (iteration counts), then the PKCS12 opened with its password, then the
+client's connection test against host:port; a failure becomes the message of the dialog
+(HTTP 400). A save that passes stores the host and port apart (the host field also takes
+``host:port`` and ``[IPv6]:port``) and pins the certificate the FMC presented
+(``server_cert_sha256``), unless one is pinned already: then the FMC must present that one.
 
 ``validate_fmc_server`` holds the checks and needs no splunkd, so it can be tested alone.
 Runs on Splunk's Python (3.9 or 3.13): keep it 3.9-compatible.
@@ -12,6 +16,7 @@ Runs on Splunk's Python (3.9 or 3.13): keep it 3.9-compatible.
 import base64
 import binascii
 import logging
+import re
 
 try:
     from splunktaucclib.rest_handler.admin_external import AdminExternalHandler
@@ -28,6 +33,16 @@ INVALID_FILE = "##INVALID_FILE##"  # what the UCC file field sends for a wrong t
 # Splunk Web gives up on splunkd after 30 s; the check may wait up to ~3 timeouts (TCP, TLS, stream)
 MAX_CHECK_TIMEOUT = 8.0
 _TRUE = ("1", "true", "t", "yes", "y", "on")
+MAX_PKCS12_BYTES = 64 * 1024  # an FMC's PKCS12 is 3-5 KB; the upload field allows 64 KB
+# its base64, with room for a line break every 64 characters
+MAX_PKCS12_TEXT = 4 * ((MAX_PKCS12_BYTES + 2) // 3) * 66 // 64
+MAX_PASSWORD = 256
+_NAME = re.compile(r"^[a-zA-Z]\w{0,99}$")
+
+# Each address of an FMC server stanza, with the field that pins its certificate: pins are per
+# address. The HA standby FMC is one more row here (standby_host, standby_port,
+# standby_server_cert_sha256), checked and pinned like the first.
+ADDRESSES = (("host", "port", "server_cert_sha256"),)
 
 
 def is_placeholder(value):
@@ -45,6 +60,18 @@ def merge_with_stored(payload, stored):
     return fields
 
 
+def _too_large(size):
+    return ValueError("the uploaded file is about {:,} KB; a PKCS12 from the FMC is a few KB "
+                      "and at most 64 KB are accepted: upload the .pkcs12 file the FMC created "
+                      "for this client".format(size // 1024))
+
+
+def _check_pkcs12_size(text):
+    """Before anything reads the upload: a 20 MB file must cost nothing."""
+    if len(text or "") > MAX_PKCS12_TEXT:
+        raise _too_large(len(text) * 3 // 4)
+
+
 def _decode_pkcs12(text):
     text = "".join((text or "").split())
     if not text:
@@ -59,6 +86,8 @@ def _decode_pkcs12(text):
                          "file again") from None
     if not data:
         raise ValueError("the uploaded PKCS12 file is empty: upload the file the FMC created")
+    if len(data) > MAX_PKCS12_BYTES:
+        raise _too_large(len(data))
     return data
 
 
@@ -88,27 +117,62 @@ def _connection_failure(report):
     return report.verdict or "the connection test against the FMC failed"
 
 
+def _addresses(fields):
+    """[(host, port, pin, pin field)] of the stanza's addresses; the port in ``host:port`` wins
+    over the port field."""
+    from estreamer.address import parse_address
+    from estreamer.pinning import normalize
+
+    found = []
+    for host_field, port_field, pin_field in ADDRESSES:
+        if host_field != "host" and not (fields.get(host_field) or "").strip():
+            continue  # an optional address left empty
+        try:
+            host, port = parse_address(fields.get(host_field))
+        except ValueError as e:
+            raise ValueError("{}: {}".format(host_field, e)) from None
+        if port is None:
+            port = _number(fields, port_field, 8302, 1, 65535)
+        try:
+            pin = normalize(fields.get(pin_field))
+        except ValueError as e:
+            raise ValueError("{}: {}".format(pin_field, e)) from None
+        found.append((host, port, pin, (host_field, port_field, pin_field)))
+    return found
+
+
 def validate_fmc_server(fields, diagnose=None):
     """Check an FMC server stanza before it is saved; raise ValueError with the dialog message.
+    Returns the values to store instead of the form's: each address's host and port apart, and
+    the fingerprint of the certificate each presented (or the one already pinned).
 
     ``fields`` are the form fields as strings (``pkcs12_file`` base64). If a secret is still the
     masked placeholder (an edit whose stored secret could not be read), the PKCS12 and connection
     checks are skipped: there is nothing to check them with. ``diagnose`` replaces the client's
     connection test (tests only).
     """
-    host = (fields.get("host") or "").strip()
-    if not host:
-        raise ValueError("host is required: the FMC's host name or IP address")
-    port = _number(fields, "port", 8302, 1, 65535)
+    # cheap checks first: nothing below reads the upload until its size and every pattern passed
+    _check_pkcs12_size(fields.get("pkcs12_file"))
+    name = fields.get("name")
+    if name is not None and not _NAME.match(name):
+        raise ValueError("the name {!r} must begin with a letter and have at most 100 letters, "
+                         "digits and underscores".format(name))
+    addresses = _addresses(fields)
     timeout = _number(fields, "connect_timeout", 10, 1, 300, float)
+    _number(fields, "response_timeout", 30, 1, 3600, float)
+    password = fields.get("pkcs12_password") or ""
+    if len(password) > MAX_PASSWORD and not is_placeholder(password):
+        raise ValueError("the PKCS12 password is longer than {} characters".format(MAX_PASSWORD))
+    updates = {}
+    for host, port, pin, (host_field, port_field, pin_field) in addresses:
+        updates.update({host_field: host, port_field: str(port), pin_field: pin})
 
     masked = [name for name in SECRET_FIELDS if is_placeholder(fields.get(name))]
     if masked:
         log.info("FMC server %s: %s not re-entered and not readable; PKCS12 and connection "
-                 "checks skipped", fields.get("name") or host, " and ".join(masked))
-        return
+                 "checks skipped", fields.get("name") or addresses[0][0], " and ".join(masked))
+        return updates
     pkcs12 = _decode_pkcs12(fields.get("pkcs12_file"))
-    password = fields.get("pkcs12_password") or ""
 
     from estreamer.connection import IdentityError, load_identity
 
@@ -120,11 +184,14 @@ def validate_fmc_server(fields, diagnose=None):
     if diagnose is None:
         from estreamer.diagnostics import diagnose
     verify = str(fields.get("verify_server_cert", "1")).strip().lower() in _TRUE
-    report = diagnose(host, port, pkcs12, password, verify=verify,
-                      timeout=min(timeout, MAX_CHECK_TIMEOUT))
-    failure = _connection_failure(report)
-    if failure:
-        raise ValueError(failure)
+    for host, port, pin, (host_field, port_field, pin_field) in addresses:
+        report = diagnose(host, port, pkcs12, password, verify=verify,
+                          timeout=min(timeout, MAX_CHECK_TIMEOUT), server_cert_sha256=pin)
+        failure = _connection_failure(report)
+        if failure:
+            raise ValueError(failure)
+        updates[pin_field] = pin or getattr(report, "server_cert_sha256", "") or ""
+    return updates
 
 
 if AdminExternalHandler is not None:
@@ -133,13 +200,14 @@ if AdminExternalHandler is not None:
         """splunktaucclib's handler, plus the checks of ``validate_fmc_server`` on save."""
 
         def handleCreate(self, confInfo):
-            self._check(dict(self.payload, name=self.callerArgs.id))
+            self.payload.update(self._check(dict(self.payload, name=self.callerArgs.id)))
             return super().handleCreate(confInfo)
 
         def handleEdit(self, confInfo):
             if self.payload.get("disabled") is None:
                 stored = self._stored(self.callerArgs.id)
-                self._check(merge_with_stored(dict(self.payload, name=self.callerArgs.id), stored))
+                self.payload.update(self._check(
+                    merge_with_stored(dict(self.payload, name=self.callerArgs.id), stored)))
             return super().handleEdit(confInfo)
 
         def _stored(self, name):
@@ -150,7 +218,8 @@ if AdminExternalHandler is not None:
 
         @staticmethod
         def _check(fields):
+            """The values to store in place of the form's (see ``validate_fmc_server``)."""
             try:
-                validate_fmc_server(fields)
+                return validate_fmc_server(fields)
             except ValueError as e:
                 raise RestError(400, str(e)) from None

@@ -8,7 +8,8 @@ that went backwards — the client restarted — counts from zero).
 
 Client stats (cumulative): ``{"connected", "reconnects", "records", "events", "parse_errors",
 "unknown_types", "unknown_blocks", "mapping_errors", "bookmark": [timestamp, count] | None,
-"last_error", "devices": {device_id: last_event_time | {"last_event_time", "events", "name"}}}``.
+"last_error", "client_cert_days_left", "devices": {device_id: last_event_time |
+{"last_event_time", "events", "name"}}}``.
 """
 from estreamer.events import Event
 
@@ -55,6 +56,7 @@ def fmc_health(stats, previous, interval, now, fmc, input_name, lag=None):
         fields[key] = _delta(stats, previous, key)
     fields["bookmark"] = int(bookmark[0]) if bookmark else None
     fields["last_error"] = stats.get("last_error")
+    fields["client_cert_days_left"] = stats.get("client_cert_days_left")
     return _compact(fields)
 
 

@@ -13,6 +13,7 @@ import time
 
 from estreamer.client import ClientConfig, FatalError, StreamClient
 from estreamer.events import EventMapper, MapperOptions
+from estreamer.events.options import parse_rule_actions
 from estreamer.metadata import MetadataCache
 from estreamer.wire import Subscription
 
@@ -42,14 +43,16 @@ def client_config(settings) -> ClientConfig:
         start = START.get(position, "genesis")
     return ClientConfig(
         host=fmc.host, port=fmc.port, pkcs12=fmc.pkcs12, password=fmc.pkcs12_password,
-        verify=fmc.verify_server_cert, connect_timeout=fmc.connect_timeout,
+        verify=fmc.verify_server_cert, server_cert_sha256=fmc.server_cert_sha256,
+        connect_timeout=fmc.connect_timeout,
         response_timeout=fmc.response_timeout, subscription=subscription, start=start,
         flush_interval=advanced.flush_interval, batch_size=advanced.batch_size)
 
 
 def mapper_options(params) -> MapperOptions:
     return MapperOptions(si_split=flag(params.get("si_split"), True),
-                         raw_unknown=flag(params.get("raw_unknown")))
+                         raw_unknown=flag(params.get("raw_unknown")),
+                         rule_actions=parse_rule_actions(params.get("rule_actions")))
 
 
 class DeviceFilter:

@@ -26,7 +26,7 @@ from .metadata_records import map_metadata, map_unknown, map_unmappable
 from .options import MapperOptions
 
 __all__ = ["Event", "EventMapper", "MapperOptions", "event_json", "SOURCETYPES", "FIELDS",
-           "sourcetype_of"]
+           "FREE_TEXT", "sourcetype_of"]
 
 log = logging.getLogger("estreamer.events")
 
@@ -39,9 +39,10 @@ _DISCOVERY = FAMILY_OF["discovery"]
 _FAMILY_BY_NUMBER = {number: family for family, numbers in FAMILY_OF.items()
                      for number in numbers}
 
-# The keys each family's events may carry, in their order. Discovery events also carry the
-# record's own fields (cleaned, snake_case) between their head and the OS/constant keys, and
-# metadata events after ``rec_type_desc``.
+# The keys each family's events may carry, in their order: bounded fields, the constants, then
+# the family's FREE_TEXT (texts of unbounded length: Splunk extracts only an event's first
+# 5,000 bytes). Discovery events also carry the record's own fields (cleaned, snake_case) after
+# the constants, and metadata events after ``rec_type_desc``.
 FIELDS = {
     "connection": connection.FIELDS,
     "intrusion": intrusion.FIELDS,
@@ -54,6 +55,11 @@ FIELDS = {
     "discovery": discovery.HEAD + discovery.OS_FIELDS + CONSTANT_FIELDS,
     "metadata": ("rec_type", "rec_type_desc"),
 }
+FREE_TEXT = {family: module.FREE_TEXT for family, module in (
+    ("connection", connection), ("intrusion", intrusion), ("intrusion_extra", extra),
+    ("file", file), ("malware", malware), ("correlation", correlation), ("identity", identity),
+    ("vpn", vpn))}
+FREE_TEXT.update(discovery=(), metadata=())
 
 
 def sourcetype_of(record_type: int) -> str:

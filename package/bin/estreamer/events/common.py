@@ -261,13 +261,12 @@ class Context:
         return self.remembered(("rule-action", action_id), resolve)
 
     def cim_action(self, rule_action):
-        """CIM ``action`` of a rule action name: site override, then L2, then the fallback."""
-        options = self.options
+        """CIM ``action`` of a rule action name: the site's override, then L2; None when
+        neither says (the caller decides from what the FMC recorded, tables.recorded_action)."""
         if rule_action is None:
-            return options.unresolved_rule_action
+            return None
         key = rule_action.lower()
-        return (options.rule_actions.get(key) or RULE_ACTIONS.get(key)
-                or options.unresolved_rule_action)
+        return self.options.rule_actions.get(key) or RULE_ACTIONS.get(key)
 
     def rule_name(self, revision, rule_id):
         """Access-control rule name, keyed by policy revision and rule id; rule 0 is the

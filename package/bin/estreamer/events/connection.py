@@ -9,9 +9,13 @@ from __future__ import annotations
 from ..record import picker
 from .common import (CONSTANT_FIELDS, CONSTANTS, HEAD_FIELDS, connection_id, hex_digest, ip,
                      ip_version, record_name, seconds, text, uuid)
-from .tables import ICMP_PROTOCOLS, PROTOCOLS, RULE_ACTION_NONE, RULE_REASONS, TCP_FLAGS
+from .tables import (ICMP_PROTOCOLS, PROTOCOLS, RULE_ACTION_NONE, RULE_REASONS, TCP_FLAGS,
+                     recorded_action)
 
 RECORD_TYPES = (71,)
+# Texts of unbounded length, written last: Splunk extracts only an event's first 5,000 bytes
+# (limits.conf [spath] extraction_cutoff), so a long URL must not push other fields past it.
+FREE_TEXT = ("url", "http_user_agent", "http_referrer")
 FIELDS = HEAD_FIELDS + (
     "src", "src_ip", "src_port", "dest", "dest_ip", "dest_port", "protocol_version",
     "protocol_id", "ip_proto", "transport", "protocol", "icmp_type", "icmp_code",
@@ -22,7 +26,7 @@ FIELDS = HEAD_FIELDS + (
     "app", "app_proto_id", "app_proto", "client_app", "web_app", "user_id", "user", "vlan",
     "tcp_flag",
     "src_translated_ip", "src_translated_port", "dest_translated_ip", "dest_translated_port",
-    "url", "url_domain", "http_referrer", "http_user_agent", "http_response", "url_category",
+    "url_domain", "http_response", "url_category",
     "url_reputation", "dns_query", "dns_record_type", "dns_response_type", "dns_ttl",
     "si_event", "sec_intel_ip", "sec_intel_layer", "sec_intel_category", "sec_intel_list_id",
     "sinkhole",
@@ -32,7 +36,7 @@ FIELDS = HEAD_FIELDS + (
     "ingress_vrf", "egress_vrf", "src_sgt", "dest_sgt", "eve_process", "eve_process_confidence",
     "eve_threat_confidence", "eve_threat_confidence_index",
     "intrusion_event_count", "file_event_count", "ioc_id",
-) + CONSTANT_FIELDS
+) + CONSTANT_FIELDS + FREE_TEXT
 
 _MONITOR_RULES = tuple(f"monitorRule{n}" for n in range(1, 9))
 
@@ -126,15 +130,17 @@ def map_record(r, ctx):
     else:
         e["protocol"] = "ip"
 
-    # Rule action: id → record 120 name → L2 → CIM action; then reasons, rule and policy.
+    # Rule action: id → record 120 name → site/L2 → CIM action, else what the FMC recorded
+    # (tables.recorded_action); then reasons, rule and policy.
     rule_action = ctx.rule_action_name(action_id) if action_id else RULE_ACTION_NONE
-    e["action"] = ctx.cim_action(rule_action)
+    reasons = _reasons(ctx, reason) if reason else None
+    e["action"] = ctx.cim_action(rule_action) or recorded_action(reasons, packets_in)
     if action_id:
         e["rule_action_id"] = action_id
     if rule_action is not None:
         e["rule_action"] = rule_action
-    if reason:
-        e["rule_reason"] = _reasons(ctx, reason)
+    if reasons:
+        e["rule_reason"] = reasons
     revision = uuid(policy_revision)
     if revision or rule_id:
         e["rule_id"] = rule_id
@@ -203,14 +209,8 @@ def map_record(r, ctx):
         if not icmp:
             e["dest_translated_port"] = nat_responder_port or responder_port
 
-    if (value := text(client_url)) is not None:
-        e["url"] = value
     if (value := text(referenced_host)) is not None:
         e["url_domain"] = value
-    if (value := text(referrer)) is not None:
-        e["http_referrer"] = value
-    if (value := text(user_agent)) is not None:
-        e["http_user_agent"] = value
     if http_response:
         e["http_response"] = http_response
     if (value := url_categories[url_category]) is not None:
@@ -285,6 +285,12 @@ def map_record(r, ctx):
     if ioc:
         e["ioc_id"] = ioc
     e.update(CONSTANTS)
+    if (value := text(client_url)) is not None:
+        e["url"] = value
+    if (value := text(user_agent)) is not None:
+        e["http_user_agent"] = value
+    if (value := text(referrer)) is not None:
+        e["http_referrer"] = value
 
     # The discovery header's event time; the FMC leaves it 0 in connection records (the real
     # capture), so the first-packet time, then the archive timestamp, stand in.

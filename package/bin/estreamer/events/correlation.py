@@ -11,17 +11,19 @@ from .tables import (CORRELATION_EVENT_TYPES, CORRELATION_SEVERITY, CRITICALITY,
                      IMPACT_LABELS, INLINE_RESULTS, PROTOCOLS)
 
 RECORD_TYPES = (112,)
+# Unbounded texts last (Splunk extracts only the first 5,000 bytes of an event).
+FREE_TEXT = ("description", "url")
 FIELDS = HEAD_FIELDS + (
     "id", "signature_id", "signature", "correlation_policy_id", "correlation_policy",
-    "description", "severity", "severity_id", "priority", "type", "app", "src", "src_ip", "dest",
+    "severity", "severity_id", "priority", "type", "app", "src", "src_ip", "dest",
     "dest_ip", "user", "source_user", "destination_user", "correlation_event_type",
     "src_criticality", "dest_criticality", "src_host_type", "dest_host_type", "src_os",
     "dest_os", "src_port", "dest_port", "protocol_id", "ip_proto", "impact", "impact_desc",
-    "impact_flags", "blocked_id", "inline_result", "gid", "sid", "url", "url_category",
+    "impact_flags", "blocked_id", "inline_result", "gid", "sid", "url_category",
     "url_reputation", "rule_id", "rule", "policy", "intrusion_policy", "src_zone", "dest_zone",
     "src_interface", "dest_interface", "src_vlan", "dest_vlan", "src_country", "dest_country",
     "ssl_actual_action", "ssl_flow_status", "ssl_cert_fingerprint",
-) + CONSTANT_FIELDS
+) + CONSTANT_FIELDS + FREE_TEXT
 
 TYPE = "alert"
 APP = "cisco:firepower:correlation"

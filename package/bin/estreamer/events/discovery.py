@@ -1,7 +1,9 @@
 """Host discovery (RNA) records → ``…:discovery`` (no CIM data model by default, design §2.8).
 
-The discovery header becomes named keys; the record's own body follows as cleaned, snake_case
-JSON (nested blocks stay nested), so new RNA record types need no mapper code.
+The discovery header becomes named keys, then the OS names and the constants; the record's own
+body follows last as cleaned, snake_case JSON (nested blocks stay nested), so new RNA record
+types need no mapper code, and a large body (host attributes, banners) cannot push the named
+keys past the 5,000 bytes Splunk extracts.
 """
 from __future__ import annotations
 
@@ -32,16 +34,16 @@ def map_record(r, ctx):
     e["host_mac"] = mac(r["macAddress"])
     e["ip_version"] = ip_version(e["host_ip"])
     out = {name: e[name] for name in HEAD if e.get(name) is not None}
-    for key, value in r.items():
-        if key not in _HEADER and not is_framing(key):
-            value = clean(value)
-            if value is not None:
-                out[snake(key)] = value
     fingerprint = (r.get("osfingerprint") or {}).get("uuid")
     if fingerprint:
         _os(ctx, fingerprint, out)
     for name, value in CONSTANTS:
         out[name] = value
+    for key, value in r.items():
+        if key not in _HEADER and not is_framing(key):
+            value = clean(value)
+            if value is not None:
+                out.setdefault(snake(key), value)
     return event_time(r), out
 
 

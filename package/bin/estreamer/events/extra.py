@@ -10,11 +10,14 @@ from .common import (CONSTANT_FIELDS, HEAD_FIELDS, address_from_bytes, constants
 from .tables import EXTRA_DATA_CLIENT_IP, EXTRA_DATA_TYPES, IMPACT_LABELS, impact_from_flags
 
 RECORD_TYPES = (2, 9, 110)
+# Unbounded texts last (Splunk extracts only the first 5,000 bytes of an event): extra data
+# (URIs, host names, e-mail headers), then the packet's hex.
+FREE_TEXT = ("extra_data", "packet")
 FIELDS = HEAD_FIELDS + (
     "event_id", "event_second", "src", "dest", "ip_version", "impact", "impact_flags",
-    "impact_desc", "description", "link_type", "packet_len", "packet", "extra_type_id",
-    "extra_type", "original_client_ip", "extra_data",
-) + CONSTANT_FIELDS
+    "impact_desc", "description", "link_type", "packet_len", "extra_type_id", "extra_type",
+    "original_client_ip",
+) + CONSTANT_FIELDS + FREE_TEXT
 
 _IMPACT_TEXT = re.compile(r"\[Impact: ([^\]]*)\]")
 

@@ -13,18 +13,21 @@ from .tables import (ARCHIVE_FILE_STATUSES, DIRECTIONS, DISPOSITIONS, FILE_ACTIO
                      MALWARE_ANALYSIS_STATUSES, UPLOAD)
 
 RECORD_TYPES = (500, 502)
+# Unbounded texts last (Splunk extracts only the first 5,000 bytes of an event); file_path is
+# the URI when there is one.
+FREE_TEXT = ("file_path", "uri")
 FIELDS = HEAD_FIELDS + (
     "src", "src_port", "dest", "dest_port", "initiator_ip", "initiator_port", "responder_ip",
     "responder_port", "direction_id", "direction", "ip_version", "protocol_id", "ip_proto",
     "transport", "action", "file_action_id", "file_action", "category", "severity",
     "disposition_id", "disposition", "spero_disposition", "signature", "threat_name",
-    "file_name", "file_path", "uri", "file_hash", "file_size", "file_type", "threat_score",
+    "file_name", "file_hash", "file_size", "file_type", "threat_score",
     "file_storage_status", "file_sandbox_status", "malware_analysis_status",
     "archive_file_status", "archive_sha", "archive_name", "archive_depth", "user_id", "user",
     "app", "app_proto_id", "app_proto", "client_app", "web_app", "file_policy",
     "connection_id", "src_country", "dest_country", "ssl_actual_action", "ssl_flow_status",
     "ssl_cert_fingerprint", "http_response", "ingress_vrf", "egress_vrf",
-) + CONSTANT_FIELDS
+) + CONSTANT_FIELDS + FREE_TEXT
 
 
 def event_time(r):

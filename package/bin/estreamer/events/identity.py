@@ -10,13 +10,14 @@ from .common import (CONSTANT_FIELDS, HEAD_FIELDS, constants, ip, ip_version, ma
 from .tables import AUTH_TYPES
 
 RECORD_TYPES = (92, 93, 94, 95)
+# Unbounded texts last (Splunk extracts only the first 5,000 bytes of an event).
+FREE_TEXT = ("description",)
 FIELDS = HEAD_FIELDS + (
     "action", "app", "authentication_method", "auth_type_id", "auth_type", "user", "user_id",
     "src", "src_mac", "ip_version", "dest", "domain", "realm", "authentication_service",
     "login_type", "app_proto_id", "app_proto", "port", "start_port", "end_port", "email",
     "first_name", "last_name", "department", "phone", "security_group", "endpoint_profile_id",
-    "description",
-) + CONSTANT_FIELDS
+) + CONSTANT_FIELDS + FREE_TEXT
 
 
 def event_time(r):

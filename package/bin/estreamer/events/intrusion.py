@@ -7,6 +7,8 @@ from .tables import (BLOCKED_REASONS, ICMP_PROTOCOLS, IDS_SEVERITY, IMPACT_LABEL
                      INLINE_RESULTS, impact_from_flags)
 
 RECORD_TYPES = (400,)
+# Unbounded texts last (Splunk extracts only the first 5,000 bytes of an event).
+FREE_TEXT = ("http_uri",)
 FIELDS = HEAD_FIELDS + (
     "event_id", "src", "src_port", "dest", "dest_port", "ip_version", "protocol_id", "ip_proto",
     "transport", "icmp_type", "icmp_code", "ids_type", "action", "blocked_id", "inline_result",
@@ -16,9 +18,9 @@ FIELDS = HEAD_FIELDS + (
     "app_proto", "client_app", "web_app", "rule_id", "rule", "policy", "intrusion_policy",
     "nap_policy", "src_zone", "dest_zone", "src_interface", "dest_interface", "vlan",
     "mpls_label", "connection_id", "src_country", "dest_country", "ioc_id", "ssl_actual_action",
-    "ssl_flow_status", "ssl_cert_fingerprint", "http_response", "http_hostname", "http_uri",
+    "ssl_flow_status", "ssl_cert_fingerprint", "http_response", "http_hostname",
     "original_client_ip", "snort_version", "ingress_vrf", "egress_vrf",
-) + CONSTANT_FIELDS
+) + CONSTANT_FIELDS + FREE_TEXT
 
 # Severity of a (priority, impact) pair the design's matrix does not hold (defensive).
 _SEVERITY_FALLBACK = "informational"

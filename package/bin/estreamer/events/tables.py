@@ -77,17 +77,28 @@ L1 = Table("cisco_firepower_ip_protocols.csv", ("protocol_id", "ip_proto", "tran
            _protocol_rows())
 
 # --- L2 access-control rule action names → CIM action (names from metadata record 120) -------
+# Every connection gets one of Network_Traffic's actions (allowed, blocked, teardown):
+#   a named action          this table (a site's MapperOptions.rule_actions win over it);
+#   "N/A" (rule action 0)   teardown: the connection closed before a rule matched, or a NetFlow
+#                           record of a finished flow — no verdict, only its end;
+#   "Default Action", and   what the FMC recorded for the connection (recorded_action): blocked
+#   a name without a row    when a rule reason names a block (IP, DNS, URL, file, intrusion
+#                           block …) or no packet came back from the responder, else allowed.
 L2 = Table("cisco_firepower_ac_rule_actions.csv", ("rule_action", "action"), (
     ("Allow", "allowed"), ("Trust", "allowed"), ("Fastpath", "allowed"), ("Monitor", "allowed"),
     ("Analyze", "allowed"), ("Block", "blocked"), ("Block with reset", "blocked"),
     ("Interactive Block", "blocked"), ("Interactive Block with reset", "blocked"),
-    ("Sinkhole", "blocked"),
-    # What the default action does is site policy: override per site (MapperOptions.rule_actions).
-    ("Default Action", "flow"),
-    # Rule action id 0 / no name: closed before a rule matched, or a NetFlow record (no verdict).
-    ("N/A", "flow"),
+    ("Sinkhole", "blocked"), ("N/A", "teardown"),
 ))
 RULE_ACTION_NONE = "N/A"
+
+
+def recorded_action(reasons, responder_packets) -> str:
+    """The CIM action of a connection whose rule action does not say (the policy's default
+    action, or a name without an L2 row), from what the FMC recorded for it."""
+    if any("block" in reason.lower() for reason in reasons or ()):
+        return "blocked"
+    return "allowed" if responder_packets else "blocked"
 
 # --- L3 intrusion "blocked" byte ------------------------------------------------------------
 L3 = Table("cisco_firepower_ids_inline_results.csv", ("blocked_id", "inline_result", "action"), (

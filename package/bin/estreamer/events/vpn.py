@@ -10,11 +10,12 @@ from .common import (CONSTANT_FIELDS, HEAD_FIELDS, constants, ip, ip_version, ma
 from .tables import AUTH_TYPES, VPN_RECORDS, VPN_TYPES
 
 RECORD_TYPES = (170, 171)
+FREE_TEXT = ()  # every VPN field is bounded
 FIELDS = HEAD_FIELDS + (
     "action", "signature", "user", "dest_ip", "dest_mac", "src_ip", "ip_version", "duration",
     "vpn_type", "vpn_group_policy", "vpn_connection_profile", "client_os", "client_app",
     "src_country", "vpn_bytes_out", "vpn_bytes_in", "auth_type",
-) + CONSTANT_FIELDS
+) + CONSTANT_FIELDS + FREE_TEXT
 
 
 def _block(r):

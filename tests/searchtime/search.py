@@ -1,17 +1,23 @@
-"""A matcher for the restricted Splunk search grammar of event types and data-model constraints.
+"""The ``search`` command's terms over an event's fields (event types, data-model constraints,
+dashboard base searches, ``| search`` post-filters).
 
-Supported, as Splunk evaluates it: ``field=value`` and ``field!=value`` (value bare or quoted,
-``*`` wildcards, compared without case; multivalue fields match when any value does),
-``field IN (v1, v2)``, ``NOT``, ``OR``, ``AND`` or juxtaposition, parentheses. Precedence is
-Splunk's: NOT, then OR, then AND (``a b OR c`` is ``a AND (b OR c)``). Anything else — a pipe,
-a free-text term, ``index=`` semantics — is a :class:`SearchError`, never a silent mismatch.
+As the Search Manual ("Use fields to retrieve events", "Boolean expressions", "Comparison
+operators") describes them: ``field=value`` and ``field!=value`` (value bare or quoted; ``*``
+wildcards; values compared without case, field names with case; a multivalue field matches when
+any value does), ``field<value`` (and ``>``, ``<=``, ``>=``: numeric when both sides are
+numbers), ``field IN (v1, v2)``, ``NOT``, ``OR``, ``AND`` or juxtaposition, parentheses.
+Precedence is Splunk's: NOT, then OR, then AND (``a b OR c`` is ``a AND (b OR c)``).
+``field!=value`` needs the field; ``NOT field=value`` also matches events without it.
+A free-text term is a :class:`SearchError`: this model keeps no index of raw-text tokens.
 """
 from __future__ import annotations
 
 import re
 
-_TOKEN = re.compile(r'\s*(?:(?P<punct>[(),])|(?P<op>!=|=)|"(?P<quoted>(?:[^"\\]|\\.)*)"'
-                    r'|(?P<word>[^\s(),="!]+))')
+from .values import number, render, values_of
+
+_TOKEN = re.compile(r'\s*(?:(?P<punct>[(),])|(?P<op>!=|<=|>=|=|<|>)|"(?P<quoted>(?:[^"\\]|\\.)*)"'
+                    r'|(?P<word>[^\s(),="!<>]+))')
 
 
 class SearchError(ValueError):
@@ -34,38 +40,47 @@ def _tokens(text: str):
     return tokens
 
 
-def _glob(pattern: str):
+def glob(pattern: str):
     """Splunk value match: case-insensitive, ``*`` matches any run of characters."""
     parts = (re.escape(part) for part in pattern.split("*"))
     return re.compile(".*".join(parts) + r"\Z", re.IGNORECASE | re.DOTALL)
 
 
-def _values(fields: dict, name: str):
-    value = fields.get(name)
-    if value is None:
-        return []
-    items = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
-    return [str(item) for item in items if item is not None and str(item) != ""]
+def _texts(fields: dict, name: str):
+    return [text for text in (render(item) for item in values_of(fields.get(name))) if text != ""]
 
 
 class _Term:
-    def __init__(self, field, patterns, negated=False):
-        self.field, self.negated = field, negated
-        self.patterns = [_glob(pattern) for pattern in patterns]
+    def __init__(self, field, operator, patterns):
+        self.field, self.operator = field, operator
+        self.patterns = [glob(pattern) for pattern in patterns]
+        self.raw = patterns
 
     def __call__(self, fields):
-        values = _values(fields, self.field)
+        values = _texts(fields, self.field)
         if not values:
             return False  # field!=x, like field=x, needs the field
-        hit = any(pattern.match(value) for pattern in self.patterns for value in values)
-        return not hit if self.negated else hit
+        if self.operator in ("=", "!="):
+            hit = any(pattern.match(value) for pattern in self.patterns for value in values)
+            return not hit if self.operator == "!=" else hit
+        limit = self.raw[0]
+        for value in values:
+            a, b = number(value), number(limit)
+            if a is None or b is None:
+                a, b = value.lower(), limit.lower()
+            if {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[self.operator]:
+                return True
+        return False
 
 
 class Search:
-    """``Search(text)(fields)`` → bool. ``fields`` maps names to values or lists of values."""
+    """``Search(text)(fields)`` → bool. ``fields`` maps names to values or lists of values;
+    ``.fields`` is the set of field names the search reads; ``.conjunction`` the search as
+    ``[(field, operator, values)]`` when it is a plain AND of terms (else None)."""
 
     def __init__(self, text: str):
         self.text = text
+        self.fields = set()
         self._tokens = _tokens(text)
         self._at = 0
         if not self._tokens:
@@ -74,6 +89,9 @@ class Search:
         if self._at != len(self._tokens):
             raise SearchError(f"unexpected {self._tokens[self._at][1]!r} in {text!r}")
         del self._tokens
+        parts = getattr(self._test, "parts", [self._test])
+        self.conjunction = [(p.field, p.operator, p.raw) for p in parts] \
+            if all(isinstance(p, _Term) for p in parts) else None
 
     def __call__(self, fields: dict) -> bool:
         return self._test(fields)
@@ -101,7 +119,13 @@ class Search:
             elif not self._starts_operand():
                 break
             parts.append(self._or())
-        return parts[0] if len(parts) == 1 else (lambda f: all(p(f) for p in parts))
+        if len(parts) == 1:
+            return parts[0]
+
+        def conjunction(fields):
+            return all(p(fields) for p in parts)
+        conjunction.parts = parts
+        return conjunction
 
     def _or(self):
         parts = [self._not()]
@@ -133,11 +157,13 @@ class Search:
                 self._take()
                 values.append(self._value())
             self._take("punct", ")")
-            return _Term(field, values)
+            self.fields.add(field)
+            return _Term(field, "=", values)
         if kind != "op":
             raise SearchError(f"free-text term {field!r} is not supported in {self.text!r}")
         operator = self._take("op")
-        return _Term(field, [self._value()], negated=operator == "!=")
+        self.fields.add(field)
+        return _Term(field, operator, [self._value()])
 
     def _value(self):
         kind, value = self._peek()
