@@ -362,7 +362,8 @@ def main(argv=None) -> int:
                              "Splunk gets; cef: ArcSight CEF lines (default with --syslog)")
     stream.add_argument("--events", action="store_true", help="the same as --format events")
     stream.add_argument("--cef-names", choices=("standard", "encore"),
-                        help="CEF key names: the CEF standard's (default) or eNcore's")
+                        help="CEF key names: the CEF standard's (default), or eNcore's (its "
+                             "names, signature ids and key order)")
     stream.add_argument("--syslog", metavar="URL",
                         help="send CEF lines to a syslog receiver: udp://HOST:PORT or "
                              "tcp://HOST:PORT (octet-counted framing)")
