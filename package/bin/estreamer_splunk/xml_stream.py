@@ -9,6 +9,7 @@ Delivery contract with the client: everything passed to :meth:`write` before :me
 returns has been handed to the OS pipe splunkd reads, so the bookmark may move past it.
 """
 import io
+import re
 import sys
 import time as _time
 
@@ -16,6 +17,26 @@ from estreamer.events import event_json
 
 _OPEN = "<stream>"
 _CLOSE = "</stream>\n"
+
+# What XML 1.0 §2.2 forbids in a document: C0 controls but tab, LF and CR; lone surrogates;
+# U+FFFE and U+FFFF (not even as character references). FMC text (URLs, user agents, file
+# names) is traffic an outsider controls, and one such character makes the whole stream
+# splunkd reads not well-formed.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _json_escape(match):
+    return "\\u%04x" % ord(match.group())
+
+
+def _xml_safe_json(text):
+    """Event JSON with U+FFFE and U+FFFF written as JSON escapes: like every character XML
+    forbids, they only occur inside JSON strings, so the values come back unchanged. The JSON
+    encoder already escapes C0 controls; lone surrogates are caught when the batch is encoded
+    (:meth:`SplunkEventSink._emit`). ASCII (checked in constant time) needs no search."""
+    if text.isascii() or ("\ufffe" not in text and "\uffff" not in text):
+        return text
+    return _XML_FORBIDDEN.sub(_json_escape, text)
 
 
 def _escape_data(text):
@@ -31,8 +52,9 @@ def _escape_data(text):
 
 
 def xml_escape(text):
-    """Text content and attribute values."""
-    text = _escape_data(text)
+    """Text content and attribute values (configured names: a character XML cannot hold
+    becomes U+FFFD)."""
+    text = _XML_FORBIDDEN.sub("\ufffd", _escape_data(text))
     if '"' in text:
         text = text.replace('"', "&quot;")
     return text
@@ -96,7 +118,7 @@ class SplunkEventSink:
                 "<host>{}</host><data>".format(self._index, xml_escape(sourcetype),
                                                self._source, host))
         self._buffer.append("".join((self._event_open, "%.6f" % event.time, middle,
-                                     _escape_data(event_json(event.event)), "</data></event>\n")))
+                                     _escape_data(_xml_safe_json(event_json(event.event))), "</data></event>\n")))
         counts = self._pending_counts
         counts[sourcetype] = counts.get(sourcetype, 0) + 1
         if self._oldest is None or event.time < self._oldest:
@@ -148,7 +170,11 @@ class SplunkEventSink:
         return result
 
     def _emit(self, text):
-        data = text.encode("utf-8", "replace")  # lone surrogates cannot reach splunkd as UTF-8
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: only in event JSON strings, as escapes
+            text = _XML_FORBIDDEN.sub(_json_escape, text)
+            data = text.encode("utf-8")
         self.bytes += len(data)
         if self._binary:
             self._out.write(data)
