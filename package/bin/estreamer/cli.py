@@ -203,11 +203,11 @@ def run_stream(args) -> int:
         mapper = EventMapper(cache, args.host)
     store = FileBookmarkStore(args.bookmark) if args.bookmark else MemoryBookmarkStore()
     client = StreamClient(config, JsonLinesSink(out, mapper), store, cache)
-    stop = threading.Event()
+    stop, done = threading.Event(), threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    if args.duration:
-        threading.Timer(args.duration, stop.set).start()
+    threading.Thread(target=_stop_in_time, args=(stop, done, args.duration), daemon=True,
+                     name="deadline").start()
     monitor = Monitor(client, args.monitor, sys.stderr)
     if args.monitor > 0:
         monitor.start()
@@ -217,6 +217,7 @@ def run_stream(args) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     finally:
+        done.set()
         monitor.done.set()
         if args.cache:
             cache.save(args.cache)
@@ -224,6 +225,25 @@ def run_stream(args) -> int:
             out.close()
     print(monitor.line(0, 0), file=sys.stderr)
     return 0
+
+
+STOP_GRACE = 5.0  # seconds a stopping stream gets to flush and save its bookmark
+
+
+def _stop_in_time(stop, done, duration):
+    """Sets ``stop`` after ``duration`` seconds (0: never); once stopped, ends the process if
+    the stream has not finished within :data:`STOP_GRACE` (its output blocked, a name lookup
+    hanging): a stop or a duration must hold whatever happened. The bookmark then stays where
+    the last completed flush left it."""
+    if duration:
+        stop.wait(duration)
+        stop.set()
+    else:
+        stop.wait()
+    if not done.wait(STOP_GRACE):
+        print(f"error: the stream did not stop within {STOP_GRACE:g} s; exiting without the last "
+              f"flush (the bookmark covers what was written before)", file=sys.stderr, flush=True)
+        os._exit(1)
 
 
 def _append(path):
