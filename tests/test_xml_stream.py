@@ -261,3 +261,41 @@ def test_a_configured_name_with_a_character_xml_forbids_keeps_the_stream_well_fo
     sink.close()
     (event,) = _events(raw.getvalue())
     assert (event.findtext("source"), event.findtext("host")) == ("in\ufffdput", "fw\ufffd")
+
+
+# --- bounded buffer, and what was written per managed device -----------------------------------
+
+def test_the_buffer_is_flushed_by_itself_at_1_mib_even_without_a_flush_call():
+    raw = io.BytesIO()
+    sink = _sink(raw)
+    event = Event(1.0, ST, "h", {"uri": "/" + "x" * 1000})
+    size, most = len(_one_event_text(event)), 0
+    for _ in range(5000):  # 5 MB of events and no flush call, as one huge bundle brings them
+        sink.write(event)
+        most = max(most, sink.pending)
+    assert most * size < (1 << 20) + size
+    assert sink.events + sink.pending == 5000 and len(raw.getvalue()) >= sink.events * size
+    sink.close()
+    assert len(_events(raw.getvalue())) == 5000
+
+
+def _one_event_text(event):
+    raw = io.BytesIO()
+    sink = _sink(raw)
+    sink.write(event)
+    sink.close()
+    return raw.getvalue().decode()[len("<stream>"):-len("</stream>\n")]
+
+
+def test_events_per_managed_device_are_counted_when_written():
+    sink = _sink(io.StringIO(), clock=lambda: 500.0)
+    for time_, event in ((100.0, {"device_id": 7}), (90.0, {"device_id": 7}),
+                         (95.0, {"device_id": 8}), (99.0, {"src": "10.0.0.1"})):
+        sink.write(Event(time_, ST, "h", event))
+    assert sink.devices == {}  # nothing written yet
+    sink.flush()
+    assert sink.devices == {7: [100.0, 2, 500.0], 8: [95.0, 1, 500.0]}
+    health = {"scope": "device", "device_id": 7, "events": 2}
+    sink.write_event(Event(500.0, "cisco:firepower:estreamer:health", "h", health))
+    sink.flush()
+    assert sink.devices[7] == [100.0, 2, 500.0]  # a health event is about a device, not from it
