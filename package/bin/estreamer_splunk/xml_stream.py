@@ -7,8 +7,8 @@ string join (no XML library per event), which keeps the writer to a few µs per 
 
 Delivery contract with the client: everything passed to :meth:`write` before :meth:`flush`
 returns has been handed to the OS pipe splunkd reads, so the bookmark may move past it. The
-buffer never holds more than ``max_buffer`` characters (1 MiB): past that the sink flushes
-by itself. The client saves no bookmark for such a flush, so its bookmark only ever lags what
+buffer never holds more than ``max_buffer`` characters (1 Mi: about 1 MiB of event text):
+past that the sink flushes by itself. The client saves no bookmark for such a flush, so its bookmark only ever lags what
 was written.
 """
 import io
