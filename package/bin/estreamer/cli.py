@@ -2,7 +2,8 @@
 
     decode FILE...   records (or with --events the Splunk events) of captured messages
     test             the connection diagnostics, ending in a verdict
-    stream           the live stream as JSON lines, with a monitor line on stderr
+    stream           the live stream as JSON lines (records or events) or CEF lines (to a
+                     file, stdout or syslog), with a monitor line on stderr
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -213,7 +215,7 @@ def run_stream(args) -> int:
     from .bookmark import FileBookmarkStore, MemoryBookmarkStore
     from .client import ClientConfig, FatalError, StreamClient
     from .metadata import MetadataCache
-    from .sinks import JsonLinesSink
+    from .syslog import DeliveryError
 
     config = ClientConfig(
         host=args.host, port=args.port, pkcs12=_read_pkcs12(args.pkcs12), password=_password(args),
@@ -224,18 +226,19 @@ def run_stream(args) -> int:
         future_tolerance=args.future_tolerance)
     cache = MetadataCache.load(args.cache) if args.cache and os.path.exists(args.cache) \
         else MetadataCache()
-    out = _append(args.output) if args.output else sys.stdout
-    mapper = None
-    if args.events:
-        from .events import EventMapper
-        mapper = EventMapper(cache, args.host)
+    stop, done = threading.Event(), threading.Event()
+    out = None if args.syslog else _append(args.output) if args.output else sys.stdout
+    try:
+        sink, transport = _stream_sink(args, out, cache, stop)
+    except OSError as e:
+        print(f"error: syslog receiver {args.syslog}: {e.strerror or e}", file=sys.stderr)
+        return 2
     store = FileBookmarkStore(args.bookmark) if args.bookmark else MemoryBookmarkStore()
-    client = StreamClient(config, JsonLinesSink(out, mapper), store, cache)
-    stop = threading.Event()
+    client = StreamClient(config, sink, store, cache)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    if args.duration:
-        threading.Timer(args.duration, stop.set).start()
+    threading.Thread(target=_stop_in_time, args=(stop, done, args.duration), daemon=True,
+                     name="deadline").start()
     monitor = Monitor(client, args.monitor, sys.stderr)
     if args.monitor > 0:
         monitor.start()
@@ -244,14 +247,100 @@ def run_stream(args) -> int:
     except FatalError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except DeliveryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
     finally:
+        done.set()
         monitor.done.set()
         if args.cache:
             cache.save(args.cache)
-        if out is not sys.stdout:
+        if out is not None and out is not sys.stdout:
             out.close()
+        if transport is not None:
+            transport.close()
     print(monitor.line(0, 0), file=sys.stderr)
     return 0
+
+
+def _stream_sink(args, out, cache, stop):
+    """The sink ``--format`` and ``--syslog`` ask for, and its syslog transport (None when the
+    lines go to ``out``, the ``--output`` file or stdout)."""
+    from .sinks import JsonLinesSink
+    if args.format == "json":
+        return JsonLinesSink(out), None
+    from .events import EventMapper
+    mapper = EventMapper(cache, args.host)
+    if args.format == "events":
+        return JsonLinesSink(out, mapper), None
+    from .cef import CefFormatter
+    formatter = CefFormatter(args.cef_names)
+    if args.syslog is None:
+        from .sinks import CefLinesSink
+        return CefLinesSink(out, mapper, formatter), None
+    from . import syslog
+    from .sinks import SyslogSink
+    target = args.syslog
+    socket.getaddrinfo(target.host, target.port)  # an unknown host name fails here, not later
+    transport = syslog.open_transport(target, stop)
+    header = syslog.HEADERS[args.syslog_format]()
+    return SyslogSink(transport, mapper, formatter, header, args.syslog_max_bytes), transport
+
+
+def _output_options(parser, args):
+    """``--format``, ``--events`` and the syslog options, checked together; defaults filled in."""
+    from . import syslog
+    if args.events:
+        if args.format not in (None, "events"):
+            parser.error(f"--events is --format events: it cannot go with --format {args.format}")
+        args.format = "events"
+    if args.syslog is not None:
+        try:
+            args.syslog = syslog.parse_target(args.syslog)
+        except ValueError as e:
+            parser.error(f"--syslog: {e}")
+        if args.format not in (None, "cef"):
+            parser.error(f"--syslog sends CEF lines: --format {args.format} writes to --output "
+                         f"or stdout")
+        if args.output:
+            parser.error("--syslog and --output: choose one destination")
+        args.format = "cef"
+    else:
+        for option, value in (("--syslog-format", args.syslog_format),
+                              ("--syslog-max-bytes", args.syslog_max_bytes)):
+            if value is not None:
+                parser.error(f"{option} needs --syslog udp://HOST:PORT or tcp://HOST:PORT")
+    args.format = args.format or "json"
+    if args.cef_names is not None and args.format != "cef":
+        parser.error(f"--cef-names applies to --format cef, not --format {args.format}")
+    args.cef_names = args.cef_names or "standard"
+    args.syslog_format = args.syslog_format or "rfc5424"
+    size = args.syslog_max_bytes if args.syslog_max_bytes is not None else 8192
+    largest = syslog.MAX_UDP_MESSAGE_BYTES if args.syslog and args.syslog.protocol == "udp" \
+        else 1 << 20
+    if not syslog.MIN_MESSAGE_BYTES <= size <= largest:
+        parser.error(f"--syslog-max-bytes {size}: choose from {syslog.MIN_MESSAGE_BYTES} (what "
+                     f"every syslog receiver accepts) to {largest}")
+    args.syslog_max_bytes = size
+
+
+STOP_GRACE = 5.0  # seconds a stopping stream gets to flush and save its bookmark
+
+
+def _stop_in_time(stop, done, duration):
+    """Sets ``stop`` after ``duration`` seconds (0: never); once stopped, ends the process if
+    the stream has not finished within :data:`STOP_GRACE` (its output blocked, a name lookup
+    hanging): a stop or a duration must hold whatever happened. The bookmark then stays where
+    the last completed flush left it."""
+    if duration:
+        stop.wait(duration)
+        stop.set()
+    else:
+        stop.wait()
+    if not done.wait(STOP_GRACE):
+        print(f"error: the stream did not stop within {STOP_GRACE:g} s; exiting without the last "
+              f"flush (the bookmark covers what was written before)", file=sys.stderr, flush=True)
+        os._exit(1)
 
 
 def _append(path):
@@ -324,14 +413,29 @@ def main(argv=None) -> int:
     _connection_args(test)
     test.add_argument("--records", type=int, default=10, help="records to wait for")
     test.add_argument("--wait", type=float, default=10.0, help="seconds to wait for them")
-    stream = commands.add_parser("stream", help="stream records as JSON lines")
+    stream = commands.add_parser(
+        "stream", help="stream records or events as JSON lines, or CEF lines to a file or syslog")
     _connection_args(stream)
     stream.add_argument("--since", default="genesis",
                         help="without a bookmark: genesis, now, epoch seconds or an ISO time")
     stream.add_argument("--bookmark", metavar="FILE", help="resume from and keep a bookmark here")
     stream.add_argument("--cache", metavar="FILE", help="keep the metadata cache here")
     stream.add_argument("--output", metavar="FILE", help="append to FILE instead of stdout")
-    stream.add_argument("--events", action="store_true", help="write the CIM events instead")
+    stream.add_argument("--format", choices=("json", "events", "cef"),
+                        help="json: the decoded records (default); events: the CIM events "
+                             "Splunk gets; cef: ArcSight CEF lines (default with --syslog)")
+    stream.add_argument("--events", action="store_true", help="the same as --format events")
+    stream.add_argument("--cef-names", choices=("standard", "encore"),
+                        help="CEF key names: the CEF standard's (default), or eNcore's (its "
+                             "names, signature ids and key order)")
+    stream.add_argument("--syslog", metavar="URL",
+                        help="send CEF lines to a syslog receiver: udp://HOST:PORT or "
+                             "tcp://HOST:PORT (octet-counted framing)")
+    stream.add_argument("--syslog-format", choices=("rfc5424", "rfc3164"),
+                        help="syslog header: rfc5424 (default) or rfc3164, eNcore's")
+    stream.add_argument("--syslog-max-bytes", type=int, metavar="BYTES",
+                        help="the largest syslog message (default 8192): longer values are "
+                             "cut, marked [truncated]")
     stream.add_argument("--monitor", type=float, default=10.0, help="monitor period, 0 = off")
     stream.add_argument("--duration", type=float, default=0, help="stop after this many seconds")
     stream.add_argument("--response-timeout", type=float, default=30.0)
@@ -342,6 +446,8 @@ def main(argv=None) -> int:
                         help="records stamped later than now + SECONDS are delivered but never "
                              "move the bookmark (default 86400)")
     args = parser.parse_args(argv)
+    if args.command == "stream":
+        _output_options(stream, args)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -1,4 +1,5 @@
-"""Where the command line's records go: JSON lines, decoded records or CIM events.
+"""Where the command line's records go: JSON lines (decoded records or CIM events), CEF lines
+to a file, or CEF over syslog.
 
 A sink has two methods: ``write(record)`` and ``flush()``. After ``flush()`` returns, everything
 written before is in the operating system's hands (a killed client loses none of it), and only
@@ -40,6 +41,46 @@ class JsonLinesSink:
     def flush(self) -> None:
         self._drain()
         self.out.flush()
+
+
+class CefLinesSink(JsonLinesSink):
+    """One CEF line per event (:mod:`.cef`), made from the event Splunk would get."""
+
+    def __init__(self, out, mapper, formatter, buffer_limit: int = 1 << 20):
+        super().__init__(out, mapper, buffer_limit)
+        self.formatter = formatter
+
+    def write(self, record) -> None:
+        event = self.mapper.map(record)
+        if event is None:
+            return
+        line = self.formatter.line(event)
+        self.lines.append(line)
+        self.size += len(line)
+        if self.size >= self.limit:
+            self._drain()
+
+
+class SyslogSink:
+    """One syslog message per event: a header (:mod:`.syslog`) and the event's CEF line, cut to
+    ``max_bytes`` by shortening values, never split. ``flush()`` returns once the transport has
+    handed every message to its socket."""
+
+    def __init__(self, transport, mapper, formatter, header, max_bytes: int = 8192):
+        self.transport, self.mapper, self.formatter = transport, mapper, formatter
+        self.header, self.max_bytes = header, max_bytes
+        self.written = 0
+
+    def write(self, record) -> None:
+        event = self.mapper.map(record)
+        if event is None:
+            return
+        prefix = self.header.prefix()
+        self.transport.add(prefix + self.formatter.encode(event, self.max_bytes - len(prefix)))
+        self.written += 1
+
+    def flush(self) -> None:
+        self.transport.flush()
 
 
 class NullSink:
