@@ -99,3 +99,11 @@ def test_remaining_counts_down_the_grace_period_of_an_outage():
     p.failed()
     clock.now += 45
     assert p.remaining() == 15
+
+
+def test_a_switch_says_how_long_the_fmc_left_behind_was_down():
+    p, clock = policy(after=5)
+    p.failed()
+    clock.now += 7
+    p.failed()
+    assert p.down_for == 7

@@ -205,25 +205,37 @@ class Monitor(threading.Thread):
                        f"(lag {max(time.time() - s.bookmark[0], 0):.0f} s)"
         else:
             bookmark = "bookmark none"
-        return (f"monitor: {'connected' if s.connected else 'disconnected'}; {s.delivered} "
-                f"records; {rate:.0f} records/s; {bookmark}; reconnects {s.reconnects}; "
+        serving = f" to {s.active_fmc}" if s.connected and s.active_fmc else ""
+        return (f"monitor: {'connected' if s.connected else 'disconnected'}{serving}; "
+                f"{s.delivered} records; {rate:.0f} records/s; {bookmark}; reconnects "
+                f"{s.reconnects}; failovers {s.failovers}; "
                 f"parse errors {s.parse_errors}; unknown types {s.unknown_types}; "
                 f"unknown blocks {s.unknown_blocks}; future records {s.future_records}")
 
 
 def run_stream(args) -> int:
     from .bookmark import FileBookmarkStore, MemoryBookmarkStore
-    from .client import ClientConfig, FatalError, StreamClient
+    from .client import ClientConfig, FatalError, Standby, StreamClient
+    from .journal import IdentityJournal
     from .metadata import MetadataCache
     from .syslog import DeliveryError
 
+    pkcs12, password = _read_pkcs12(args.pkcs12), _password(args)
+    standby = None
+    if args.standby:
+        host, port = args.standby
+        own = _read_pkcs12(args.standby_pkcs12) if args.standby_pkcs12 else b""
+        standby = Standby(host=host, port=port or args.port, pkcs12=own,
+                          password=os.environ.get(STANDBY_PASSWORD_ENV, password) if own else "",
+                          server_cert_sha256=args.standby_server_cert_sha256)
     config = ClientConfig(
-        host=args.host, port=args.port, pkcs12=_read_pkcs12(args.pkcs12), password=_password(args),
+        host=args.host, port=args.port, pkcs12=pkcs12, password=password,
         verify=not args.no_verify, server_cert_sha256=args.server_cert_sha256,
         connect_timeout=args.timeout, response_timeout=args.response_timeout, subscription=_subscription(args),
         start=_since(args.since), flush_interval=args.flush_interval, batch_size=args.batch_size,
         backoff_min=args.backoff, backoff_max=max(args.backoff, 60.0),
-        future_tolerance=args.future_tolerance)
+        future_tolerance=args.future_tolerance, standby=standby,
+        failover_after=args.failover_after, failover_margin=args.failover_margin)
     cache = MetadataCache.load(args.cache) if args.cache and os.path.exists(args.cache) \
         else MetadataCache()
     stop, done = threading.Event(), threading.Event()
@@ -234,7 +246,10 @@ def run_stream(args) -> int:
         print(f"error: syslog receiver {args.syslog}: {e.strerror or e}", file=sys.stderr)
         return 2
     store = FileBookmarkStore(args.bookmark) if args.bookmark else MemoryBookmarkStore()
-    client = StreamClient(config, sink, store, cache)
+    # the identity journal next to the bookmark (without one: in memory, for this run)
+    journal = IdentityJournal(args.bookmark + ".journal", config.journal_window) \
+        if args.bookmark else None
+    client = StreamClient(config, sink, store, cache, journal=journal)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     threading.Thread(target=_stop_in_time, args=(stop, done, args.duration), daemon=True,
@@ -365,6 +380,16 @@ def _fingerprint(text: str) -> str:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
 def _standby_address(text: str):
     from .address import parse_address
     try:
@@ -442,6 +467,13 @@ def main(argv=None) -> int:
     stream.add_argument("--flush-interval", type=float, default=1.0)
     stream.add_argument("--batch-size", type=int, default=500)
     stream.add_argument("--backoff", type=float, default=1.0, help="first reconnect delay")
+    stream.add_argument("--failover-after", type=_seconds, default=60.0, metavar="SECONDS",
+                        help="with --standby: fail over once the primary has not answered for "
+                             "this long (and at least one reconnect after a full backoff)")
+    stream.add_argument("--failover-margin", type=_seconds, default=300.0, metavar="SECONDS",
+                        help="with --standby: on the other FMC, resume this long before the "
+                             "bookmark and drop what was written by event identity; more than "
+                             "the lag between the two FMCs' archive clocks")
     stream.add_argument("--future-tolerance", type=float, default=86400.0, metavar="SECONDS",
                         help="records stamped later than now + SECONDS are delivered but never "
                              "move the bookmark (default 86400)")

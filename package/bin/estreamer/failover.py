@@ -26,6 +26,7 @@ class FailoverPolicy:
         self.clock = clock
         self.target = PRIMARY           # the FMC the next attempt goes to
         self._outage_since: Optional[float] = None  # when the target's first attempt failed
+        self.down_for = 0.0             # at a switch: how long the FMC left behind was down
 
     def streaming(self) -> None:
         """The target answered: its outage (if any) is over."""
@@ -47,6 +48,7 @@ class FailoverPolicy:
         return False
 
     def _switch(self, target: str, now: float) -> bool:
+        self.down_for = now - self._outage_since if self._outage_since is not None else 0.0
         self.target = target
         self._outage_since = now
         return True
