@@ -128,6 +128,7 @@ def test_the_input_fails_over_and_every_event_arrives_exactly_once(pair):
     assert health[0]["active_fmc"] == primary and health[-1]["active_fmc"] == standby
     assert sum(h["failovers"] for h in health) == 1
     assert f"failing over to the standby FMC {standby}" in log_of(run)
+    assert list(p.checkpoints.glob("fmc1_events.journal.*"))  # the identity journal
 
 
 def test_a_sigkill_of_the_input_during_the_failover_loses_and_repeats_nothing(pair):

@@ -196,3 +196,18 @@ def test_a_damaged_standby_host_names_the_stanza_and_the_fix():
         _fmc(standby_host="https://fmc2/")
     assert str(err.value).startswith("[fmc1] of ta_firepower_estreamer_fmc_server.conf: "
                                      "standby: 'https://fmc2/' is not an address")
+
+
+def test_the_standby_and_the_failover_timings_reach_the_client_configuration(double):
+    from estreamer_splunk.runner import client_config
+    (config,) = settings.parse_input_xml(_xml(double.uri, {"record_families": "connection"}))
+    s = settings.load_settings(config)
+    fmc = s.fmc.__class__(**dict(s.fmc.__dict__, standby_host="10.0.0.2", standby_port=9302,
+                                 standby_server_cert_sha256=":".join(["CD"] * 32),
+                                 failover_after=5.0, failover_margin=120.0))
+    client = client_config(settings.Settings(input=s.input, fmc=fmc, advanced=s.advanced))
+    assert (client.standby.host, client.standby.port) == ("10.0.0.2", 9302)
+    assert client.standby.server_cert_sha256 == ":".join(["CD"] * 32)
+    assert client.standby.pkcs12 == b""  # the primary's serves both
+    assert (client.failover_after, client.failover_margin) == (5.0, 120.0)
+    assert client_config(s).standby is None
