@@ -3,7 +3,7 @@ archive timestamps differ), and distinct events have distinct ones."""
 import struct
 
 from estreamer.decoder import RecordDecoder, encode_record
-from estreamer.identity import FIELDS, Identities, body_digest
+from estreamer.identity import FIELDS, Identities, archive_of, body_digest
 from estreamer.wire import ALL_FAMILIES, Subscription
 from fmcsim.traffic import Archive, Stream, record_bodies
 
@@ -41,16 +41,25 @@ def test_the_identity_ignores_the_archive_timestamp():
 def test_a_connection_is_named_by_device_first_packet_instance_and_counter():
     identity = Identities()
     record, body = next((r, b) for r, b in _events(50) if r["recordType"] == 71)
-    assert identity(record, body) == "71:" + ":".join(
-        str(record[name]) for name in FIELDS[71])
-    assert identity(record, body).split(":")[1] == str(record["deviceId"])
+    assert identity(record, body) == b"f" + struct.pack(
+        ">I7Q", 71, *[record[name] for name in FIELDS[71]])
+    assert FIELDS[71][0] == "deviceId"
 
 
 def test_an_intrusion_event_is_named_by_device_second_microsecond_and_event_id():
     identity = Identities()
     record, body = next((r, b) for r, b in _events(50) if r["recordType"] == 400)
-    assert identity(record, body) == (f"400:{record['deviceId']}:{record['eventSecond']}:"
-                                      f"{record['eventMicrosecond']}:{record['eventId']}")
+    assert identity(record, body) == b"f" + struct.pack(
+        ">I4Q", 400, record["deviceId"], record["eventSecond"], record["eventMicrosecond"],
+        record["eventId"])
+
+
+def test_the_journal_entry_is_the_archive_second_then_the_identity():
+    identity = Identities()
+    record, body = _events(10)[0]
+    entry = identity.entry(record, body, record["archiveTimestamp"])
+    assert archive_of(entry) == record["archiveTimestamp"]
+    assert entry[4:] == identity(record, body)
 
 
 def test_beginning_and_end_of_one_connection_are_two_events():
@@ -70,7 +79,7 @@ def test_records_without_an_event_id_are_named_by_a_digest_of_their_body():
         if record["recordType"] not in FIELDS:
             key = identity(record, body)
             assert key == body_digest(record["recordType"], body)
-            assert key.startswith(f"{record['recordType']}#") and len(key.split("#")[1]) == 32
+            assert key[:5] == b"d" + struct.pack(">I", record["recordType"]) and len(key) == 21
 
 
 def test_the_digest_covers_the_body_after_the_header_only():
@@ -82,6 +91,15 @@ def test_the_digest_covers_the_body_after_the_header_only():
     assert body_digest(13, body) == body_digest(13, _restamp(body, 1_700_000_123))
     changed = body[:-1] + bytes([body[-1] ^ 1])
     assert body_digest(13, changed) != body_digest(13, body)
+
+
+def test_a_field_value_beyond_64_bits_falls_back_to_the_digest():
+    identity = Identities()
+    record, body = next((r, b) for r, b in _events(50) if r["recordType"] == 400)
+    from estreamer.record import Record
+    huge = Record(record.shape, tuple(1 << 70 if name == "eventId" else record[name]
+                                      for name in record.shape.names))
+    assert identity(huge, body) == body_digest(400, body)
 
 
 def test_an_unknown_record_type_is_named_by_its_digest():

@@ -1,6 +1,7 @@
 """The identity journal: append-only segments in the checkpoint directory, bounded by count and
 by archive time, read back by a resume."""
 import os
+import struct
 import subprocess
 import sys
 import textwrap
@@ -11,8 +12,25 @@ from estreamer.journal import SEGMENTS, IdentityJournal, MemoryJournal
 P, S = "10.0.0.1:8302", "10.0.0.2:8302"
 
 
+def key(name) -> bytes:
+    """An identity (the tests need not make real ones: the journal stores any bytes)."""
+    return name.encode()
+
+
+def entry(archive, name) -> bytes:
+    return struct.pack(">I", archive) + key(name)
+
+
 def entries(start, count, second=1000, per_second=10):
-    return [(second + (start + n) // per_second, f"71:1:{start + n}") for n in range(count)]
+    return [entry(second + (start + n) // per_second, f"71:1:{start + n}") for n in range(count)]
+
+
+def keys(*names):
+    return {key(n) for n in names}
+
+
+def numbered(numbers):
+    return {key(f"71:1:{n}") for n in numbers}
 
 
 def flushed(journal, fmc, batch):
@@ -27,35 +45,35 @@ def test_what_was_appended_is_read_back_by_a_new_process(tmp_path):
     flushed(first, P, entries(0, 30))
     first.close()
     recent = IdentityJournal(prefix, window=600).recent(S)
-    assert recent.identities == {f"71:1:{n}" for n in range(30)}
+    assert recent.identities == numbered(range(30))
     assert (recent.oldest, recent.newest) == (1000, 1002)
 
 
-def test_the_lines_say_archive_and_identity_and_name_the_fmc(tmp_path):
+def test_the_lines_are_the_entries_in_hex_and_name_the_fmc(tmp_path):
     prefix = str(tmp_path / "j")
     journal = IdentityJournal(prefix, window=600)
-    flushed(journal, P, [(1000, "400:1:1000:5:7")])
-    flushed(journal, S, [(1007, "400:1:1000:5:8")])
+    flushed(journal, P, [entry(1000, "a")])
+    flushed(journal, S, [entry(1007, "b")])
     journal.close()
     (segment,) = [p for p in os.listdir(tmp_path)]
     assert segment == "j.000001"
-    assert (tmp_path / segment).read_text() == (f"@ {P}\n1000 400:1:1000:5:7\n=\n"
-                                                f"@ {S}\n1007 400:1:1000:5:8\n=\n")
+    assert (tmp_path / segment).read_text() == (
+        f"@ {P}\n{entry(1000, 'a').hex()}\n=\n@ {S}\n{entry(1007, 'b').hex()}\n=\n")
 
 
 def test_on_the_same_fmc_only_identities_from_the_bookmark_second_on_are_needed(tmp_path):
     journal = IdentityJournal(str(tmp_path / "j"), window=600)
     flushed(journal, P, entries(0, 50))            # seconds 1000..1004
     recent = journal.recent(P, since=1003)
-    assert recent.identities == {f"71:1:{n}" for n in range(30, 50)}
+    assert recent.identities == numbered(range(30, 50))
 
 
 def test_identities_of_the_other_fmc_are_always_needed(tmp_path):
     """Their archive seconds are on another clock: they cannot be compared with the bookmark."""
     journal = IdentityJournal(str(tmp_path / "j"), window=600)
     flushed(journal, P, entries(0, 10))
-    flushed(journal, S, [(990, "71:1:100")])
-    assert "71:1:100" in journal.recent(P, since=1003).identities
+    flushed(journal, S, [entry(990, "71:1:100")])
+    assert key("71:1:100") in journal.recent(P, since=1003).identities
 
 
 def test_each_start_writes_a_new_segment_so_a_torn_line_stays_last(tmp_path):
@@ -64,13 +82,13 @@ def test_each_start_writes_a_new_segment_so_a_torn_line_stays_last(tmp_path):
     flushed(first, P, entries(0, 5))
     first.close()
     with open(prefix + ".000001", "a") as f:
-        f.write("1001 71:1:99")  # a crash in the middle of a write
+        f.write(entry(1001, "71:1:99").hex()[:9])  # a crash in the middle of a write
     second = IdentityJournal(prefix, window=600)
     flushed(second, P, entries(5, 5))
     second.close()
     assert sorted(os.listdir(tmp_path)) == ["j.000001", "j.000002"]
     recent = IdentityJournal(prefix, window=600).recent(P)
-    assert recent.identities == {f"71:1:{n}" for n in range(10)}
+    assert recent.identities == numbered(range(10))
 
 
 def test_the_count_bound_drops_the_oldest_segments(tmp_path):
@@ -81,18 +99,18 @@ def test_the_count_bound_drops_the_oldest_segments(tmp_path):
     journal.close()
     identities = IdentityJournal(prefix, window=10**9).recent(P).identities
     assert len(identities) <= 80
-    assert "71:1:399" in identities and "71:1:0" not in identities
+    assert key("71:1:399") in identities and key("71:1:0") not in identities
     assert len(os.listdir(tmp_path)) <= SEGMENTS
 
 
 def test_the_window_bound_drops_segments_older_than_the_window(tmp_path):
     prefix = str(tmp_path / "j")
     journal = IdentityJournal(prefix, window=600, max_entries=80)
-    flushed(journal, P, [(1000, "old")] * 10)
-    flushed(journal, P, [(1700, f"new{n}") for n in range(10)])
-    flushed(journal, P, [(1701, f"newer{n}") for n in range(10)])
+    flushed(journal, P, [entry(1000, "old")] * 10)
+    flushed(journal, P, [entry(1700, f"new{n}") for n in range(10)])
+    flushed(journal, P, [entry(1701, f"newer{n}") for n in range(10)])
     identities = journal.recent(P).identities
-    assert "old" not in identities and "new0" in identities
+    assert key("old") not in identities and key("new0") in identities
 
 
 def test_an_append_is_one_write_and_one_datasync(tmp_path):
@@ -102,13 +120,13 @@ def test_an_append_is_one_write_and_one_datasync(tmp_path):
         sys.path.insert(0, {str(REPO_ROOT / "package" / "bin")!r})
         from estreamer.journal import IdentityJournal
         journal = IdentityJournal({str(tmp_path / "j")!r}, window=600)
-        journal.append("fmc", [(1000, "warm-up")])
+        journal.append("fmc", [bytes(12)])
         journal.commit()
         calls = []
         real_write, real_sync = os.write, os.fdatasync
         os.write = lambda fd, data: calls.append("write") or real_write(fd, data)
         os.fdatasync = lambda fd: calls.append("sync") or real_sync(fd)
-        journal.append("fmc", [(1000 + n // 100, "71:1:%d" % n) for n in range(500)])
+        journal.append("fmc", [n.to_bytes(4, "big") + bytes(60) for n in range(500)])
         calls.append("flush")
         journal.commit()
         print(",".join(calls))
@@ -134,10 +152,10 @@ def test_the_memory_journal_keeps_the_same_contract():
     journal = MemoryJournal(window=600, max_entries=30)
     flushed(journal, P, entries(0, 40))
     recent = journal.recent(S)
-    assert recent.identities == {f"71:1:{n}" for n in range(10, 40)}
-    flushed(journal, P, [(5000, "late")])
-    assert journal.recent(S).identities == {"late"}
-    assert journal.recent(P, since=5000).identities == {"late"}
+    assert recent.identities == numbered(range(10, 40))
+    flushed(journal, P, [entry(5000, "late")])
+    assert journal.recent(S).identities == keys("late")
+    assert journal.recent(P, since=5000).identities == keys("late")
 
 
 def test_a_batch_without_its_commit_is_in_doubt_and_not_dropped(tmp_path):
@@ -148,7 +166,7 @@ def test_a_batch_without_its_commit_is_in_doubt_and_not_dropped(tmp_path):
     journal.append(P, entries(10, 10))  # killed before the flush returned
     journal.close()
     recent = IdentityJournal(prefix, window=600).recent(P)
-    assert recent.identities == {f"71:1:{n}" for n in range(10)}
+    assert recent.identities == numbered(range(10))
     assert recent.in_doubt == 10
 
 
@@ -158,7 +176,7 @@ def test_a_failed_flush_leaves_its_batch_in_doubt_when_the_next_one_commits(tmp_
     journal.append(P, entries(0, 10))   # the sink raised: no commit
     flushed(journal, P, entries(10, 10))
     recent = journal.recent(P)
-    assert recent.identities == {f"71:1:{n}" for n in range(10, 20)}
+    assert recent.identities == numbered(range(10, 20))
     assert recent.in_doubt == 10
 
 

@@ -1,5 +1,6 @@
 """Where a session resumes and what it drops, on the FMC of its bookmark and on the other one."""
 import logging
+import struct
 
 from estreamer.bookmark import Bookmark
 from estreamer.journal import MemoryJournal
@@ -10,11 +11,16 @@ START = 0
 
 
 def journal(*batches):
+    """A journal holding ``(fmc, [(archive, name)])`` batches (names stand for identities)."""
     j = MemoryJournal(window=600)
     for fmc, entries in batches:
-        j.append(fmc, entries)
+        j.append(fmc, [struct.pack(">I", archive) + name.encode() for archive, name in entries])
         j.commit()
     return j
+
+
+def keys(*names):
+    return {name.encode() for name in names}
 
 
 def test_without_a_bookmark_the_configured_start_is_asked_for():
@@ -27,7 +33,7 @@ def test_on_the_bookmarks_fmc_the_resume_is_exact_and_the_journal_adds_the_unsav
     p = plan(Bookmark(1005, 1, P), P, P, j, 300, START, paired=True)
     assert p.same_fmc and p.since == 1004
     assert p.resume.timestamp == 1005 and p.resume.to_skip == 1
-    assert p.replay.seen == {"b", "c"}  # from the bookmark's second on: "a" is behind it
+    assert p.replay.seen == keys("b", "c")  # from the bookmark's second on: "a" is behind it
     assert p.bookmark == Bookmark(1005, 1, P)
 
 
@@ -47,7 +53,7 @@ def test_on_the_other_fmc_the_session_asks_from_the_bookmark_minus_the_margin():
     assert not p.same_fmc
     assert p.since == 705
     assert p.resume.to_skip == 0 and p.resume.timestamp == 0  # nothing skipped by time
-    assert p.replay.seen == {f"e{n}" for n in range(306)}
+    assert p.replay.seen == keys(*[f"e{n}" for n in range(306)])
     assert p.replay.horizon == 1005 + 300
     assert p.bookmark is None  # the standby's clock: counted afresh
 
@@ -55,7 +61,7 @@ def test_on_the_other_fmc_the_session_asks_from_the_bookmark_minus_the_margin():
 def test_back_on_the_primary_after_the_standby_the_standbys_identities_are_dropped_too():
     j = journal((P, [(1000, "a")]), (S, [(993, "b"), (994, "c")]))
     p = plan(Bookmark(1000, 1, P), P, P, j, 300, START, paired=True)
-    assert p.replay.seen == {"a", "b", "c"}
+    assert p.replay.seen == keys("a", "b", "c")
 
 
 def test_a_journal_that_does_not_reach_back_to_the_margin_is_reported(caplog):

@@ -184,7 +184,7 @@ class StreamClient:
                                        standby.server_cert_sha256)
         self.policy = FailoverPolicy(standby is not None, config.failover_after, clock)
         self._identify = Identities()
-        self._ids = []          # (archive, identity) of the events handed over, not yet journaled
+        self._ids = []          # journal entries of the events handed over, not yet journaled
         self._replay = None     # the identities this session drops (.resume.Replay)
         self._tag = ""          # the FMC the session's bookmark belongs to ("" without a standby)
         self._fmc = self._fmcs[PRIMARY]
@@ -462,7 +462,7 @@ class StreamClient:
                           event.error, len(event.rest))
             self.stats.parse_errors += 1
         decode, learn, write = self.decoder.decode, self.cache.learn, self.sink.write
-        identify, ids, replay = self._identify, self._ids, self._replay
+        identify, ids, replay = self._identify.entry, self._ids, self._replay
         start = self._bookmark or Bookmark(0, 0, self._tag)
         stats, bookmark = self.stats, start
         now = self.wallclock()
@@ -483,13 +483,13 @@ class StreamClient:
                 stats.duplicates += 1
                 continue
             else:
-                key = identify(record, body)
+                entry = identify(record, body, archive)
                 written = False
                 if replay is not None:
                     if archive > replay.horizon:  # past what the journal can hold: let it go
                         replay = self._replay = None
                     else:
-                        written = key in replay.seen
+                        written = entry[4:] in replay.seen
                 if archive > latest:
                     if not written:
                         self._future(record, archive, now)
@@ -504,7 +504,7 @@ class StreamClient:
                 if written:  # the journal says so (an unsaved flush, the other FMC's events)
                     stats.duplicates += 1
                     continue
-                ids.append((archive, key))
+                ids.append(entry)
             if not self._pending:
                 self._first_pending = self.clock()
             write(record)

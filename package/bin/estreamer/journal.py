@@ -14,8 +14,8 @@ of it) are *in doubt* and are not dropped, so a crash can repeat the events of t
 interrupted but never loses one. A crash between a flush and its bookmark save — the window where
 a resume used to repeat the whole batch — repeats nothing.
 
-Files: ``<prefix>.<n>`` segments (``n`` counts up), append-only text: one line per event,
-``<archive timestamp> <identity>``; ``=`` after a batch the sink confirmed (``!`` before the
+Files: ``<prefix>.<n>`` segments (``n`` counts up), append-only text: one line per event, its
+entry in hex (the archive second and the identity, :mod:`.identity`); ``=`` after a batch the sink confirmed (``!`` before the
 next batch when a flush failed instead); ``@ <fmc>`` wherever
 the FMC serving the events changes (archive timestamps of two FMCs are not comparable). Each
 process start opens a new segment, so a line torn by a crash is only ever the last line of a
@@ -34,7 +34,10 @@ from __future__ import annotations
 import collections
 import glob
 import os
-from typing import Iterable, List, NamedTuple, Optional, Set, Tuple
+import struct
+from typing import List, NamedTuple, Optional, Set, Tuple
+
+from .identity import archive_of
 
 DEFAULT_MAX_ENTRIES = 1_000_000
 SEGMENTS = 8  # the count bound drops an eighth of the journal at a time
@@ -42,7 +45,7 @@ SEGMENTS = 8  # the count bound drops an eighth of the journal at a time
 
 class Recent(NamedTuple):
     """What a resume drops: the identities, and the archive seconds the journal covers."""
-    identities: Set[str]
+    identities: Set[bytes]
     oldest: Optional[int]   # the oldest archive second journaled (None: empty journal)
     newest: Optional[int]
     in_doubt: int = 0       # entries of flushes a crash interrupted (not dropped)
@@ -55,7 +58,7 @@ class _Segment:
         self.path, self.entries, self.newest = path, entries, newest
 
 
-def _read(path) -> Tuple[List[Tuple[Optional[str], int, str]], int]:
+def _read(path) -> Tuple[List[Tuple[Optional[str], int, bytes]], int]:
     """``(fmc, archive, identity)`` of a segment's committed entries (``fmc`` None before a
     marker), and how many entries after the last commit are in doubt."""
     try:
@@ -75,10 +78,10 @@ def _read(path) -> Tuple[List[Tuple[Optional[str], int, str]], int]:
         elif line.startswith("@ "):
             fmc = line[2:]
         else:
-            archive, _, identity = line.partition(" ")
             try:
-                batch.append((fmc, int(archive), identity))
-            except ValueError:
+                entry = bytes.fromhex(line)
+                batch.append((fmc, archive_of(entry), entry[4:]))
+            except (ValueError, struct.error):
                 continue  # damaged line: the identity cannot help, the rest still can
     return out, doubtful + len(batch)
 
@@ -120,15 +123,16 @@ class IdentityJournal:
 
     # --- the writing side -------------------------------------------------------------------
 
-    def append(self, fmc: str, entries: List[Tuple[int, str]]) -> None:
-        """Journal ``(archive, identity)`` pairs of events about to be flushed (one write)."""
+    def append(self, fmc: str, entries: List[bytes]) -> None:
+        """Journal the entries (:meth:`.identity.Identities.entry`) of events about to be
+        flushed, in archive order (one write)."""
         if not entries:
             return
         if not self._loaded:
             self.recent(fmc)
         if self._fd is None or self._segments[-1].entries >= self._per_segment:
             self._rotate()
-        text = "".join([f"{archive} {identity}\n" for archive, identity in entries])
+        text = "\n".join(map(bytes.hex, entries)) + "\n"
         if self._uncommitted:  # the previous flush failed: its batch must stay in doubt
             text = "!\n" + text
         if fmc != self._fmc:
@@ -141,7 +145,7 @@ class IdentityJournal:
             _datasync(self._fd)
         segment = self._segments[-1]
         segment.entries += len(entries)
-        newest = max(archive for archive, _ in entries)
+        newest = max(archive_of(entries[0]), archive_of(entries[-1]))
         if segment.newest is None or newest > segment.newest:
             segment.newest = newest
         self._uncommitted = True
@@ -211,28 +215,28 @@ class MemoryJournal:
 
     def __init__(self, window: float, max_entries: int = DEFAULT_MAX_ENTRIES):
         self.window = window
-        self.entries = collections.deque(maxlen=max(max_entries, 1))  # (fmc, archive, identity)
+        self.entries = collections.deque(maxlen=max(max_entries, 1))  # (fmc, entry)
         self.newest = None
         self._batch = []
 
     def recent(self, fmc: str, since: Optional[int] = None) -> Recent:
-        stamps = [archive for _, archive, _ in self.entries]
-        return Recent({identity for owner, archive, identity in self.entries
+        stamps = [archive_of(entry) for _, entry in self.entries]
+        return Recent({entry[4:] for (owner, entry), archive in zip(self.entries, stamps)
                        if since is None or owner != fmc or archive >= since},
                       min(stamps, default=None), max(stamps, default=None), len(self._batch))
 
-    def append(self, fmc: str, entries: Iterable[Tuple[int, str]]) -> None:
-        self._batch = [(fmc, archive, identity) for archive, identity in entries]
+    def append(self, fmc: str, entries: List[bytes]) -> None:
+        self._batch = [(fmc, entry) for entry in entries]
 
     def commit(self) -> None:
-        entries, self._batch = self._batch, []
-        if not entries:
+        batch, self._batch = self._batch, []
+        if not batch:
             return
-        self.entries.extend(entries)
-        newest = max(archive for _, archive, _ in entries)
+        self.entries.extend(batch)
+        newest = max(archive_of(batch[0][1]), archive_of(batch[-1][1]))
         if self.newest is None or newest > self.newest:
             self.newest = newest
-        while self.entries[0][1] < self.newest - self.window:
+        while archive_of(self.entries[0][1]) < self.newest - self.window:
             self.entries.popleft()
 
     def close(self) -> None:
