@@ -147,6 +147,9 @@ def test_sigkills_of_the_client_during_the_failover_lose_and_repeat_nothing(ha, 
     # streams, after a random number of new events
     second = ha.stream(out, bookmark)
     second.wait_for(lambda: connected_to(second, ha.standby_port), 60, "the standby")
+    log = second.stderr()  # a new process prefers the primary: it tries it first
+    assert log.index(f"127.0.0.1:{ha.primary.port}: ") < log.index(
+        f"connected to 127.0.0.1:{ha.standby_port} ")
     have = written(out)
     goal = have + random.Random(skew).randint(100, 1500)
     second.wait_for(lambda: written(out) >= goal, 60, "events from the standby")
@@ -167,6 +170,9 @@ def test_a_standby_that_is_down_at_start_is_used_once_it_is_up(ha, tmp_path):
     # the grace period runs out, the standby refuses, the client goes back to the primary …
     s.wait_for(lambda: f"127.0.0.1:{ha.standby_port}: " in s.stderr(), 60,
                "an attempt on the standby")
+    s.wait_for(lambda: f"the standby FMC 127.0.0.1:{ha.standby_port} failed: back to the "
+                       f"primary FMC 127.0.0.1:{ha.primary.port}" in s.stderr(), 30,
+               "the return to the primary")
     ha.start_standby()
     expected = ha.expected()
     s.wait_for(lambda: written(out) >= len(expected), 120, "every record")

@@ -186,3 +186,20 @@ def test_the_memory_journal_drops_only_committed_batches():
     assert journal.recent(P).identities == set()
     journal.commit()
     assert len(journal.recent(P).identities) == 5
+
+
+def test_a_resume_on_the_same_fmc_reads_only_the_segments_it_needs(tmp_path, monkeypatch):
+    """A reconnect to the bookmark's FMC needs the identities from the bookmark on only: the
+    segments wholly behind it (of that FMC alone) are not read again."""
+    from estreamer import journal as journal_module
+    journal = IdentityJournal(str(tmp_path / "j"), window=10**9, max_entries=80)
+    for n in range(5):  # ten entries a segment, each segment a second of its own
+        flushed(journal, P, [entry(1000 + n, f"{n}:{k}") for k in range(10)])
+    flushed(journal, S, [entry(1003, "standby")])
+    read = []
+    real = journal_module._read
+    monkeypatch.setattr(journal_module, "_read", lambda path: read.append(path) or real(path))
+    recent = journal.recent(P, since=1004)
+    assert recent.identities == {key(f"4:{k}") for k in range(10)} | keys("standby")
+    assert [os.path.basename(p) for p in read] == ["j.000005", "j.000006"]
+    assert (recent.oldest, recent.newest) == (1000, 1004)

@@ -52,10 +52,19 @@ class Recent(NamedTuple):
 
 
 class _Segment:
-    __slots__ = ("path", "entries", "newest")
+    """A segment file and what it holds: entries, archive seconds, FMCs (``known`` once read,
+    or when this process wrote all of it)."""
+    __slots__ = ("path", "entries", "oldest", "newest", "fmcs", "known")
 
-    def __init__(self, path, entries=0, newest=None):
-        self.path, self.entries, self.newest = path, entries, newest
+    def __init__(self, path, known=False):
+        self.path, self.known = path, known
+        self.entries, self.oldest, self.newest, self.fmcs = 0, None, None, set()
+
+    def add(self, fmc, oldest, newest, entries):
+        self.entries += entries
+        self.fmcs.add(fmc)
+        self.oldest = oldest if self.oldest is None else min(self.oldest, oldest)
+        self.newest = newest if self.newest is None else max(self.newest, newest)
 
 
 def _read(path) -> Tuple[List[Tuple[Optional[str], int, bytes]], int]:
@@ -103,23 +112,27 @@ class IdentityJournal:
     def recent(self, fmc: str, since: Optional[int] = None) -> Recent:
         """The identities a resume from ``fmc`` must drop: every one journaled for another FMC,
         and those of ``fmc`` at or after archive second ``since`` (None: all of them)."""
-        identities, oldest, newest, in_doubt = set(), None, None, 0
-        segments = []
-        for path in self._paths():
-            lines, doubtful = _read(path)
+        if not self._loaded:
+            self._segments, self._loaded = [_Segment(path) for path in self._paths()], True
+        identities, in_doubt = set(), 0
+        for segment in self._segments:
+            if segment.known and since is not None and segment.fmcs <= {fmc} and \
+                    (segment.newest is None or segment.newest < since):
+                continue  # all of it behind the bookmark, on its own FMC: not needed
+            lines, doubtful = _read(segment.path)
             in_doubt += doubtful
-            stamps = [archive for _, archive, _ in lines]
-            segments.append(_Segment(path, len(lines) + doubtful,
-                                     max(stamps) if stamps else None))
-            if stamps:
-                oldest = min(stamps) if oldest is None else min(oldest, min(stamps))
-                newest = max(stamps) if newest is None else max(newest, max(stamps))
+            if not segment.known:
+                segment.known = True
+                segment.entries = len(lines) + doubtful
+                for owner, archive, _ in lines:
+                    segment.add(owner, archive, archive, 0)
             for owner, archive, identity in lines:
                 if since is None or owner != fmc or archive >= since:
                     identities.add(identity)
-        if not self._loaded:
-            self._segments, self._loaded = segments, True
-        return Recent(identities, oldest, newest, in_doubt)
+        stamps = [s for segment in self._segments for s in (segment.oldest, segment.newest)
+                  if s is not None]
+        return Recent(identities, min(stamps, default=None), max(stamps, default=None),
+                      in_doubt)
 
     # --- the writing side -------------------------------------------------------------------
 
@@ -143,11 +156,8 @@ class IdentityJournal:
             data = data[os.write(self._fd, data):]
         if self.sync:
             _datasync(self._fd)
-        segment = self._segments[-1]
-        segment.entries += len(entries)
-        newest = max(archive_of(entries[0]), archive_of(entries[-1]))
-        if segment.newest is None or newest > segment.newest:
-            segment.newest = newest
+        first, last = archive_of(entries[0]), archive_of(entries[-1])
+        self._segments[-1].add(fmc, min(first, last), max(first, last), len(entries))
         self._uncommitted = True
 
     def commit(self) -> None:
@@ -183,7 +193,7 @@ class IdentityJournal:
         os.makedirs(directory, exist_ok=True)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._fmc = None  # every segment names its FMC before its first line
-        self._segments.append(_Segment(path))
+        self._segments.append(_Segment(path, known=True))
         if self.sync:
             _sync_directory(directory)
         self._prune()
