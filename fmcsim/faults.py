@@ -6,7 +6,9 @@ included), ``garbage@N`` (64 bytes that are no message header; then wait for the
 close), ``error@N:CODE:TEXT`` (an eStreamer Error message, then close), ``restart@N`` (close every
 connection and reset connection ids and bundle sequences). Connection faults hit the next
 connection: ``refuse-cert`` (close right after the handshake), ``silent`` (keep-alives only),
-``close-after-request`` (close after reading the Event Stream Request).
+``close-after-request`` (close after reading the Event Stream Request),
+``close-after-streaming-request`` (close after reading the Streaming Request: the way an FMC
+refuses event versions, whichever were asked for).
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ import threading
 from dataclasses import dataclass
 
 EVENT_FAULTS = ("drop", "stall", "garbage", "error", "restart")
-CONNECTION_FAULTS = ("refuse-cert", "silent", "close-after-request")
+CONNECTION_FAULTS = ("refuse-cert", "silent", "close-after-request",
+                     "close-after-streaming-request")
 
 
 @dataclass
@@ -36,8 +39,8 @@ def parse(spec: str) -> Fault:
         return Fault(kind, spec=spec)
     if kind not in EVENT_FAULTS or not rest:
         raise ValueError(f"bad fault {spec!r}: use drop@N, stall@N:SECONDS, garbage@N, "
-                         f"error@N:CODE:TEXT, restart@N, refuse-cert, silent or "
-                         f"close-after-request")
+                         f"error@N:CODE:TEXT, restart@N, refuse-cert, silent, "
+                         f"close-after-request or close-after-streaming-request")
     at, _, arg = rest.partition(":")
     fault = Fault(kind, int(at), spec=spec)
     if kind == "stall":

@@ -68,3 +68,9 @@ def test_health_events_fmc_first_then_devices_with_health_sourcetype():
     assert [e.event.get("device_id") for e in events[1:]] == [2, 9]
     assert all(e.sourcetype == SOURCETYPE and e.host == "fmc1.example" and e.time == NOW
                for e in events)
+
+
+def test_the_fmc_event_names_the_event_generation_in_use():
+    fields = fmc_health(_stats(generation="6.2"), None, 60, NOW, "fmc1", "in1")
+    assert fields["generation"] == "6.2" and list(fields)[-1] == "generation"
+    assert "generation" not in fmc_health(_stats(), None, 60, NOW, "fmc1", "in1")

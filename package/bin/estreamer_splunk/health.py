@@ -8,7 +8,7 @@ that went backwards — the client restarted — counts from zero).
 
 Client stats (cumulative): ``{"connected", "reconnects", "records", "events", "parse_errors",
 "unknown_types", "unknown_blocks", "mapping_errors", "bookmark": [timestamp, count] | None,
-"last_error", "client_cert_days_left", "devices": {device_id: last_event_time |
+"last_error", "client_cert_days_left", "generation", "devices": {device_id: last_event_time |
 {"last_event_time", "events", "name"}}}``.
 """
 from estreamer.events import Event
@@ -57,6 +57,7 @@ def fmc_health(stats, previous, interval, now, fmc, input_name, lag=None):
     fields["bookmark"] = int(bookmark[0]) if bookmark else None
     fields["last_error"] = stats.get("last_error")
     fields["client_cert_days_left"] = stats.get("client_cert_days_left")
+    fields["generation"] = stats.get("generation")
     return _compact(fields)
 
 

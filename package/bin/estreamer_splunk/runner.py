@@ -46,7 +46,8 @@ def client_config(settings) -> ClientConfig:
         verify=fmc.verify_server_cert, server_cert_sha256=fmc.server_cert_sha256,
         connect_timeout=fmc.connect_timeout,
         response_timeout=fmc.response_timeout, subscription=subscription, start=start,
-        flush_interval=advanced.flush_interval, batch_size=advanced.batch_size)
+        flush_interval=advanced.flush_interval, batch_size=advanced.batch_size,
+        generation=fmc.generation)
 
 
 def mapper_options(params) -> MapperOptions:
@@ -135,7 +136,11 @@ def run_input(config, out=None) -> int:
                    parse_device_list(params.get("device_deny")))
     filtered = DeviceFilter(sink, cache, allow, deny) if allow or deny else sink
     bookmarks = KVStoreBookmarkStore.for_input(config, logger=log)
-    client = StreamClient(client_config(settings), filtered, bookmarks, cache)
+    from estreamer.generations import FileGenerationStore
+    generations = FileGenerationStore(os.path.join(config.checkpoint_dir,
+                                                   f"{config.name}.generation.json"))
+    client = StreamClient(client_config(settings), filtered, bookmarks, cache,
+                          generations=generations)
     client.tick = Health(client, sink, cache, settings.advanced.health_interval, fmc.name,
                          config.name, fmc.host)
 
