@@ -391,8 +391,9 @@ def _file(record_type, j, device, block, refs):
     if malware:
         refs.add(511, file_type)
     refs.add(530, 0)
-    v = {"blockType": block, "deviceId": device, "sourceIpAddress": _outside(j),
-         "destinationIpAddress": _inside(j), "disposition": 3 if malware else 1,
+    # the connection's initiator (source) is the inside client; the download comes from outside
+    v = {"blockType": block, "deviceId": device, "sourceIpAddress": _inside(j),
+         "destinationIpAddress": _outside(j), "disposition": 3 if malware else 1,
          "speroDisposition": refs.add(517, 2 if malware and file_type == 22 else 1),
          "fileStorageStatus": refs.add(515, 1),
          "fileAnalysisStatus": refs.add(516, 1) if malware else 0, "localMalwareAnalysisStatus": 0,
@@ -402,10 +403,10 @@ def _file(record_type, j, device, block, refs):
          "fileTypeId": file_type, "fileName": f"invoice-{file_type}.{FILE_TYPES[file_type]}".lower(),
          "fileSize": 40960 + 512 * (j % 100), "direction": 1,
          "applicationId": refs.add(63, 1122), "userId": refs.add(98, _pick(USERS, j)),
-         "uri": f"http://files.example.com/dl/{j}", "signature": "", "sourcePort": 80,
-         "destinationPort": 50000 + j % 10000, "protocol": 6,
-         "accessControlPolicyUuid": ACP_REVISION,
-         "sourceCountry": refs.add(520, _pick(COUNTRIES, j)), "destinationCountry": 0,
+         "uri": f"http://files.example.com/dl/{j}", "signature": "",
+         "sourcePort": 50000 + j % 10000, "destinationPort": 80, "protocol": 6,
+         "accessControlPolicyUuid": FILE_POLICY[0],  # names the event's file policy (530)
+         "sourceCountry": 0, "destinationCountry": refs.add(520, _pick(COUNTRIES, j)),
          "webApplicationId": 0, "clientApplicationId": refs.add(55, 2646),
          "httpResponse": 200}
     if block >= 79:
@@ -425,11 +426,11 @@ def _malware(j, device, block, refs):
          "fileShaHash": _hex(32, "malware", 22), "fileSize": 40960, "fileType": refs.add(131, 22),
          "fileTimestamp": 1_690_000_000, "parentFileName": "outlook.exe",
          "parentShaHash": _hex(32, "outlook"), "eventDescription": "Threat detected on endpoint",
-         "deviceId": device, "direction": 1, "sourceIpAddress": _outside(j),
-         "destinationIpAddress": _inside(j), "applicationId": refs.add(63, 1122),
+         "deviceId": device, "direction": 1, "sourceIpAddress": _inside(j),
+         "destinationIpAddress": _outside(j), "applicationId": refs.add(63, 1122),
          "userId": refs.add(98, _pick(USERS, j)), "accessControlPolicyUuid": ACP_REVISION,
          "disposition": 3, "retroDisposition": 0, "uri": f"http://files.example.com/dl/{j}",
-         "sourcePort": 80, "destinationPort": 50000 + j % 10000, "sourceCountry": 0,
+         "sourcePort": 50000 + j % 10000, "destinationPort": 80, "sourceCountry": 0,
          "destinationCountry": 0, "webApplicationId": 0, "clientApplicationId": 0,
          "action": 4, "protocol": 6, "threatScore": 100, "httpResponse": 200}
     if block >= 80:
