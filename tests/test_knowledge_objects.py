@@ -1,8 +1,10 @@
 """Knowledge objects in package/default: props, transforms, eventtypes, tags, macros, saved searches, nav.
 
 The expectations are the design's (../shared/spec/cim-mapping.md §1.2, §2.11, §3, §4.2 C1-C8): one
-sourcetype per record family, CIM values computed at ingest (so props.conf only parses JSON and finds
-the time), the ten lookup tables for ad-hoc use, the event types and tags exactly as designed plus the
+sourcetype per record family, CIM values computed at ingest (so props.conf parses JSON, finds the time
+and, at search time, only adds names: no search-time CIM chain; the one search-time layer by design is
+the ESCU compatibility layer of Cisco Security Cloud's names, held to its rules in test_escu_compat.py),
+the ten lookup tables for ad-hoc use, the event types and tags exactly as designed plus the
 Security Intelligence event type, and alerts that ship disabled. Line breaking, timestamp extraction
 and index-time transforms are replayed on events the family mappers make from the real FMC capture.
 """
