@@ -213,8 +213,9 @@ class StreamClient:
         return ServerGone(final)
 
     def _closed(self, source: str) -> "ServerGone":
-        """The FMC hung up; right after the Streaming Request that refuses the generation, and
-        the diagnostics' hint (certificate for another address …) says what else it may be."""
+        """The FMC hung up. Right after the Streaming Request that refuses the generation asked
+        for; the message is then the diagnostics' hint (a certificate for another address …),
+        the reason to report if every generation is refused."""
         if self._asked and not self._streamed:
             return self._refused("it closed the connection right after the Streaming Request",
                                  closed_after_request_hint(self._identity, source))
