@@ -21,6 +21,7 @@ import time
 
 from . import wire
 from .decoder import RecordDecoder
+from .generations import AUTO, CHOICES
 from .layout import ParseError
 
 PASSWORD_ENV = "ESTREAMER_PKCS12_PASSWORD"
@@ -170,7 +171,8 @@ def run_test(args) -> int:
     for role, host, port, p12, secret, pin in fmcs:
         report = diagnose(host, port, p12, secret, verify=not args.no_verify,
                           timeout=args.timeout, subscription=_subscription(args),
-                          records=args.records, wait=args.wait, server_cert_sha256=pin)
+                          records=args.records, wait=args.wait, server_cert_sha256=pin,
+                          generation=args.generation)
         if args.standby:
             print(f"{role} {_label(host, port)}:")
         print(report.as_text())
@@ -234,7 +236,7 @@ def run_stream(args) -> int:
         connect_timeout=args.timeout, response_timeout=args.response_timeout, subscription=_subscription(args),
         start=_since(args.since), flush_interval=args.flush_interval, batch_size=args.batch_size,
         backoff_min=args.backoff, backoff_max=max(args.backoff, 60.0),
-        future_tolerance=args.future_tolerance, standby=standby,
+        future_tolerance=args.future_tolerance, generation=args.generation, standby=standby,
         failover_after=args.failover_after, failover_margin=args.failover_margin)
     cache = MetadataCache.load(args.cache) if args.cache and os.path.exists(args.cache) \
         else MetadataCache()
@@ -246,10 +248,13 @@ def run_stream(args) -> int:
         print(f"error: syslog receiver {args.syslog}: {e.strerror or e}", file=sys.stderr)
         return 2
     store = FileBookmarkStore(args.bookmark) if args.bookmark else MemoryBookmarkStore()
+    from .generations import FileGenerationStore, MemoryGenerationStore
+    generations = FileGenerationStore(args.bookmark + ".generation") if args.bookmark \
+        else MemoryGenerationStore()
     # the identity journal next to the bookmark (without one: in memory, for this run)
     journal = IdentityJournal(args.bookmark + ".journal", config.journal_window) \
         if args.bookmark else None
-    client = StreamClient(config, sink, store, cache, journal=journal)
+    client = StreamClient(config, sink, store, cache, generations=generations, journal=journal)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     threading.Thread(target=_stop_in_time, args=(stop, done, args.duration), daemon=True,
@@ -425,6 +430,10 @@ def _connection_args(command):
     command.add_argument("--packets", action="store_true", help="also request intrusion packets")
     command.add_argument("--extra-data", action="store_true",
                          help="also request intrusion extra data")
+    command.add_argument("--generation", choices=CHOICES, default=AUTO,
+                         help="event versions to ask for: auto (the newest the FMC accepts, "
+                              "remembered next to --bookmark) or an FMC generation "
+                              "(default auto)")
 
 
 def main(argv=None) -> int:

@@ -163,6 +163,8 @@ def validate_fmc_server(fields, diagnose=None):
                          "digits and underscores".format(name))
     addresses = _addresses(fields)
     timeout = _number(fields, "connect_timeout", 10, 1, 300, float)
+    from estreamer.generations import check_setting
+    generation = check_setting(fields.get("generation"))
     _number(fields, "response_timeout", 30, 1, 3600, float)
     _number(fields, "failover_after", 60, 1, 86400, float)
     _number(fields, "failover_margin", 300, 0, 86400, float)
@@ -197,7 +199,8 @@ def validate_fmc_server(fields, diagnose=None):
     for host, port, pin, (host_field, port_field, pin_field) in addresses:
         pkcs12, password = identities.get(host_field, identities["host"])
         report = diagnose(host, port, pkcs12, password, verify=verify,
-                          timeout=min(timeout, MAX_CHECK_TIMEOUT), server_cert_sha256=pin)
+                          timeout=min(timeout, MAX_CHECK_TIMEOUT), server_cert_sha256=pin,
+                          generation=generation)
         failure = _connection_failure(report)
         where = "the {} {}".format(ROLES[host_field], _address(host, port))
         if failure:

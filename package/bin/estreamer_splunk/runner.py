@@ -59,8 +59,9 @@ def client_config(settings) -> ClientConfig:
         connect_timeout=fmc.connect_timeout,
         response_timeout=fmc.response_timeout, subscription=subscription, start=start,
         flush_interval=advanced.flush_interval, batch_size=advanced.batch_size,
-        future_tolerance=advanced.future_tolerance, standby=standby,
-        failover_after=fmc.failover_after, failover_margin=fmc.failover_margin)
+        future_tolerance=advanced.future_tolerance, generation=fmc.generation,
+        standby=standby, failover_after=fmc.failover_after,
+        failover_margin=fmc.failover_margin)
 
 
 def mapper_options(params) -> MapperOptions:
@@ -218,10 +219,14 @@ def _run(config, sink, stop, handler, report) -> int:
     bookmarks = KVStoreBookmarkStore.for_input(
         config, logger=log, wait=settings.advanced.kvstore_wait, stop=stop,
         on_wait=lambda text: health.report_now(text))
+    from estreamer.generations import FileGenerationStore
+    generations = FileGenerationStore(os.path.join(config.checkpoint_dir,
+                                                   f"{config.name}.generation.json"))
     client_settings = client_config(settings)
     journal = IdentityJournal(journal_prefix(config.checkpoint_dir, config.name),
                               client_settings.journal_window)
-    client = StreamClient(client_settings, filtered, bookmarks, cache, journal=journal)
+    client = StreamClient(client_settings, filtered, bookmarks, cache, generations=generations,
+                          journal=journal)
     health = Health(client, sink, cache, settings.advanced.health_interval, fmc.name,
                     config.name, fmc.host)
     report.health = health

@@ -74,6 +74,7 @@ class FmcServer:
     connect_timeout: float
     response_timeout: float
     server_cert_sha256: str = ""  # the FMC certificate pinned for host ("" = none yet)
+    generation: str = "auto"      # the event versions to ask for (estreamer.generations)
     # the standby FMC of an HA pair ("" = none); its PKCS12 only where the site issued its own
     standby_host: str = ""
     standby_port: int = 8302
@@ -86,14 +87,15 @@ class FmcServer:
     def __repr__(self):
         return ("FmcServer(name={!r}, host={!r}, port={!r}, pkcs12=<{} bytes>, "
                 "pkcs12_password={!r}, verify_server_cert={!r}, connect_timeout={!r}, "
-                "response_timeout={!r}, server_cert_sha256={!r}, standby_host={!r}, "
-                "standby_port={!r}, standby_pkcs12=<{} bytes>, standby_pkcs12_password={!r}, "
-                "standby_server_cert_sha256={!r}, failover_after={!r}, "
-                "failover_margin={!r})").format(
+                "response_timeout={!r}, server_cert_sha256={!r}, generation={!r}, "
+                "standby_host={!r}, standby_port={!r}, standby_pkcs12=<{} bytes>, "
+                "standby_pkcs12_password={!r}, standby_server_cert_sha256={!r}, "
+                "failover_after={!r}, failover_margin={!r})").format(
                     self.name, self.host, self.port, len(self.pkcs12), _MASK,
                     self.verify_server_cert, self.connect_timeout, self.response_timeout,
-                    self.server_cert_sha256, self.standby_host, self.standby_port,
-                    len(self.standby_pkcs12), _MASK if self.standby_pkcs12_password else "",
+                    self.server_cert_sha256, self.generation, self.standby_host,
+                    self.standby_port, len(self.standby_pkcs12),
+                    _MASK if self.standby_pkcs12_password else "",
                     self.standby_server_cert_sha256, self.failover_after, self.failover_margin)
 
     __str__ = __repr__
@@ -205,10 +207,12 @@ def read_fmc_server(config, server_name):
                          "FMC servers".format(server_name, where))
     label = "[{}] of {}".format(server_name, where)
     from estreamer.address import parse_address
+    from estreamer.generations import check_setting
     from estreamer.pinning import normalize
     try:  # a hand-edited host may hold a port or IPv6 brackets
         host, port_in_host = parse_address(host)
         pin = normalize(_value(stanza, "server_cert_sha256"))
+        generation = check_setting(_value(stanza, "generation"))
     except ValueError as e:
         raise ValueError("{}: {}; fix it under Configuration > FMC servers".format(
             label, e)) from None
@@ -217,6 +221,7 @@ def read_fmc_server(config, server_name):
         name=server_name, host=host,
         port=port_in_host or _number(stanza, "port", int, 8302, label),
         server_cert_sha256=pin,
+        generation=generation,
         failover_after=_number(stanza, "failover_after", float, 60.0, label),
         failover_margin=_number(stanza, "failover_margin", float, 300.0, label),
         **standby,
