@@ -18,8 +18,9 @@ from simulator import Simulator, Stream, event_records
 RECORDS = 12000
 FAILOVER_AFTER = 5
 BACKOFF = 0.5  # the first reconnect delay; it doubles: 0.5, 1, 2, 4 … within the grace period
-# the last reconnect wait before the grace period runs out is at most 4 s (the doubling from
-# 0.5 s), and a loaded test machine gets 3 s more
+# "within the grace period plus one backoff": the backoff has grown to 4 s when the grace period
+# ends (the doubling from 0.5 s; the client cuts its waits to end with the grace period, so it
+# is usually on time), and a loaded test machine gets 3 s more
 FAILOVER_BOUND = FAILOVER_AFTER + 4 + 3
 
 

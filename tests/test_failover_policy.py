@@ -107,3 +107,28 @@ def test_a_switch_says_how_long_the_fmc_left_behind_was_down():
     clock.now += 7
     p.failed()
     assert p.down_for == 7
+
+
+def test_the_first_retry_waits_a_full_backoff_even_past_the_grace_period():
+    p, clock = policy(after=1)
+    p.failed()
+    assert p.wait(8.0) == 8.0
+
+
+def test_later_waits_end_with_the_grace_period_so_the_switch_comes_on_time():
+    p, clock = policy(after=5)
+    p.failed()
+    clock.now += 0.5
+    p.failed()
+    clock.now += 4.3
+    p.failed()
+    assert abs(p.wait(8.0) - 0.2) < 1e-9  # not the grown backoff: the grace period ends first
+    assert p.wait(0.1) == 0.1
+
+
+def test_without_a_standby_the_backoff_is_not_cut():
+    p, clock = policy(after=5, standby=False)
+    p.failed()
+    clock.now += 1
+    p.failed()
+    assert p.wait(8.0) == 8.0

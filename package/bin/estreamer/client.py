@@ -254,6 +254,7 @@ class StreamClient:
                     delay = self.config.backoff_min
                     continue
                 wait = delay * random.uniform(0.5, 1.0)  # jitter: a fleet must not reconnect in step
+                wait = policy.wait(wait)  # an HA pair fails over when the grace period ends
                 log.info("reconnecting to %s in %.1f s", fmc.label, wait)
                 until = self.clock() + wait
                 while not stop.is_set() and self.clock() < until:
