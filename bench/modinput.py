@@ -102,7 +102,7 @@ def capture_sizes(report):
     mapper, ours = EventMapper(cache, "fmc"), []
     for name in BUNDLES:
         (message,) = wire.FrameParser().feed((VECTORS / name).read_bytes())
-        for body in wire.split_bundle(message.body).records:
+        for body in wire.split_bundle(message.body).bodies:
             record = decoder.decode(body)
             if record.get("archiveTimestamp") is None:
                 cache.learn(record)

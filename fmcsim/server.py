@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from estreamer.wire import (EVENT_VERSIONS, HEADER, NULL, FrameParser, MessageType,
+from estreamer.wire import (EVENT_VERSIONS, HEADER, NULL, FrameParser, MessageType, iter_frames,
                             ProtocolError, RequestFlags, Service, error_message, pack,
                             parse_event_stream_request, parse_streaming_request,
                             streaming_information, EventCode)
@@ -403,10 +403,7 @@ class Session:
         if fault.kind == "corrupt-bundle":
             buf = bytearray(BUNDLE_HEADER.size)
             added = stream.fill(buf, sim.options.bundle_bytes, 1 << 62)
-            inner, at = [], BUNDLE_HEADER.size
-            while at < len(buf):
-                inner.append(at)
-                at += 8 + HEADER.unpack_from(buf, at)[2]
+            inner = [at for at, _, _, _ in iter_frames(buf, BUNDLE_HEADER.size)]
             if not inner:
                 return 0
             struct.pack_into(">I", buf, inner[len(inner) // 2] + 4, 0xFFFFFFF0)
@@ -435,10 +432,8 @@ class Session:
 
 def _standalone(buf: bytearray):
     """A bundle's inner messages as standalone Event Data messages (legacy requests)."""
-    out, off, count = bytearray(), BUNDLE_HEADER.size, 0
-    while off < len(buf):
-        _, kind, length = HEADER.unpack_from(buf, off)
+    out, count = bytearray(), 0
+    for off, _, kind, length in iter_frames(buf, BUNDLE_HEADER.size):
         out += pack(kind, bytes(buf[off + 8:off + 8 + length]))
-        off += 8 + length
         count += 1
     return bytes(out), count

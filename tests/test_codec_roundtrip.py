@@ -278,7 +278,7 @@ def _real_record_bodies():
     bodies = []
     for path in sorted((VECTORS / "fmc-capture-2020").glob("bundle-*.bin")):
         (message,) = FrameParser().feed(path.read_bytes())
-        bodies += split_bundle(message.body).records
+        bodies += split_bundle(message.body).bodies
     return bodies
 
 

@@ -153,7 +153,7 @@ def mapped_capture():
         bundles = [m for m in wire.FrameParser().feed(path.read_bytes())
                    if m.type == wire.MessageType.MESSAGE_BUNDLE]
         for message in bundles:
-            for body in wire.split_bundle(message.body).records:
+            for body in wire.split_bundle(message.body).bodies:
                 record = decoder.decode(body)
                 cache.learn(record)
                 event = mapper.map(record)

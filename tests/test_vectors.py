@@ -135,7 +135,7 @@ def test_each_bundle_splits_and_decodes_into_exactly_the_listed_record_types(ent
     bundle = wire.split_bundle(only_message(read(entry["file"])).body)
     assert bundle.error is None
     decoder = RecordDecoder()
-    records = [decoder.decode(body) for body in bundle.records]
+    records = [decoder.decode(body) for body in bundle.bodies]
     assert [r["recordType"] for r in records] == entry["record_types"]
     assert not [r for r in records if r.get("unknown")]
     stats = decoder.stats
@@ -147,7 +147,7 @@ def test_each_bundle_splits_and_decodes_into_exactly_the_listed_record_types(ent
 def test_every_inner_message_of_a_real_bundle_is_consumed_to_the_last_byte(name):
     body = only_message(read(name)).body
     bundle = wire.split_bundle(body)
-    assert 8 + sum(8 + len(record) for record in bundle.records) == len(body)
+    assert 8 + sum(8 + len(record) for record in bundle.bodies) == len(body)
 
 
 @pytest.mark.parametrize("name", BUNDLE_FILES)
@@ -195,7 +195,7 @@ def walk_block_160(data: bytes, start: int):
 
 def test_every_real_connection_block_ends_exactly_where_the_protocol_table_ends(decoded):
     bodies = [body for name in BUNDLE_FILES
-              for body in wire.split_bundle(only_message(read(name)).body).records]
+              for body in wire.split_bundle(only_message(read(name)).body).bodies]
     checked = 0
     for number, (body, (record, _, _)) in enumerate(zip(bodies, decoded), 1):
         if record["recordType"] != 71:
@@ -414,7 +414,7 @@ def decoded():
     resolved right after the cache learned it, as eNcore decorates it."""
     decoder, cache, out = RecordDecoder(), MetadataCache(), []
     for name in BUNDLE_FILES:
-        for body in wire.split_bundle(only_message(read(name)).body).records:
+        for body in wire.split_bundle(only_message(read(name)).body).bodies:
             record = decoder.decode(body)
             cache.learn(record)
             table = KEYS.get(record["recordType"], {})

@@ -19,7 +19,7 @@ def capture_events(host: str, options=None):
     mapper, out = EventMapper(cache, host, options), []
     for name in BUNDLES:
         for message in wire.FrameParser().feed((CAPTURE / name).read_bytes()):
-            for body in wire.split_bundle(message.body).records:
+            for body in wire.split_bundle(message.body).bodies:
                 record = decoder.decode(body)
                 cache.learn(record)
                 out.append((record, mapper.map(record)))

@@ -20,9 +20,9 @@ here; the add-on stores it in Splunk's KV store.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from typing import NamedTuple, Optional
+
+from .atomic import write_atomic
 
 
 class BookmarkUnreadable(ValueError):
@@ -115,21 +115,7 @@ class FileBookmarkStore:
                                      f"position") from None
 
     def save(self, bookmark: Bookmark) -> None:
-        directory = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".bookmark-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(bookmark.as_json())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomic(self.path, bookmark.as_json(), prefix=".bookmark-")
 
 
 class MemoryBookmarkStore:

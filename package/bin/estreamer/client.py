@@ -47,7 +47,7 @@ from .ratelimit import RateLimitedLog, error_kind, report_suppressed
 from .record import Record
 from .resume import plan as resume_plan
 from .wire import (GENESIS, NOW, ClientSession, KeepAlive, ProtocolError, Records, ServerError,
-                   StreamBroken, StreamStarted, Subscription, Unexpected)
+                   SessionState, StreamBroken, StreamStarted, Subscription, Unexpected)
 
 log = logging.getLogger("estreamer.client")
 
@@ -200,7 +200,7 @@ class StreamClient:
         self.generations = generations if generations is not None else MemoryGenerationStore()
         self._to_try = []        # generations still to try after a refusal, oldest last
         self._probing = False    # this round tries more than one generation
-        self._asked = self._streamed = False  # Streaming Request sent / the FMC streamed since
+        self._wire: Optional[ClientSession] = None  # the current session's protocol state
         self._source = ""        # this host's address in the current session
         self.tick = tick or (lambda: None)
         self.cache = cache if cache is not None else MetadataCache()
@@ -354,10 +354,15 @@ class StreamClient:
                     self._server, refused.generation, refused.how, self._to_try[0])
         return True
 
+    def _subscribed(self) -> bool:
+        """The Streaming Request is sent and the FMC has streamed nothing since: what it does
+        now says whether it accepts the generation asked for."""
+        return self._wire is not None and self._wire.state is SessionState.SUBSCRIBED
+
     def _refused(self, how: str, final: str) -> "ServerGone":
         """What ends a session: a refusal of the generation when the FMC had streamed nothing
         since the Streaming Request, else the plain reason."""
-        if self._asked and not self._streamed:
+        if self._subscribed():
             return GenerationRefused(final, self.stats.generation, how)
         return ServerGone(final)
 
@@ -365,7 +370,7 @@ class StreamClient:
         """The FMC hung up. Right after the Streaming Request that refuses the generation asked
         for; the message is then the diagnostics' hint (a certificate for another address …),
         the reason to report if every generation is refused."""
-        if self._asked and not self._streamed:
+        if self._subscribed():
             return self._refused("it closed the connection right after the Streaming Request",
                                  closed_after_request_hint(self._fmc.identity, source))
         return ServerGone("the FMC closed the connection")
@@ -416,9 +421,8 @@ class StreamClient:
         plan = self._begin(fmc)
         resume, since = plan.resume, plan.since
         subscription = self._subscription()
-        session = ClientSession(subscription, since)
+        session = self._wire = ClientSession(subscription, since)
         session.start()
-        self._asked = self._streamed = False
         # short socket timeouts: flushes must happen on time and stop must be seen while idle
         sock.settimeout(min(config.flush_interval, 0.5))
         log.info("connected to %s from %s; requesting %s since %s (event generation %s)%s",
@@ -448,7 +452,7 @@ class StreamClient:
                 except ssl.SSLEOFError:  # closed without a TLS goodbye: an FMC's usual way
                     data = b""
                 except ConnectionResetError:  # closed with our acknowledgements still unread
-                    if not (self._asked and not self._streamed):
+                    if not self._subscribed():
                         raise
                     data = b""
                 except ssl.SSLError as e:
@@ -461,7 +465,7 @@ class StreamClient:
                     self._serving(fmc)
                 received_anything = True
                 last_heard = self.clock()
-                self._handle(session.receive_data(data), resume)
+                self._receive(session, data, resume)
                 self._send(sock, session, session.data_to_send(), resume)
                 if self._pending and (self._pending >= config.batch_size or
                                       self.clock() - self._first_pending >= config.flush_interval):
@@ -489,12 +493,16 @@ class StreamClient:
             stats.failovers += 1
         stats.active_fmc = fmc.label
 
+    def _receive(self, session: ClientSession, data: bytes, resume: Resume) -> None:
+        streaming = session.state is SessionState.STREAMING
+        events = session.receive_data(data)
+        if not streaming and session.state is SessionState.STREAMING:
+            self._streams(self.stats.generation)  # the FMC accepted the generation
+        self._handle(events, resume)
+
     def _handle(self, events, resume: Resume) -> None:
         for event in events:
             if type(event) is Records:
-                if not self._streamed:
-                    self._streamed = True
-                    self._streams(self.stats.generation)
                 self._records(event, resume)
             elif isinstance(event, StreamBroken):
                 raise ProtocolError(event.reason)
@@ -504,7 +512,6 @@ class StreamClient:
                                     f"the FMC refused the request: error {event.code}: "
                                     f"{event.text}{malformed}")
             elif isinstance(event, StreamStarted):
-                self._asked = True
                 log.info("stream started (services %s)",
                          ",".join(str(s.id) for s in event.services))
             elif isinstance(event, Unexpected):
@@ -512,9 +519,7 @@ class StreamClient:
                               "ignored a message of type %s (%d bytes) from the FMC",
                               event.type, event.size)
             elif isinstance(event, KeepAlive):
-                if self._asked and not self._streamed:
-                    self._streamed = True
-                    self._streams(self.stats.generation)
+                pass
             else:
                 raise ProtocolError(f"unexpected {event!r}")
 
@@ -538,7 +543,7 @@ class StreamClient:
                 return
             if not data:
                 return
-            self._handle(session.receive_data(data), resume)
+            self._receive(session, data, resume)
             session.data_to_send()  # nobody to acknowledge to any more
 
     def _records(self, event: Records, resume: Resume) -> None:
