@@ -20,38 +20,29 @@ APP = REPO / "output" / "TA_firepower_estreamer"
 
 
 def _measure(pki, work, families, records, params):
-    from modinput import PackagedInput, fmc_server, input_xml
-    from simulator import PASSWORD, Simulator
-    from splunkd_double import SplunkdDouble, ucc_state
+    from modinput import Rig
 
-    sim = Simulator(pki, work, "--records", records, "--families", families,
-                    "--window", "64", "--per-second", 50)
     settings = {"advanced": {"flush_interval": "1", "batch_size": "2000",
                              "health_interval": "60"}}
-    try:
-        with SplunkdDouble(ucc_state(servers={"fmc1": fmc_server(pki, sim.port, PASSWORD)},
-                                     settings=settings)) as splunkd:
-            checkpoints = work / f"checkpoints-{time.monotonic_ns()}"
-            checkpoints.mkdir()
-            xml = input_xml(splunkd.uri, splunkd.session_key, checkpoints, "bench",
-                            dict({"fmc_server": "fmc1", "index": "main",
-                                  "start_position": "genesis"}, **params))
-            run = PackagedInput(APP, sys.executable, xml, work)
-            want = len(sim.manifest_keys(None if families == "all" else {71}))
-            if families == "all":  # packets and extra data are not requested
-                want = len([k for k in sim.manifest_keys() if not k.startswith(("2:", "110:"))])
-            # Steady state, as a long-running input lives: from its first event (start-up,
-            # imports and the TLS handshake excluded) to the last.
-            run.wait_for(lambda: run.event_count() >= 1, 120, "the first event")
-            first, started, cpu = run.event_count(), time.perf_counter(), _cpu_seconds(run.proc.pid)
-            run.wait_for(lambda: run.event_count() >= want, 600, f"{want} events")
-            elapsed = time.perf_counter() - started
-            cpu = _cpu_seconds(run.proc.pid) - cpu
-            streamed = run.event_count() - first
-            run.terminate()
-            return run.events(), streamed / elapsed, cpu / streamed
-    finally:
-        sim.stop()
+    with Rig(APP, sys.executable, pki, work / f"run-{time.monotonic_ns()}") as rig:
+        sim = rig.simulator("--records", records, "--families", families, "--window", "64",
+                            "--per-second", 50)
+        rig.start_splunkd({"fmc1": rig.fmc_server(sim.port)}, settings)
+        run = rig.run("bench", dict({"fmc_server": "fmc1", "index": "main",
+                                     "start_position": "genesis"}, **params))
+        want = len(sim.manifest_keys(None if families == "all" else {71}))
+        if families == "all":  # packets and extra data are not requested
+            want = len([k for k in sim.manifest_keys() if not k.startswith(("2:", "110:"))])
+        # Steady state, as a long-running input lives: from its first event (start-up,
+        # imports and the TLS handshake excluded) to the last.
+        run.wait_for(lambda: run.event_count() >= 1, 120, "the first event")
+        first, started, cpu = run.event_count(), time.perf_counter(), _cpu_seconds(run.proc.pid)
+        run.wait_for(lambda: run.event_count() >= want, 600, f"{want} events")
+        elapsed = time.perf_counter() - started
+        cpu = _cpu_seconds(run.proc.pid) - cpu
+        streamed = run.event_count() - first
+        run.terminate()
+        return run.events(), streamed / elapsed, cpu / streamed
 
 
 def _cpu_seconds(pid: int) -> float:

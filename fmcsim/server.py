@@ -1,4 +1,4 @@
-"""The FMC's eStreamer service: a TLS server on 127.0.0.1 speaking the session of spec §1.6/§11.
+"""The FMC's eStreamer service: a TLS server on 127.0.0.1 speaking the session of docs/protocol.md.
 
 One thread per connection. Sends block (no unbounded buffering: a client that stops reading
 stops the simulator's sender), at most ``window`` messages go unacknowledged, and Nulls keep an

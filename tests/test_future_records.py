@@ -11,7 +11,7 @@ from estreamer.bookmark import Bookmark, MemoryBookmarkStore, Resume
 from estreamer.client import ClientConfig, StreamClient
 from estreamer.wire import Records
 from simulator import Stream, event_records
-from test_records_handmade import block, discovery_header, record
+from handmade import block, discovery_header, record
 
 NOW = 1_750_000_000
 DAY = 86400

@@ -20,7 +20,7 @@ from estreamer.decoder import RecordDecoder
 from estreamer.fields import U32, BlockRef, ListOf, list_of
 from estreamer.layout import MAX_DEPTH, SERIES, VERSIONS, Layout, ParseError, decode_slow
 from simulator import event_records, records
-from test_records_handmade import (block, discovery_header, list_block, record, u8, u16, u32)
+from handmade import (block, discovery_header, list_block, record, u8, u16, u32)
 
 USER_PROTOCOL_LIST, USER_PROTOCOL, IP_RANGE = 83, 57, 141
 

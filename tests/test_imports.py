@@ -94,3 +94,11 @@ def test_the_splunk_glue_never_imports_the_helper():
     edges = graph()
     assert {m for m, targets in edges.items() if m.startswith("estreamer_splunk")
             and HELPER in targets} == set()
+
+
+def test_every_module_opens_with_a_docstring_saying_what_it_owns():
+    roots = [BIN, REPO_ROOT / "fmcsim", REPO_ROOT / "bench", REPO_ROOT / "tools",
+             REPO_ROOT / "tests"]
+    silent = [str(path.relative_to(REPO_ROOT)) for root in roots for path in root.rglob("*.py")
+              if not ast.get_docstring(ast.parse(path.read_text(), str(path)))]
+    assert silent == []

@@ -1,11 +1,11 @@
-"""CIM compliance of one event, without Splunk (cim-mapping.md §4.1–§4.4, assertions B1–B9).
+"""CIM compliance of one event, without Splunk: what pytest-splunk-addon checks, offline.
 
 What pytest-splunk-addon would test on an indexed event, evaluated on the event dict itself:
 the event types it matches and their tags, the data models and dataset paths those tags reach
 (and whose constraints the event meets), every required and applicable conditional field
 (present, single-valued, not a negative value, an expected value, valid), field clusters, the
 fields no add-on may set, and no FMC placeholder in any CIM field. Known pytest quirks are
-handled as the design's §4.4 decides; documented gaps are reported apart from problems.
+handled as the constants below say; documented gaps are reported apart from problems.
 
     checker, reason = load_checker()          # None and why, without the wheel
     result = checker.check(event.as_line())   # result.problems == [] when compliant
@@ -31,16 +31,16 @@ from .datamodels import DataModels, fetch_wheel
 
 # pytest-splunk-addon's negative values (compared lower-cased in 7.x); T9 is a superset.
 NEGATIVE_VALUES = frozenset(("", "-", "unknown", "null", "(null)"))
-# Required fields the FMC cannot always provide (§4.4): reported as gaps, not problems —
+# Required fields the FMC cannot always provide: reported as gaps, not problems —
 # absent, or "unknown" where props.conf gives the CIM convention for a missing value.
 KNOWN_GAPS = frozenset((("Alerts", "user"), ("Network_Sessions", "dest_mac")))
-# §2.1: a zoned flow with one zero side keeps the zone cluster whole with "N/A" on that side.
+# A zoned flow with one zero side keeps the zone cluster whole with "N/A" on that side.
 ZONE_CLUSTER = frozenset(("src_zone", "dest_zone"))
 MAC_TEXT = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 # The PCRE address regex of the conditions (recursion, so not Python's re): "is an IP address".
 _IP_REGEX_SHA256 = "10480ad137310c565f756d5571b705992f59f56c53c990eb39e3c999f6dc665a"
 _WHERE = re.compile(r"\|\s*where\s+(.*)", re.DOTALL)
-# §4.4: transport keeps IANA names beyond tcp/udp/icmp; offline accepts the L1 set.
+# transport keeps IANA names beyond tcp/udp/icmp; offline accepts the L1 set.
 L1_TRANSPORTS = frozenset(transport for _, transport, _ in PROTOCOLS.values())
 
 
@@ -62,7 +62,7 @@ def _counter(e, name):
 
 def _protocol_pair(e):
     """pytest pairs protocol with transport (icmp↔icmp, ip↔tcp/udp); offline, ip pairs with
-    any non-ICMP L1 transport (§4.4)."""
+    any non-ICMP L1 transport ."""
     protocol, transport = e.get("protocol"), e.get("transport")
     if protocol == "icmp":
         return transport == "icmp"
@@ -72,7 +72,8 @@ def _protocol_pair(e):
 _port = _integer_in(0, 65535)
 _byte = _integer_in(0, 255)
 
-# Exact validity text of the JSON → its offline meaning (§4.4 decisions where pytest is off).
+# Exact validity text of the JSON → its offline meaning (where pytest-splunk-addon's own check is
+# off).
 VALIDITY = {
     "if(isnum(bytes) and bytes>0 and bytes==(bytes_in+bytes_out),bytes,null())":
         lambda e: all(_counter(e, n) for n in ("bytes", "bytes_in", "bytes_out"))

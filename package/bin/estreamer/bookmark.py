@@ -5,7 +5,8 @@ sink confirmed, and how many records of that very second were confirmed. An FMC 
 archive order, and a second usually holds many records, so the count is what makes a resume exact.
 
 Resuming (:class:`Resume`): the request asks for ``timestamp - 1`` — whether the FMC compares the
-request time with ``>`` or ``>=`` is unspecified (spec §2.11), and one second earlier is safe under
+request time with ``>`` or ``>=`` is documented nowhere (docs/protocol.md, "Initial timestamp"),
+and one second earlier is safe under
 both — then every record older than ``timestamp`` and the first ``count`` records of ``timestamp``
 are dropped as already delivered.
 

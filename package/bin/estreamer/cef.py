@@ -106,7 +106,8 @@ def joined(value):
 
 def part(index: int, then=None):
     """Part ``index`` of a colon-joined key such as ``connection_id``
-    (``<device>:<instance>:<counter>:<timestamp>``, design §1.3), optionally converted."""
+    (``<device>:<instance>:<counter>:<timestamp>``, as the connection mapper builds it),
+    optionally converted."""
     def get(value):
         parts = str(value).split(":")
         if len(parts) <= index or not parts[index]:
