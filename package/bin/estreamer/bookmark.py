@@ -21,7 +21,7 @@ here; the add-on stores it in Splunk's KV store.
 from __future__ import annotations
 
 import json
-from typing import NamedTuple, Optional
+from typing import Any, Dict, NamedTuple, Optional, Union
 
 from .atomic import write_atomic
 
@@ -32,7 +32,7 @@ class BookmarkUnreadable(ValueError):
 
 class Bookmark(NamedTuple):
     timestamp: int
-    count: int
+    count: int  # type: ignore[assignment]  # the stored field's name; shadows tuple.count
     fmc: str = ""  # the FMC of an HA pair whose archive clock this counts ("" = the only one)
 
     def advance(self, archive_timestamp: int) -> "Bookmark":
@@ -43,9 +43,9 @@ class Bookmark(NamedTuple):
             return Bookmark(archive_timestamp, 1, self.fmc)
         return self  # an older record (an FMC re-sending its past): the bookmark never moves back
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> Dict[str, Union[int, str]]:
         """The stored form: ``fmc`` only where there is one."""
-        data = {"timestamp": self.timestamp, "count": self.count}
+        data: Dict[str, Union[int, str]] = {"timestamp": self.timestamp, "count": self.count}
         if self.fmc:
             data["fmc"] = self.fmc
         return data
@@ -54,7 +54,7 @@ class Bookmark(NamedTuple):
         return json.dumps(self.as_dict())
 
     @classmethod
-    def from_dict(cls, data) -> "Bookmark":
+    def from_dict(cls, data: Any) -> "Bookmark":
         """ValueError unless ``data`` is ``{"timestamp": int, "count": int[, "fmc": str]}``."""
         try:
             timestamp, count, fmc = data["timestamp"], data["count"], data.get("fmc", "")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from enum import Enum, IntEnum, IntFlag
-from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 HEADER = struct.Struct(">HHI")
 _U32 = struct.Struct(">I")
@@ -100,13 +100,13 @@ class Subscription:
     """What to ask the FMC for. The defaults make eNcore's classic extended request
     (flags 0x48900061) for every record family."""
 
-    families: tuple = ALL_FAMILIES
+    families: Tuple[str, ...] = ALL_FAMILIES
     packets: bool = True
     extra_data: bool = True
     impact: bool = True
     generation: str = DEFAULT_GENERATION
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         unknown = set(self.families) - set(FAMILY_CODES)
         if unknown:
             raise ValueError(f"unknown record families {sorted(unknown)}; "
@@ -129,7 +129,7 @@ class Subscription:
         return flags
 
     @property
-    def events(self) -> list:
+    def events(self) -> List[Tuple[int, int]]:
         """``(version, code)`` pairs in code order, metadata always included."""
         codes = {EventCode.METADATA}
         for family in self.families:
@@ -151,7 +151,7 @@ class Service:
     id: int
     flags: int = 0
     since: int = 0
-    events: tuple = ()
+    events: Tuple[Tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,8 @@ def event_stream_request(since: int, flags: int) -> bytes:
     return pack(MessageType.EVENT_STREAM_REQUEST, _U32x2.pack(since, int(flags)))
 
 
-def streaming_request(since: int, flags: int, events, service_length=None) -> bytes:
+def streaming_request(since: int, flags: int, events: Iterable[Tuple[int, int]],
+                      service_length: Optional[int] = None) -> bytes:
     """Service 6667 request. The service-length field is ambiguous in the protocol; by default
     it is the whole body length, as every eNcore sent it and real FMCs accepted."""
     pairs = b"".join(_U16x2.pack(version, code) for version, code in events) + _U16x2.pack(0, 0)
@@ -199,7 +200,7 @@ def streaming_request(since: int, flags: int, events, service_length=None) -> by
     return pack(MessageType.STREAMING_REQUEST, body)
 
 
-def streaming_information(services) -> bytes:
+def streaming_information(services: Iterable[Service]) -> bytes:
     body = b"".join(_U32x4.pack(s.id, 8 + 4 * len(s.events), s.flags, s.since)
                     + b"".join(_U16x2.pack(v, c) for v, c in s.events) for s in services)
     return pack(MessageType.STREAMING_INFORMATION, body)
@@ -210,7 +211,7 @@ def error_message(code: int, text: str) -> bytes:
     return pack(MessageType.ERROR, struct.pack(">iH", code, len(data)) + data)
 
 
-def bundle(connection_id: int, sequence: int, records) -> bytes:
+def bundle(connection_id: int, sequence: int, records: Iterable[bytes]) -> bytes:
     """A Message Bundle; inner Event Data headers carry version 0, as real FMCs write them."""
     parts = [_U32x2.pack(connection_id, sequence)]
     for record in records:
@@ -221,7 +222,7 @@ def bundle(connection_id: int, sequence: int, records) -> bytes:
 
 # --- parsers ----------------------------------------------------------------------------------
 
-def parse_event_stream_request(body: bytes):
+def parse_event_stream_request(body: bytes) -> Tuple[int, RequestFlags]:
     """``(since, flags)`` of an Event Stream Request body."""
     if len(body) != 8:
         raise ProtocolError(f"Event Stream Request body must be 8 bytes, got {len(body)}")
@@ -229,9 +230,10 @@ def parse_event_stream_request(body: bytes):
     return since, RequestFlags(flags)
 
 
-def parse_streaming_information(body: bytes) -> list:
+def parse_streaming_information(body: bytes) -> List[Service]:
     """The advertised services. Each entry's length counts the bytes after its length field."""
-    services, off = [], 0
+    services: List[Service] = []
+    off = 0
     while off < len(body):
         if len(body) - off < 8:
             raise ProtocolError(f"Streaming Information entry cut short at offset {off}")
@@ -247,13 +249,15 @@ def parse_streaming_information(body: bytes) -> list:
     return services
 
 
-def parse_streaming_request(body: bytes):
+def parse_streaming_request(body: bytes) -> Tuple[int, int, RequestFlags,
+                                                  List[Tuple[int, int]]]:
     """``(service, since, flags, [(version, code), ...])``. Lenient about the service-length
     field (both conventions are in use): the event list runs to the (0, 0) terminator."""
     if len(body) < 20:
         raise ProtocolError(f"Streaming Request body too short ({len(body)} bytes)")
     service, _length, flags, since = _U32x4.unpack_from(body)
-    events, off = [], 16
+    events: List[Tuple[int, int]] = []
+    off = 16
     while True:
         if off + 4 > len(body):
             raise ProtocolError("Streaming Request event list has no (0, 0) terminator")

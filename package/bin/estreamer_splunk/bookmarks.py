@@ -278,6 +278,8 @@ class KVStoreBookmarkStore:
         return bookmark
 
     def _mirror(self) -> None:
+        if self._latest is None:  # nothing saved yet: nothing to mirror
+            return
         self._file.save(self._latest)
         self._mirrored, self._mirrored_at = self._latest, self._clock()
 

@@ -21,6 +21,7 @@ import logging
 import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from estreamer import diagnostics
 from estreamer.address import parse_address
 from estreamer.connection import IdentityError, load_identity
 from estreamer.generations import check_setting
@@ -82,8 +83,9 @@ def _too_large(size: int) -> ValueError:
 
 def _check_pkcs12_size(text: Optional[str]) -> None:
     """Before anything reads the upload: a 20 MB file must cost nothing."""
-    if len(text or "") > MAX_PKCS12_TEXT:
-        raise _too_large(len(text) * 3 // 4)
+    size = len(text or "")
+    if size > MAX_PKCS12_TEXT:
+        raise _too_large(size * 3 // 4)
 
 
 def _decode_pkcs12(text: Optional[str]) -> bytes:
@@ -176,7 +178,7 @@ def validate_fmc_server(fields: Mapping[str, Any],
                          "digits and underscores".format(name))
     addresses = _addresses(fields)
     timeout = _number(fields, "connect_timeout", CONNECT_TIMEOUT, 1, 300, float)
-    generation = check_setting(fields.get("generation"))
+    generation = check_setting(fields.get("generation") or "")
     _number(fields, "response_timeout", RESPONSE_TIMEOUT, 1, 3600, float)
     _number(fields, "failover_after", 60, 1, 86400, float)
     _number(fields, "failover_margin", 300, 0, 86400, float)
@@ -204,17 +206,16 @@ def validate_fmc_server(fields: Mapping[str, Any],
         identities["standby_host"] = _identity(fields, "standby_pkcs12_file",
                                                "standby_pkcs12_password", "standby: ")
 
-    if diagnose is None:
-        from estreamer.diagnostics import diagnose
+    connection_test = diagnose if diagnose is not None else diagnostics.diagnose
     verify = flag(str(fields.get("verify_server_cert", "1")))
     answered: List[str] = []
     failed: List[Tuple[str, str]] = []
     pins: Dict[str, str] = {}
     for host, port, pin, (host_field, port_field, pin_field) in addresses:
         pkcs12, password = identities.get(host_field, identities["host"])
-        report = diagnose(host, port, pkcs12, password, verify=verify,
-                          timeout=min(timeout, MAX_CHECK_TIMEOUT), server_cert_sha256=pin,
-                          generation=generation)
+        report = connection_test(host, port, pkcs12, password, verify=verify,
+                                 timeout=min(timeout, MAX_CHECK_TIMEOUT),
+                                 server_cert_sha256=pin, generation=generation)
         failure = _connection_failure(report)
         where = "the {} {}".format(ROLES[host_field], _address(host, port))
         if failure:

@@ -123,6 +123,7 @@ def _run(config: InputConfig, sink: SplunkEventSink, stop: threading.Event,
     filtered: Any = sink
     if params.device_allow or params.device_deny:
         filtered = DeviceFilter(sink, cache, params.device_allow, params.device_deny)
+    health: Health  # reports the KV store wait; made once the client exists
     bookmarks = KVStoreBookmarkStore.for_input(
         config, logger=log, wait=settings.advanced.kvstore_wait, stop=stop,
         on_wait=lambda text: health.report_now(text))
