@@ -16,10 +16,23 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from estreamer.wire import (EVENT_VERSIONS, HEADER, NULL, FrameParser, MessageType, iter_frames,
-                            ProtocolError, RequestFlags, Service, error_message, pack,
-                            parse_event_stream_request, parse_streaming_request,
-                            streaming_information, EventCode)
+from estreamer.wire import (
+    EVENT_VERSIONS,
+    HEADER,
+    NULL,
+    EventCode,
+    FrameParser,
+    MessageType,
+    ProtocolError,
+    RequestFlags,
+    Service,
+    error_message,
+    iter_frames,
+    pack,
+    parse_event_stream_request,
+    parse_streaming_request,
+    streaming_information,
+)
 
 from . import pki as pki_module
 from .faults import FaultBook

@@ -616,11 +616,12 @@ class SplunkdDouble(ThreadServer):
 
 def _self_signed(directory):
     """A throwaway certificate for 127.0.0.1 (splunkd's own certificate is self-signed too)."""
+    import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    import ipaddress
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SplunkServerDefaultCert")])
@@ -641,20 +642,6 @@ def _self_signed(directory):
                                   serialization.PrivateFormat.PKCS8,
                                   serialization.NoEncryption()))
     return cert_path, key_path
-
-
-try:
-    import pytest
-except ImportError:  # the subprocess mode needs no pytest
-    pytest = None
-
-if pytest is not None:
-    @pytest.fixture
-    def splunkd():
-        """A running double seeded with an empty UCC state; tests seed it through ``store``
-        or build their own with :class:`SplunkdDouble` and :func:`ucc_state`."""
-        with SplunkdDouble(ucc_state()) as double:
-            yield double
 
 
 def main(argv=None):

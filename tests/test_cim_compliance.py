@@ -5,15 +5,21 @@ import json
 import re
 
 import pytest
+
 from cim.capture import capture_events
 from cim.checker import VALIDITY, Checker, Conditions, NotUnderstood, load_checker
-from cim.datamodels import (COMMON_FIELDS_SHA256, SCHEMA_SHA256, USED_MODELS, WHEEL_SHA256,
-                            sha256, validate)
-from cim.fixtures import SCENARIOS, scenario_events, simulator_events
+from cim.datamodels import (
+    COMMON_FIELDS_SHA256,
+    SCHEMA_SHA256,
+    USED_MODELS,
+    WHEEL_SHA256,
+    sha256,
+    validate,
+)
 from cim.design import DESIGN_EVENTTYPES
-from searchtime import DEFAULT, LOOKUPS, SearchHead, indexed, values_of
-
+from cim.fixtures import SCENARIOS, scenario_events, simulator_events
 from estreamer.events.tables import L8
+from searchtime import DEFAULT, LOOKUPS, SearchHead, indexed, values_of
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +174,7 @@ def test_an_unknown_condition_is_an_error_not_a_pass():
 # --- event types and tags --------------------------------------------------------------------
 
 def test_the_shipped_event_types_implement_the_design(knowledge):
-    for name, (search, tags) in DESIGN_EVENTTYPES.items():
+    for name, (_, tags) in DESIGN_EVENTTYPES.items():
         assert name in knowledge.eventtypes, name
         assert knowledge.tags_of_eventtype(name) == tags, name
     extra = set(knowledge.eventtypes) - set(DESIGN_EVENTTYPES)

@@ -18,13 +18,12 @@ import pytest
 
 from cim.capture import capture_events
 from cim.fixtures import SCENARIOS, scenario_events, simulator_events
+from conftest import REPO_ROOT
 from estreamer.events.tables import BLOCKED_REASONS, E1, E3, L1, L2, L6, L7
 from fmcsim import world
 from fmcsim.hunted import HUNTED
-from searchtime import Pipeline, SearchHead, indexed, number, read_conf, values_of
+from searchtime import Pipeline, SearchHead, indexed, number, read_conf
 from searchtime.evaluate import _tokens
-
-from conftest import REPO_ROOT
 
 PREFIX = "cisco:firepower:estreamer:"
 UNKNOWN = "unknown"
@@ -263,7 +262,7 @@ VOCABULARY = {
 @pytest.mark.parametrize("source, events", CASES)
 def test_values_follow_ciscos_types_and_vocabulary(source, events):
     spec, problems = DATA_SOURCES[source], []
-    for event, fields in events_of(source, events):
+    for _, fields in events_of(source, events):
         assert fields["EventType"] == spec["EventType"]
         for name, valid in VOCABULARY.items():
             value = fields.get(name)

@@ -2,9 +2,19 @@
 import re
 
 import pytest
-from cim.fixtures import (ALLOW, BLOCK, DEFAULT_ACTION, FMC, SINKHOLE, T0, connection, decode,
-                          mapper, metadata_cache)
 
+from cim.fixtures import (
+    ALLOW,
+    BLOCK,
+    DEFAULT_ACTION,
+    FMC,
+    SINKHOLE,
+    T0,
+    connection,
+    decode,
+    mapper,
+    metadata_cache,
+)
 from estreamer.events import FIELDS, MapperOptions
 from estreamer.events.options import parse_rule_actions
 

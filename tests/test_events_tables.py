@@ -4,8 +4,8 @@ ESCU compatibility layer's tables E1–E3 (Cisco Security Cloud's vocabulary, es
 import csv
 
 import pytest
-from conftest import REPO_ROOT
 
+from conftest import REPO_ROOT
 from estreamer.events import tables
 from estreamer.events.tables import LOOKUPS, PLACEHOLDERS
 

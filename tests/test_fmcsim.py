@@ -22,9 +22,19 @@ sys.path[:0] = [str(ROOT), str(ROOT / "package" / "bin")]
 
 from estreamer.catalog.records import FAMILY_OF  # noqa: E402
 from estreamer.decoder import RecordDecoder  # noqa: E402
-from estreamer.wire import (NOW, NULL, FrameParser, MessageType, ProtocolError,  # noqa: E402
-                            Subscription, event_stream_request, parse_error,
-                            parse_streaming_information, split_bundle, streaming_request)
+from estreamer.wire import (  # noqa: E402
+    NOW,
+    NULL,
+    FrameParser,
+    MessageType,
+    ProtocolError,
+    Subscription,
+    event_stream_request,
+    parse_error,
+    parse_streaming_information,
+    split_bundle,
+    streaming_request,
+)
 from fmcsim.pki import mint  # noqa: E402
 from fmcsim.traffic import record_key  # noqa: E402
 

@@ -10,8 +10,8 @@ import time
 from estreamer.bookmark import Bookmark, MemoryBookmarkStore, Resume
 from estreamer.client import ClientConfig, StreamClient
 from estreamer.wire import Records
-from simulator import Stream, event_records
 from handmade import block, discovery_header, record
+from simulator import Stream, event_records
 
 NOW = 1_750_000_000
 DAY = 86400
@@ -181,6 +181,7 @@ def test_the_simulators_future_fault_stamps_one_archive_entry_a_given_time_ahead
 
 def test_the_simulators_record_faults_name_an_event_serial_from_1():
     import pytest
+
     from fmcsim.faults import parse
 
     with pytest.raises(ValueError, match="serial of an event record, from 1"):

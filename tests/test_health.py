@@ -3,8 +3,15 @@ import io
 import logging
 
 from estreamer.events import Event
-from estreamer_splunk.health import (DEVICE_SILENCE, MAX_DEVICES, SOURCETYPE, device_health,
-                                     fmc_health, health_events, prune_devices)
+from estreamer_splunk.health import (
+    DEVICE_SILENCE,
+    MAX_DEVICES,
+    SOURCETYPE,
+    device_health,
+    fmc_health,
+    health_events,
+    prune_devices,
+)
 
 NOW = 1700000100.0
 

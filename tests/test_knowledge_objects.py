@@ -64,7 +64,8 @@ EVENTTYPES = {
     "cisco_firepower_connection": (
         'sourcetype="cisco:firepower:estreamer:connection" rec_type=71', {"network", "communicate"}),
     "cisco_firepower_security_intelligence": (
-        'sourcetype="cisco:firepower:estreamer:connection" rec_type=71 si_event=1', {"security_intelligence"}),
+        'sourcetype="cisco:firepower:estreamer:connection" rec_type=71 si_event=1',
+        {"security_intelligence"}),
     "cisco_firepower_intrusion": (
         'sourcetype="cisco:firepower:estreamer:intrusion" rec_type=400', {"ids", "attack"}),
     "cisco_firepower_file_malware": (
@@ -227,8 +228,10 @@ def test_command_line_event_lines_index_as_the_input_writes_them():
     props, transforms = conf("props"), conf("transforms")
     for event in mapped_capture():
         line = event_json(event.as_line())
-        indexed = index_time(props[PREFIX + "connection"], transforms, line, "forwarder", PREFIX + "connection")
-        assert indexed == {"_raw": event_json(event.event), "host": event.host, "sourcetype": event.sourcetype,
+        indexed = index_time(props[PREFIX + "connection"], transforms, line, "forwarder",
+                             PREFIX + "connection")
+        assert indexed == {"_raw": event_json(event.event), "host": event.host,
+                           "sourcetype": event.sourcetype,
                            "_time": pytest.approx(event.time, abs=1e-6)}
 
 
@@ -387,7 +390,8 @@ def test_transforms_defines_each_design_lookup_under_its_file_name():
 
 def test_transforms_has_only_lookups_and_the_command_line_transforms():
     others = set(conf("transforms")) - set(lookup_stanzas())
-    assert others == {"cisco_firepower_line_host", "cisco_firepower_line_sourcetype", "cisco_firepower_line_event"}
+    assert others == {"cisco_firepower_line_host", "cisco_firepower_line_sourcetype",
+                      "cisco_firepower_line_event"}
 
 
 def test_name_keyed_lookup_matches_without_case_and_id_keyed_ones_exactly():
@@ -399,7 +403,8 @@ def test_name_keyed_lookup_matches_without_case_and_id_keyed_ones_exactly():
 @pytest.mark.parametrize("filename", sorted(LOOKUP_KEYS))
 def test_lookup_definition_points_at_a_shipped_csv_keyed_as_designed(filename):
     if not LOOKUPS.is_dir():
-        pytest.skip("package/lookups/ does not exist yet: the lookup CSVs (L1-L10) are written with the family mappers")
+        pytest.skip("package/lookups/ does not exist yet: the lookup CSVs are written with the "
+                    "family mappers")
     path = LOOKUPS / filename
     assert path.is_file(), "transforms.conf names {} but package/lookups/ lacks it".format(filename)
     with path.open(newline="", encoding="utf-8") as handle:
@@ -554,11 +559,13 @@ def test_nav_lists_every_dashboard_and_the_ucc_pages():
     assert dashboards and dashboards <= set(views)
     assert {"inputs", "configuration", "search"} <= set(views)  # UCC generates inputs/configuration
     assert len(views) == len(set(views))
-    assert [view.get("name") for view in nav.iter("view") if view.get("default") == "true"] == ["configuration"]
+    assert [view.get("name") for view in nav.iter("view")
+            if view.get("default") == "true"] == ["configuration"]
 
 
 def test_no_dashboard_shadows_a_ucc_page():
-    assert not {path.stem for path in VIEWS.glob("*.xml")} & {"inputs", "configuration", "dashboard", "search"}
+    assert not {path.stem for path in VIEWS.glob("*.xml")} & {"inputs", "configuration", "dashboard",
+                                                             "search"}
 
 
 def test_eventtype_grammar_rejects_free_text_pipes_and_or():

@@ -10,8 +10,15 @@ import pytest
 
 from fmcsim.traffic import FAMILIES, pattern_for
 from modinput import Rig
-from test_modular_input import (ADVANCED, COLLECTION, PARAMS, TYPES, data_events, identity,
-                                log_of, python)  # noqa: F401 (fixture)
+from test_modular_input import (
+    ADVANCED,
+    COLLECTION,
+    PARAMS,
+    TYPES,
+    data_events,
+    identity,
+    log_of,  # noqa: F401 (fixture)
+    )
 
 HEALTH = "cisco:firepower:estreamer:health"
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import APP, PY39, VERSION, splunk_python
 from conftest import REPO_ROOT as REPO
 from searchtime import read_conf

@@ -7,16 +7,41 @@ type or under the wrong name fails here even though a round trip through the cod
 """
 from __future__ import annotations
 
-
 import pytest
 
 from estreamer.decoder import RecordDecoder
 from estreamer.layout import ParseError
-from handmade import (CONNECTION_160, CONNECTION_173, CONNECTION_174, CORRELATION_156, FILE_56,
-                      INTRUSION_60, INTRUSION_85, MALWARE_62, USER_167, VPN_SESSION_166,
-                      assert_fields, blob_block, block, connection_record, decode,
-                      discovery_fields, discovery_header, ip4, ip6, list_block, mac_bytes, record,
-                      string_block, table_sample, u8, u16, u32, u64, uuid_bytes)
+from handmade import (
+    CONNECTION_160,
+    CONNECTION_173,
+    CONNECTION_174,
+    CORRELATION_156,
+    FILE_56,
+    INTRUSION_60,
+    INTRUSION_85,
+    MALWARE_62,
+    USER_167,
+    VPN_SESSION_166,
+    assert_fields,
+    blob_block,
+    block,
+    connection_record,
+    decode,
+    discovery_fields,
+    discovery_header,
+    ip4,
+    ip6,
+    list_block,
+    mac_bytes,
+    record,
+    string_block,
+    table_sample,
+    u8,
+    u16,
+    u32,
+    u64,
+    uuid_bytes,
+)
 
 # --- record header (§3.1) ---------------------------------------------------------------------
 

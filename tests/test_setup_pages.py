@@ -10,7 +10,6 @@ Needs Debian's ``chromium`` and the ``playwright`` package (requirements/test.tx
 the browser tests skip. The last tests check the input helper and need no browser.
 """
 import base64
-import json
 import re
 import shutil
 import socket
@@ -18,8 +17,8 @@ import socket
 import pytest
 
 from conftest import REPO_ROOT
-from estreamer_splunk.params import InputParams
 from estreamer_splunk.fmc_server_handler import merge_with_stored, validate_fmc_server
+from estreamer_splunk.params import InputParams
 from splunkweb_stub import SplunkWebStub
 from test_fmc_server_handler import PASSWORD, Recorder, mint_pkcs12
 

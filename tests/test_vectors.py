@@ -9,8 +9,8 @@ import re
 import struct
 
 import pytest
-from conftest import CAPTURE
 
+from conftest import CAPTURE
 from estreamer import wire
 from estreamer.catalog import RECORDS
 from estreamer.decoder import RecordDecoder

@@ -8,9 +8,21 @@ import struct
 import pytest
 
 from estreamer import wire
-from estreamer.wire import (ClientSession, FrameParser, KeepAlive, MessageType, ProtocolError,
-                            Records, RequestFlags, ServerError, Service, SessionState,
-                            StreamStarted, Subscription, Unexpected)
+from estreamer.wire import (
+    ClientSession,
+    FrameParser,
+    KeepAlive,
+    MessageType,
+    ProtocolError,
+    Records,
+    RequestFlags,
+    ServerError,
+    Service,
+    SessionState,
+    StreamStarted,
+    Subscription,
+    Unexpected,
+)
 
 
 def header(message_type, length, version=1):

@@ -3,7 +3,6 @@ with one metadata cache, every record mapped."""
 from __future__ import annotations
 
 from conftest import VECTORS
-
 from estreamer import wire
 from estreamer.decoder import RecordDecoder
 from estreamer.events import EventMapper

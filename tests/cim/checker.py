@@ -22,9 +22,16 @@ import re
 from dataclasses import dataclass, field
 
 from estreamer.events.tables import PLACEHOLDERS, PROTOCOLS
-
-from searchtime import (EvalError, Expression, Search, SearchError, SearchHead, indexed, number,
-                        values_of)
+from searchtime import (
+    EvalError,
+    Expression,
+    Search,
+    SearchError,
+    SearchHead,
+    indexed,
+    number,
+    values_of,
+)
 from searchtime.evaluate import truth
 
 from .datamodels import DataModels, fetch_wheel

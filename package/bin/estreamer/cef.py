@@ -557,7 +557,7 @@ def _fit(header, pairs, budget: int) -> bytes:
         sizes = [len(piece[1].encode("utf-8")) for piece in pieces]
 
         def freed(level):
-            return sum(size - level for size in sizes if size > level)
+            return sum(size - level for size in sizes if size > level)  # noqa: B023 - used here
 
         if freed(_MARKER_BYTES) < over:
             if not pairs:

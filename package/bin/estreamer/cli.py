@@ -66,7 +66,7 @@ def decode_files(paths, out=None, err=None, events=False, host="fmc") -> int:
 
         def damaged(offset, text):
             nonlocal status
-            print(f"{path}: offset {offset}: {text}", file=err)
+            print(f"{path}: offset {offset}: {text}", file=err)  # noqa: B023 - this file's
             status = 1
 
         for offset, message_type, body, cut in _messages(data, damaged):
@@ -231,7 +231,8 @@ def run_stream(args) -> int:
     config = ClientConfig(
         host=args.host, port=args.port, pkcs12=pkcs12, password=password,
         verify=not args.no_verify, server_cert_sha256=args.server_cert_sha256,
-        connect_timeout=args.timeout, response_timeout=args.response_timeout, subscription=_subscription(args),
+        connect_timeout=args.timeout, response_timeout=args.response_timeout,
+        subscription=_subscription(args),
         start=_since(args.since), flush_interval=args.flush_interval, batch_size=args.batch_size,
         backoff_min=args.backoff, backoff_max=max(args.backoff, 60.0),
         future_tolerance=args.future_tolerance, generation=args.generation, standby=standby,

@@ -12,16 +12,34 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import List, Optional
 
-from .connection import (CertificateInfo, ConnectError, IdentityError, closed_after_request_hint,
-                         load_identity, local_address, open_tcp, resolve, tls_failure,
-                         tls_handshake)
+from .catalog import RECORDS
+from .connection import (
+    CertificateInfo,
+    ConnectError,
+    IdentityError,
+    closed_after_request_hint,
+    load_identity,
+    local_address,
+    open_tcp,
+    resolve,
+    tls_failure,
+    tls_handshake,
+)
 from .decoder import RecordDecoder
+from .generations import candidates
 from .layout import ParseError
 from .pinning import CertificateChanged, check_pinned, presented
-from .catalog import RECORDS
-from .generations import candidates
-from .wire import (GENESIS, ClientSession, ProtocolError, Records, ServerError, SessionState,
-                   StreamBroken, StreamStarted, Subscription)
+from .wire import (
+    GENESIS,
+    ClientSession,
+    ProtocolError,
+    Records,
+    ServerError,
+    SessionState,
+    StreamBroken,
+    StreamStarted,
+    Subscription,
+)
 
 
 @dataclass

@@ -12,9 +12,10 @@ last second sends the input back.
 
 "KV store unavailable" never means "no bookmark". splunkd starts modular inputs before its KV
 store is ready (solnlib documents the 503 "when KV Store is initializing"), so ``load`` waits for
-it up to ``wait`` seconds (not for a KV store splunkd reports disabled: the file is then the store) (one warning, and ``on_wait`` for a health event); if it is still
-unavailable then, the file alone is used, and without a file :class:`KVStoreUnavailable` says
-to exit non-zero for splunkd to retry — never to start from the FMC's oldest event. Only "no
+it up to ``wait`` seconds (not for a KV store splunkd reports disabled: the file is then the
+store) (one warning, and ``on_wait`` for a health event); if it is still unavailable then, the
+file alone is used, and without a file :class:`KVStoreUnavailable` says to exit non-zero for
+splunkd to retry — never to start from the FMC's oldest event. Only "no
 such document" from a reachable KV store and no file means a first start. An unavailable KV
 store mid-run (connection refused, no answer within ``timeout``, HTTP 5xx) moves the saves to
 the file for the rest of the run, with one warning.
@@ -69,8 +70,8 @@ def fallback_path(checkpoint_dir: str, input_name: str) -> str:
 
 def _unavailable(exc: BaseException) -> bool:
     """True for failures that mean "no KV store right now", not "wrong request"."""
-    from splunklib import binding
     from solnlib.modular_input.checkpointer import CheckpointerException
+    from splunklib import binding
 
     if isinstance(exc, binding.HTTPError):
         return exc.status >= 500

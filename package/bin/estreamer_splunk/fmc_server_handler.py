@@ -211,7 +211,7 @@ def validate_fmc_server(fields: Mapping[str, Any],
     answered: List[str] = []
     failed: List[Tuple[str, str]] = []
     pins: Dict[str, str] = {}
-    for host, port, pin, (host_field, port_field, pin_field) in addresses:
+    for host, port, pin, (host_field, _, pin_field) in addresses:
         pkcs12, password = identities.get(host_field, identities["host"])
         report = connection_test(host, port, pkcs12, password, verify=verify,
                                  timeout=min(timeout, MAX_CHECK_TIMEOUT),

@@ -218,5 +218,6 @@ class FinalReport:
                         exc_info=True)
 
 
-__all__ = ["DEVICE_SILENCE", "Counters", "FinalReport", "Health", "MAX_DEVICES", "SOURCETYPE", "device_health", "fmc_health",
+__all__ = ["DEVICE_SILENCE", "Counters", "FinalReport", "Health", "MAX_DEVICES", "SOURCETYPE",
+           "device_health", "fmc_health",
            "health_events", "prune_devices"]

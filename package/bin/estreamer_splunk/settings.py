@@ -183,7 +183,7 @@ def _number(stanza: Mapping[str, Any], key: str, kind: Callable[[str], _Number],
     except ValueError:
         raise ValueError("{} = {!r} in {} is not a{} number; fix it on the add-on's "
                          "Configuration page".format(key, text, where,
-                                                     "n integer" if kind is int else ""))
+                                                     "n integer" if kind is int else "")) from None
 
 
 def read_fmc_server(config: InputConfig, server_name: str) -> FmcServer:
