@@ -29,7 +29,7 @@ class ListSink:
 
 
 def host_timeout(archive, position=1):
-    """Record 19 (Host Timeout): the discovery header only (§3.2)."""
+    """Record 19 (Host Timeout): the discovery event header only."""
     return record(19, discovery_header(), archive=archive)
 
 

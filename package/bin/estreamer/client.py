@@ -52,6 +52,9 @@ from .wire import (GENESIS, NOW, ClientSession, KeepAlive, ProtocolError, Record
 log = logging.getLogger("estreamer.client")
 
 RECV_BYTES = 1 << 18
+# Characters a buffering sink may hold (its ``buffered``) before the client flushes it, through
+# its own flush: about 1 MiB of event text, whatever the batch size
+SINK_BUFFER = 1 << 20
 
 
 @dataclass(repr=False)
@@ -553,7 +556,9 @@ class StreamClient:
                           "bytes from there on are kept as one malformed record",
                           event.error, len(event.rest))
             self.stats.parse_errors += 1
-        decode, learn, write = self.decoder.decode, self.cache.learn, self.sink.write
+        sink = self.sink
+        decode, learn, write = self.decoder.decode, self.cache.learn, sink.write
+        sized = hasattr(sink, "buffered")  # a sink that buffers: flushed at SINK_BUFFER too
         identify, ids, replay = self._identify.entry, self._ids, self._replay
         start = self._bookmark or Bookmark(0, 0, self._tag)
         stats, bookmark = self.stats, start
@@ -602,8 +607,10 @@ class StreamClient:
             write(record)
             self._pending += 1
             stats.delivered += 1
-            if self._pending >= batch:  # one bundle may hold millions: flush inside it too,
-                if bookmark is not start:  # the bookmark covering exactly what was written
+            # one bundle may hold millions of records, or a few huge ones: flush inside it too,
+            # through our own flush (journal first), the bookmark covering what was written
+            if self._pending >= batch or (sized and sink.buffered >= SINK_BUFFER):
+                if bookmark is not start:
                     self._bookmark = bookmark
                 if fresh:
                     self._hold = False
@@ -614,6 +621,8 @@ class StreamClient:
             self._hold = False
         if event.rest:
             self._write_rest(event)
+            if sized and sink.buffered >= SINK_BUFFER:
+                self._flush()
         decoder_stats = self.decoder.stats
         stats.unknown_types, stats.unknown_blocks = (decoder_stats.unknown_types,
                                                      decoder_stats.unknown_blocks)

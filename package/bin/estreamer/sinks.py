@@ -3,7 +3,11 @@ to a file, or CEF over syslog.
 
 A sink has two methods: ``write(record)`` and ``flush()``. After ``flush()`` returns, everything
 written before is in the operating system's hands (a killed client loses none of it), and only
-then does the client move its bookmark.
+then does the client move its bookmark. A sink that buffers says how much in ``buffered``
+(characters) and never writes on its own: the client flushes it through its own flush (the
+identity journal first) when that reaches its limit. The syslog sink is the exception: it hands
+each message to its transport at once (a datagram cannot wait; TCP sends past 64 KiB), so over
+syslog a crash may repeat the events written since the last flush.
 """
 from __future__ import annotations
 
@@ -13,9 +17,9 @@ import json
 class JsonLinesSink:
     """One JSON object per line: the decoded record, or with ``mapper`` the event Splunk gets."""
 
-    def __init__(self, out, mapper=None, buffer_limit: int = 1 << 20):
+    def __init__(self, out, mapper=None):
         self.out, self.mapper = out, mapper
-        self.lines, self.size, self.limit = [], 0, buffer_limit
+        self.lines, self.buffered = [], 0
         self.written = 0
         self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -28,26 +32,21 @@ class JsonLinesSink:
                 return
             line = self._dumps(event.as_line())
         self.lines.append(line)
-        self.size += len(line)
-        if self.size >= self.limit:  # bound memory between flushes: hand it to the OS early
-            self._drain()
+        self.buffered += len(line)
 
-    def _drain(self) -> None:
+    def flush(self) -> None:
         if self.lines:
             self.out.write("\n".join(self.lines) + "\n")
             self.written += len(self.lines)
-            self.lines, self.size = [], 0
-
-    def flush(self) -> None:
-        self._drain()
+            self.lines, self.buffered = [], 0
         self.out.flush()
 
 
 class CefLinesSink(JsonLinesSink):
     """One CEF line per event (:mod:`.cef`), made from the event Splunk would get."""
 
-    def __init__(self, out, mapper, formatter, buffer_limit: int = 1 << 20):
-        super().__init__(out, mapper, buffer_limit)
+    def __init__(self, out, mapper, formatter):
+        super().__init__(out, mapper)
         self.formatter = formatter
 
     def write(self, record) -> None:
@@ -56,9 +55,7 @@ class CefLinesSink(JsonLinesSink):
             return
         line = self.formatter.line(event)
         self.lines.append(line)
-        self.size += len(line)
-        if self.size >= self.limit:
-            self._drain()
+        self.buffered += len(line)
 
 
 class SyslogSink:

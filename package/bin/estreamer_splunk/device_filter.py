@@ -42,5 +42,10 @@ class DeviceFilter:
     def flush(self) -> None:
         self.sink.flush()
 
+    @property
+    def buffered(self) -> int:
+        """What the sink holds (see ``estreamer.client.SINK_BUFFER``)."""
+        return int(getattr(self.sink, "buffered", 0))
+
 
 __all__ = ["DeviceFilter"]

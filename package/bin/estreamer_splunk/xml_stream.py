@@ -7,9 +7,9 @@ string join (no XML library per event), which keeps the writer to a few µs per 
 
 Delivery contract with the client: everything passed to :meth:`write` before :meth:`flush`
 returns has been handed to the OS pipe splunkd reads, so the bookmark may move past it. The
-buffer never holds more than ``max_buffer`` characters (1 Mi: about 1 MiB of event text):
-past that the sink flushes by itself. The client saves no bookmark for such a flush, so its bookmark only ever lags what
-was written.
+sink never flushes by itself: the client decides, through its own flush (which journals the
+events' identities before they leave, :mod:`estreamer.journal`), also when :attr:`buffered`
+reaches its limit, so a bundle of huge events never grows the buffer past about 1 MiB.
 """
 import io
 import re
@@ -69,13 +69,14 @@ class SplunkEventSink:
     ``index``/``source`` go into every event; ``host_override`` replaces the event's own host
     (the FMC); ``stanza`` (default ``source``) names the input stanza on each event.
     Counters: ``counts`` (delivered events per sourcetype), ``events``, ``bytes`` (delivered),
-    ``pending`` (buffered, not yet flushed), ``skipped`` (records that map to no event),
+    ``pending`` (events buffered, not yet flushed), ``buffered`` (their characters),
+    ``skipped`` (records that map to no event),
     ``devices`` (managed device id -> [newest event time, events delivered, clock time of the
     last delivery], for the events written from records; the health events prune it).
     """
 
     def __init__(self, mapper, out=None, index="default", source="", host_override=None,
-                 stanza=None, clock=_time.time, max_buffer=1 << 20):
+                 stanza=None, clock=_time.time):
         self.mapper = mapper
         self._binary, self._out = _binary_target(out if out is not None else sys.stdout)
         self._clock = clock
@@ -88,8 +89,7 @@ class SplunkEventSink:
         self._buffer = []
         self._pending_counts = {}
         self._pending_devices = {}  # device id -> [newest event time, events] in the buffer
-        self._buffered = 0  # characters in the buffer
-        self._max_buffer = max_buffer
+        self.buffered = 0  # characters in the buffer: the client flushes at its limit
         self._oldest = None  # earliest event time in the buffer, for the delivery lag
         self._opened = False
         self._closed = False
@@ -139,13 +139,11 @@ class SplunkEventSink:
                         _escape_data(_xml_safe_json(event_json(event.event))),
                         "</data></event>\n"))
         self._buffer.append(text)
-        self._buffered += len(text)
+        self.buffered += len(text)
         counts = self._pending_counts
         counts[sourcetype] = counts.get(sourcetype, 0) + 1
         if self._oldest is None or event.time < self._oldest:
             self._oldest = event.time
-        if self._buffered >= self._max_buffer:
-            self.flush()
 
     def flush(self):
         """Write the buffered events and flush the stream: on return splunkd's pipe has them."""
@@ -165,7 +163,7 @@ class SplunkEventSink:
             if self._pending_devices:
                 self._count_devices(now)
             self._buffer = []
-            self._buffered = 0
+            self.buffered = 0
             self._pending_counts = {}
             self._oldest = None
         self._out.flush()
