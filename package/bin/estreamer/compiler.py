@@ -1,0 +1,230 @@
+"""The compiled reader: a layout's walk turned once into straight-line Python.
+
+As ``namedtuple`` and ``dataclasses`` compile their classes, a layout is compiled on first use
+into ``read(buf, off, end, depth=0) -> (shape, values, next_offset)``: one
+``struct.unpack_from`` per run of fixed-size fields, text decoded inline, one values tuple for
+the result (a :class:`~estreamer.record.Record` is a shape and that tuple). Why not only the
+reference reader: a connection record has ~100 fields and the decoder has a budget of a few
+microseconds per record.
+
+It handles the common case, a complete block. Whenever it cannot prove that (short data, a
+block shorter than its table, a block type its position does not accept, nesting too deep) it
+raises :class:`~estreamer.layout.Short` and the caller asks the reference reader
+(:mod:`estreamer.reader`), so both always agree.
+
+The field kinds write their own code (``emit``, ``fmt``, ``expression`` in
+:mod:`estreamer.fields`); :class:`Compiler` holds what they share — the lines, the constants
+and the local variable of each field — and decides how nested blocks are read. The event
+compiler (:mod:`estreamer.events.compiler`) extends it to read a whole record into locals.
+"""
+from __future__ import annotations
+
+import struct
+
+from .fields import BLOCK_HEADER
+from .layout import MAX_DEPTH, Short
+from .record import EMPTY, Record, combine, shape_of
+
+_U32 = struct.Struct(">I").unpack_from
+
+
+class Compiler:
+    """The source of one generated function, with the constants it refers to."""
+
+    signature = "read(buf, off, end, depth=0)"
+
+    def __init__(self, catalog, layout):
+        self.catalog, self.layout = catalog, layout
+        self.code = []
+        self.env = {"_H": BLOCK_HEADER.unpack_from, "_Short": Short, "_Record": Record,
+                    "_combine": combine, "_EMPTY": EMPTY}
+        self.segments = []  # ["const", [(name, expr)]] | ["merge", shape, values] | ["when", ...]
+        self.vars = {}      # field name -> the local holding its value
+        self.exprs = {}     # field name -> the expression of its decoded value
+        self.indent = "    "
+        self._count = 0
+
+    # --- what the field kinds use --------------------------------------------------------------
+
+    def const(self, value, prefix: str = "_c") -> str:
+        """A name in the generated function's globals bound to ``value``."""
+        key = f"{prefix}{len(self.env)}"
+        self.env[key] = value
+        return key
+
+    def line(self, text: str):
+        self.code.append(self.indent + text)
+
+    def fresh(self) -> str:
+        self._count += 1
+        return f"v{self._count}"
+
+    def bind(self, name, expr=None) -> str:
+        """A new local for field ``name``, always present in the result."""
+        var = self.fresh()
+        self.vars[name] = var
+        self.exprs[name] = expr or var
+        if not self.segments or self.segments[-1][0] != "const":
+            self.segments.append(["const", []])
+        self.segments[-1][1].append((name, expr or var))
+        return var
+
+    def bind_optional(self, name, flag: str) -> str:
+        """A new local for field ``name``, present only when the local ``flag`` is true."""
+        var = self.fresh()
+        self.vars[name] = self.exprs[name] = var
+        self.segments.append(["when", flag, name, var])
+        return var
+
+    def var_of(self, name) -> str:
+        return self.vars[name]
+
+    def block(self, name, ref):
+        """A nested block: read by the compiled reader of the wire type found there."""
+        reader = self.const(self.dispatcher(ref), "_b")
+        if name is None:  # the block's fields belong to this layout
+            var = self.fresh()
+            self.line(f"{var}_shape, {var}, off = {reader}(buf, off, end, depth)")
+            self.segments.append(["merge", f"{var}_shape", var])
+            return
+        self.line(f"_shape, _values, off = {reader}(buf, off, end, depth)")
+        var = self.bind(name)
+        self.line(f"{var} = _Record(_shape, _values)")
+
+    def list(self, name, kind):
+        reader = self.const(list_reader(self.dispatcher(kind.item)), "_l")
+        var = self.bind(name)
+        self.line(f"{var}, off = {reader}(buf, off, end, depth)")
+
+    def dispatcher(self, ref):
+        return dispatcher(self.catalog, ref)
+
+    # --- the walk ------------------------------------------------------------------------------
+
+    def build(self):
+        layout = self.layout
+        if layout.has_header:
+            self.line("blockType, blockLength = _H(buf, off)")
+            self.line("if blockLength < 8 or off + blockLength > end: raise _Short")
+            self.line("end = off + blockLength")
+            self.line("off += 8")
+            self.bind("blockType", "blockType")
+            self.bind("blockLength", "blockLength")
+        self.walk(layout.body_rows)
+        if layout.has_header:
+            self.line("if off > end: raise _Short")
+            self.line("off = end")
+        self.result()
+        return self.function(f"<layout {layout.name}>")
+
+    def walk(self, rows):
+        run = []
+        for name, kind in rows:
+            if kind.fmt is not None:
+                run.append((name, kind))
+                continue
+            self.fixed_run(run)
+            run = []
+            kind.emit(self, name)
+        self.fixed_run(run)
+
+    def fixed_run(self, run):
+        """One ``unpack_from`` for consecutive fixed-size fields."""
+        if not run:
+            return
+        fmt, targets = ">", []
+        for name, kind in run:
+            fmt += kind.fmt
+            if kind.has_value:
+                var = self.fresh()
+                targets.append(var)
+                self.bind_value(name, var, kind.expression(self, var))
+        unpack = self.const(struct.Struct(fmt).unpack_from, "_s")
+        if targets:
+            self.line(f"{', '.join(targets)}, = {unpack}(buf, off)")
+        else:
+            self.line(f"{unpack}(buf, off)")
+        self.line(f"off += {struct.calcsize(fmt)}")
+
+    def bind_value(self, name, var: str, expr: str):
+        """Record the already unpacked ``var`` as field ``name`` (text form ``expr``)."""
+        self.vars[name] = var
+        self.exprs[name] = expr
+        if not self.segments or self.segments[-1][0] != "const":
+            self.segments.append(["const", []])
+        self.segments[-1][1].append((name, expr))
+
+    def result(self):
+        shapes, values = [], []
+        for segment in self.segments:
+            if segment[0] == "const":
+                names, exprs = zip(*segment[1])
+                shapes.append(self.const(shape_of(names), "_S"))
+                values.append("(" + ", ".join(exprs) + ",)")
+            elif segment[0] == "merge":
+                shapes.append(segment[1])
+                values.append(segment[2])
+            else:
+                _, flag, name, var = segment
+                shapes.append(f"({self.const(shape_of((name,)), '_S')} if {flag} else _EMPTY)")
+                values.append(f"(({var},) if {flag} else ())")
+        if len(shapes) == 1 and self.segments[0][0] == "const":
+            self.line(f"return {shapes[0]}, {values[0]}, off")
+        elif not shapes:
+            self.line("return _EMPTY, (), off")
+        else:
+            self.line(f"return _combine(({', '.join(shapes)},)), {' + '.join(values)}, off")
+
+    def function(self, filename: str):
+        source = f"def {self.signature}:\n" + "\n".join(self.code) + "\n"
+        namespace = dict(self.env)
+        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own tables
+        function = namespace[self.signature.partition("(")[0]]
+        function.source = source
+        return function
+
+
+def dispatcher(catalog, ref):
+    """The reader of a block position, called with the depth of the block holding it: by wire
+    type among the versions the position accepts, or fixed if headerless. Anything else (an
+    unknown or misplaced block, too deep) is left to the reference reader to report."""
+    expected = catalog.block(ref.series, ref.expected)
+    if expected is not None and not expected.has_header:
+        def read_fixed(buf, off, end, depth):
+            if depth >= MAX_DEPTH:
+                raise Short
+            return catalog.reader(expected)(buf, off, end, depth + 1)
+        return read_fixed
+    accepted = {t: catalog.block(ref.series, t) for t in catalog.accepts(ref)
+                if catalog.block(ref.series, t) is not None}
+    readers = {}
+
+    def read_block(buf, off, end, depth):
+        wire_type = _U32(buf, off)[0]
+        read = readers.get(wire_type)
+        if read is None:
+            layout = accepted.get(wire_type)
+            if layout is None:
+                raise Short
+            read = readers[wire_type] = catalog.reader(layout)
+        if depth >= MAX_DEPTH:
+            raise Short
+        return read(buf, off, end, depth + 1)
+    return read_block
+
+
+def list_reader(item_reader):
+    def read_list(buf, off, end, depth):
+        _, n = BLOCK_HEADER.unpack_from(buf, off)
+        stop = off + n
+        if n < 8 or stop > end:
+            raise Short
+        off += 8
+        items = []
+        while off < stop:
+            shape, values, off = item_reader(buf, off, stop, depth)
+            items.append(Record(shape, values))
+        if off != stop:
+            raise Short
+        return items, off
+    return read_list
