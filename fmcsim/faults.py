@@ -3,8 +3,13 @@
 Event faults fire once at least N event records have been sent (counted across connections):
 ``drop@N`` (half a bundle, then close), ``stall@N:SECONDS`` (send nothing, keep-alives
 included), ``garbage@N`` (64 bytes that are no message header; then wait for the client to
-close), ``error@N:CODE:TEXT`` (an eStreamer Error message, then close), ``restart@N`` (close every
-connection and reset connection ids and bundle sequences). Connection faults hit the next
+close), ``error@N:CODE:TEXT`` (an eStreamer Error message, then close), ``bad-error@N:CODE:TEXT``
+(the same Error message with a text length one byte longer than its text, as in the spec's
+malformed vector, then close), ``restart@N`` (close every connection and reset connection ids
+and bundle sequences), ``flood@N:COUNT`` (one bundle of COUNT empty Event Data records, at most
+2,097,151: a 16 MiB message; then streaming goes on), ``corrupt-bundle@N`` (the next bundle with
+the length of its middle inner message set to 0xFFFFFFF0; streaming goes on after it, and the
+records from the damaged one on are not sent again). Connection faults hit the next
 connection: ``refuse-cert`` (close right after the handshake), ``silent`` (keep-alives only),
 ``close-after-request`` (close after reading the Event Stream Request).
 
@@ -22,7 +27,9 @@ import struct
 import threading
 from dataclasses import dataclass
 
-EVENT_FAULTS = ("drop", "stall", "garbage", "error", "restart")
+EVENT_FAULTS = ("drop", "stall", "garbage", "error", "bad-error", "restart", "flood",
+                "corrupt-bundle")
+MAX_FLOOD = ((16 << 20) - 8) // 8  # empty inner messages in the largest message a client takes
 CONNECTION_FAULTS = ("refuse-cert", "silent", "close-after-request")
 RECORD_FAULTS = ("poison", "future")
 POISON_DEPTH = 400
@@ -34,8 +41,9 @@ class Fault:
     kind: str
     at: int = 0           # events sent before it fires (event faults)
     seconds: float = 0.0  # stall
-    code: int = 0         # error
-    text: str = ""        # error
+    code: int = 0         # error, bad-error
+    text: str = ""        # error, bad-error
+    count: int = 0        # flood
     spec: str = ""
 
     def __str__(self):
@@ -48,8 +56,9 @@ def parse(spec: str) -> Fault:
         return Fault(kind, spec=spec)
     if kind not in EVENT_FAULTS + RECORD_FAULTS or not rest:
         raise ValueError(f"bad fault {spec!r}: use drop@N, stall@N:SECONDS, garbage@N, "
-                         f"error@N:CODE:TEXT, restart@N, poison@N, future@N:SECONDS, "
-                         f"refuse-cert, silent or close-after-request")
+                         f"error@N:CODE:TEXT, bad-error@N:CODE:TEXT, restart@N, flood@N:COUNT, "
+                         f"corrupt-bundle@N, poison@N, future@N:SECONDS, refuse-cert, silent or "
+                         f"close-after-request")
     at, _, arg = rest.partition(":")
     fault = Fault(kind, int(at), spec=spec)
     if kind in RECORD_FAULTS and fault.at < 1:
@@ -58,9 +67,13 @@ def parse(spec: str) -> Fault:
         fault.seconds = float(arg or A_YEAR)
     elif kind == "stall":
         fault.seconds = float(arg or 5)
-    elif kind == "error":
+    elif kind in ("error", "bad-error"):
         code, _, text = arg.partition(":")
         fault.code, fault.text = int(code or -1), text or "simulated FMC error"
+    elif kind == "flood":
+        fault.count = int(arg or 100000)
+        if not 1 <= fault.count <= MAX_FLOOD:
+            raise ValueError(f"bad fault {spec!r}: a flood has 1 to {MAX_FLOOD} records")
     return fault
 
 

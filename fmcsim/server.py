@@ -326,7 +326,7 @@ class Session:
             self._check()
             fault = sim.faults.due(sim.sent)
             if fault is not None:
-                self._fault(fault, stream, connection_id, sequence + 1)
+                sequence += self._fault(fault, stream, connection_id, sequence + 1)
                 continue
             if not stream.pending():
                 self.idle(0.25)
@@ -345,7 +345,8 @@ class Session:
                 self.send(*_standalone(buf))
             sim.count(added)
 
-    def _fault(self, fault, stream, connection_id, sequence):
+    def _fault(self, fault, stream, connection_id, sequence) -> int:
+        """Inject ``fault``; returns the number of bundles it sent when streaming goes on."""
         sim = self.sim
         log.info("fault %s on %s after %d events", fault, self.peer, sim.sent)
         if fault.kind == "drop":
@@ -361,7 +362,29 @@ class Session:
                 self._check()
                 time.sleep(min(0.1, max(0.0, end - time.monotonic())))
             self.last_send = time.monotonic()
-            return
+            return 0
+        if fault.kind == "flood":
+            body = BUNDLE_HEADER.pack(1, MessageType.MESSAGE_BUNDLE, 8 + 8 * fault.count,
+                                      connection_id, sequence)
+            self._window()
+            self.send(body + HEADER.pack(0, MessageType.EVENT_DATA, 0) * fault.count)
+            return 1
+        if fault.kind == "corrupt-bundle":
+            buf = bytearray(BUNDLE_HEADER.size)
+            added = stream.fill(buf, sim.options.bundle_bytes, 1 << 62)
+            inner, at = [], BUNDLE_HEADER.size
+            while at < len(buf):
+                inner.append(at)
+                at += 8 + HEADER.unpack_from(buf, at)[2]
+            if not inner:
+                return 0
+            struct.pack_into(">I", buf, inner[len(inner) // 2] + 4, 0xFFFFFFF0)
+            BUNDLE_HEADER.pack_into(buf, 0, 1, MessageType.MESSAGE_BUNDLE, len(buf) - 8,
+                                    connection_id, sequence)
+            self._window()
+            self.send(buf)
+            sim.count(added)
+            return 1
         if fault.kind == "garbage":
             noise = bytes(random.getrandbits(8) for _ in range(60))
             self.send(HEADER.pack(7, 0xBEEF, 0x7FFFFFF0)[:4] + noise)
@@ -370,6 +393,10 @@ class Session:
         if fault.kind == "error":
             self.send(error_message(fault.code, fault.text))
             raise Closed(f"sent error {fault.code} (fault)")
+        if fault.kind == "bad-error":
+            text = fault.text.encode("utf-8") + b"\x00"
+            self.send(pack(MessageType.ERROR, struct.pack(">iH", fault.code, len(text) + 1) + text))
+            raise Closed(f"sent a malformed error {fault.code} (fault)")
         if fault.kind == "restart":
             sim.restart()
             raise Closed("simulated FMC restart (fault)")

@@ -438,6 +438,43 @@ def test_fault_error_message_then_close(serve, pki_dir, tmp_path):
     assert "fault error@10:19:No space" in sim.log()
 
 
+def test_fault_bad_error_sends_the_spec_malformed_error_shape_then_closes(serve, pki_dir,
+                                                                         tmp_path):
+    sim = serve("--records", "300", "--fault", "bad-error@10:19:No space")
+    client = Client(sim.port, pki_dir, tmp=tmp_path)
+    client.start()
+    messages, closed = _stream_until_closed(client)
+    assert closed and messages[-1].type == MessageType.ERROR
+    assert messages[-1].body == bytes.fromhex("00000013000a4e6f20737061636500")  # spec §2.9
+
+
+def test_fault_flood_sends_one_bundle_of_empty_records_then_streams_on(serve, pki_dir, tmp_path):
+    sim = serve("--records", "300", "--families", "connection", "--fault", "flood@10:5000")
+    client = Client(sim.port, pki_dir, tmp=tmp_path)
+    client.start()
+    bundles, deadline = [], time.monotonic() + 10
+    while sum(len(b.records) for b in bundles if b.records != [b""] * 5000) < 300 \
+            and time.monotonic() < deadline:
+        bundles += [split_bundle(m.body) for m in client.read(0.5) or []
+                    if m.type == MessageType.MESSAGE_BUNDLE]
+    floods = [b for b in bundles if b.records == [b""] * 5000]
+    assert len(floods) == 1 and floods[0].error is None
+    assert len({b.sequence for b in bundles}) == len(bundles)
+
+
+def test_fault_corrupt_bundle_breaks_one_inner_length_then_streams_on(serve, pki_dir, tmp_path):
+    sim = serve("--records", "300", "--families", "connection", "--fault", "corrupt-bundle@10")
+    client = Client(sim.port, pki_dir, tmp=tmp_path)
+    client.start()
+    bundles, deadline = [], time.monotonic() + 10
+    while len(bundles) < 8 and time.monotonic() < deadline:
+        bundles += [split_bundle(m.body) for m in client.read(0.5) or []
+                    if m.type == MessageType.MESSAGE_BUNDLE]
+    damaged = [b for b in bundles if b.error]
+    assert len(damaged) == 1 and "declares 4294967280 bytes" in damaged[0].error
+    assert damaged[0].records and bundles[-1].error is None
+
+
 def test_fault_refuse_cert_hits_the_next_connection_only(serve, pki_dir, tmp_path):
     sim = serve("--records", "20", "--fault", "refuse-cert")
     client = Client(sim.port, pki_dir, tmp=tmp_path)

@@ -1,5 +1,10 @@
 """estreamer_splunk.health: health events per the props.conf field contract."""
-from estreamer_splunk.health import SOURCETYPE, device_health, fmc_health, health_events
+import io
+import logging
+
+from estreamer.events import Event
+from estreamer_splunk.health import (DEVICE_SILENCE, MAX_DEVICES, SOURCETYPE, device_health,
+                                     fmc_health, health_events, prune_devices)
 
 NOW = 1700000100.0
 
@@ -76,3 +81,91 @@ def test_health_events_fmc_first_then_devices_with_health_sourcetype():
     assert [e.event.get("device_id") for e in events[1:]] == [2, 9]
     assert all(e.sourcetype == SOURCETYPE and e.host == "fmc1.example" and e.time == NOW
                for e in events)
+
+
+# --- the input's Health: what the sink wrote, devices bounded ---------------------------------
+
+CONNECTION = "cisco:firepower:estreamer:connection"
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+class Events:
+    """A mapper for records that already are events (None: a record that makes no event)."""
+
+    errors = 0
+
+    def map(self, record):
+        return record
+
+
+def _input_health(clock):
+    """The input's Health over a real client, sink and stream; returns (client, sink, health,
+    reports) where ``reports()`` gives the health events of the stream so far."""
+    from estreamer.client import ClientConfig, StreamClient
+    from estreamer.metadata import MetadataCache
+    from estreamer_splunk.runner import Health
+    from estreamer_splunk.xml_stream import SplunkEventSink
+    from modinput import parse_events
+
+    out = io.BytesIO()
+    sink = SplunkEventSink(Events(), out, clock=clock)
+    client = StreamClient(ClientConfig(host="fmc1.example"), sink, bookmarks=None)
+    health = Health(client, sink, MetadataCache(), 60, "fmc1", "in1", "fmc1.example", clock=clock)
+
+    def reports():
+        return [e["event"] for e in parse_events(out.getvalue()) if e["sourcetype"] == SOURCETYPE]
+    return client, sink, health, reports
+
+
+def test_the_fmc_health_counts_events_written_not_records_handed_to_the_sink():
+    clock = Clock(NOW)
+    client, sink, health, reports = _input_health(clock)
+    for record in (None, None, Event(NOW, CONNECTION, "h", {"device_id": 1}), None):
+        sink.write(record)  # metadata and records of filtered-out devices make no event
+        client.stats.delivered += 1
+    sink.flush()
+    clock.now += 60
+    health()
+    assert [(r["scope"], r["events"], r["rate"]) for r in reports()] == [
+        ("fmc", 1, round(1 / 60, 3)), ("device", 1, round(1 / 60, 3))]
+    clock.now += 60
+    health()  # the health events themselves are not the FMC's events
+    assert [(r["scope"], r["events"]) for r in reports()[2:]] == [("fmc", 0), ("device", 0)]
+
+
+def test_a_device_is_reported_until_it_has_been_silent_for_24_hours():
+    clock = Clock(NOW)
+    client, sink, health, reports = _input_health(clock)
+    sink.write(Event(NOW - 5, CONNECTION, "h", {"device_id": 7}))
+    sink.flush()
+    devices = []
+    for elapsed in (60, DEVICE_SILENCE - 60, DEVICE_SILENCE + 60):
+        clock.now = NOW + elapsed
+        before = len(reports())
+        health()
+        devices.append([(r["device_id"], r["events"], r["last_event_time"])
+                        for r in reports()[before:] if r["scope"] == "device"])
+    assert devices == [[(7, 1, int(NOW - 5))], [(7, 0, int(NOW - 5))], []]
+
+
+def test_a_silent_device_is_dropped_after_24_hours():
+    devices = {1: [100.0, 5, NOW - DEVICE_SILENCE], 2: [100.0, 5, NOW - DEVICE_SILENCE + 1]}
+    prune_devices(devices, NOW)
+    assert list(devices) == [2]
+
+
+def test_beyond_the_device_limit_the_longest_silent_are_dropped_and_said_so(caplog):
+    devices = {d: [NOW, 1, NOW - d] for d in range(1, MAX_DEVICES + 501)}  # d: seconds silent
+    with caplog.at_level(logging.WARNING, logger="estreamer_splunk.health"):
+        prune_devices(devices, NOW)
+    assert sorted(devices) == list(range(1, MAX_DEVICES + 1))
+    assert [r.getMessage() for r in caplog.records] == [
+        f"events came from more than {MAX_DEVICES} managed device ids: the health events leave "
+        f"out the 500 that were silent longest"]

@@ -3,6 +3,8 @@ REST double: events in the XML stream with index, sourcetype, source, host and t
 in the KV store; SIGTERM, SIGKILL and restarts that lose nothing."""
 import collections
 import json
+import socket
+import struct
 import sys
 
 import pytest
@@ -219,3 +221,79 @@ def test_an_fmc_presenting_another_certificate_than_the_pinned_one_stops_the_inp
             f"certificate with SHA-256 {presented}, but the certificate pinned for it is "
             f"{pinned}") in log
     assert "reconnecting" not in log and data_events(run.events()) == []
+
+
+def health_of(run, scope):
+    return [e["event"] for e in run.events()
+            if e["sourcetype"].endswith(":health") and e["event"]["scope"] == scope]
+
+
+def test_health_counts_the_events_written_not_metadata_nor_filtered_out_devices(setup):
+    s = setup(300)
+    run = s.run(device_deny="2")
+    want = [key for key in s.expected() if key.split(":")[1] != "2"]
+    run.wait_for(lambda: sum(h["events"] for h in health_of(run, "fmc")) >= len(want), 60,
+                 "health events covering every event")
+    assert run.terminate()[0] == 0
+    events = data_events(run.events())
+    assert len(events) == len(want)
+    assert sum(h["events"] for h in health_of(run, "fmc")) == len(events)
+    reported = collections.Counter()
+    for h in health_of(run, "device"):
+        reported[h["device_id"]] += h["events"]
+    written = collections.Counter(e["event"]["device_id"] for e in events)
+    assert reported == written and 2 not in reported
+
+
+def test_with_keep_unknown_records_the_rest_of_a_damaged_bundle_is_one_raw_event(setup):
+    s = setup(300, "--fault", "corrupt-bundle@100")
+    run = s.run(raw_unknown="1")
+    run.wait_for(lambda: any("malformed" in e["event"] for e in run.events()), 60, "a raw event")
+    assert run.terminate()[0] == 0
+    (raw,) = [e["event"] for e in run.events() if "malformed" in e["event"]]
+    assert "declares 4294967280 bytes" in raw["malformed"]
+    rest = bytes.fromhex(raw["raw"])
+    assert rest[:8] == struct.pack(">HHI", 0, 4, 0xFFFFFFF0) and len(rest) > 100
+    assert sum("damaged bundle" in line for line in log_of(run).splitlines()) == 1
+
+
+def test_a_start_date_gives_way_to_an_existing_bookmark_and_the_log_says_so(setup):
+    s = setup(200)
+    params = {"start_position": "date", "start_date": "2023-01-01T00:00:00Z"}
+    first = s.run(**params)
+    want = len(s.expected())
+    first.wait_for(lambda: len(data_events(first.events())) >= want, 90, f"{want} events")
+    assert first.terminate()[0] == 0
+    assert "no bookmark yet: starting from 2023-01-01T00:00:00Z" in log_of(first)
+    before = len(log_of(first))
+    second = s.run(**params)
+    second.wait_for(lambda: "stream started" in log_of(second)[before:], 60, "the second stream")
+    assert second.terminate()[0] == 0
+    log = log_of(second)[before:]
+    assert "resuming from the bookmark" in log
+    assert "it wins over the start position (2023-01-01T00:00:00Z)" in log
+    assert not data_events(second.events())  # the date did not rewind the stream
+
+
+def test_sigterm_stops_the_input_within_5_s_in_a_tls_handshake_nobody_answers(pki, tmp_path,
+                                                                              built, python):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    fmc = dict(fmc_server(pki, server.getsockname()[1], PASSWORD), connect_timeout="300")
+    with server, SplunkdDouble(ucc_state(servers={"fmc1": fmc}, settings=ADVANCED)) as splunkd:
+        checkpoints = tmp_path / "checkpoints"
+        checkpoints.mkdir()
+        run = PackagedInput(built["app"], python, input_xml(
+            splunkd.uri, splunkd.session_key, checkpoints, "fmc1_events", PARAMS), tmp_path)
+        try:
+            server.settimeout(60)
+            conn, _ = server.accept()
+            with conn:
+                conn.settimeout(60)
+                assert conn.recv(5)[:1] == b"\x16"  # the ClientHello: it waits for an answer
+                code, took = run.terminate()
+            assert code == 0 and took < 5
+        finally:
+            if run.proc.poll() is None:
+                run.kill()

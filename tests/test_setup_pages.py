@@ -325,6 +325,14 @@ def test_record_families_are_the_client_library_names():
     assert pattern.match("|".join(FAMILIES)) and not pattern.match("connection|user")
 
 
+@pytest.mark.parametrize("name", ["start_position", "start_date"])
+def test_the_start_fields_say_that_an_existing_bookmark_wins(name):
+    config = json.loads((REPO_ROOT / "globalConfig.json").read_text())
+    (service,) = config["pages"]["inputs"]["services"]
+    help_text = {e["field"]: e for e in service["entity"]}[name]["help"]
+    assert re.search(r"(once|after) .*bookmark.*(resumes|ignored)", help_text, re.I), help_text
+
+
 def test_user_is_no_longer_a_family():
     with pytest.raises(ValueError, match="unknown value.*user"):
         helper.check_parameters({"fmc_server": "fmc1", "record_families": "connection|user"})

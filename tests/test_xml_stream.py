@@ -160,3 +160,142 @@ def test_write_costs_only_a_few_microseconds_beyond_the_json():
             event_json(event.event)
         best_json = min(best_json, (time.perf_counter() - start) / 10000)
     assert best_total - best_json < 10e-6, (best_total, best_json)
+
+
+# --- XML 1.0 §2.2: characters an XML document may not hold ------------------------------------
+# Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
+# (https://www.w3.org/TR/xml/#charsets). FMC text is traffic an outsider controls: URLs, user
+# agents, file names, DNS queries. Valid UTF-8 carries every C0 control and U+FFFE/U+FFFF;
+# lone surrogates cannot be UTF-8, so they only reach an event from Python text.
+
+C0_FORBIDDEN = "".join(chr(c) for c in range(0x20) if c not in (0x9, 0xA, 0xD))
+HOSTILE = "x" + C0_FORBIDDEN[1:] + "\ufffe\uffff\t\n\r" + "y"  # NUL aside: the decoder drops it
+LONE_SURROGATES = "\udc00\udfff\ud800a\udbff"  # never high-then-low: that is a pair
+
+
+def _with_hostile_text(layout, values):
+    """``values`` (a decoded record or block) with every text field holding HOSTILE."""
+    from estreamer.fields import BlockRef, ListOf, Text, Var, When
+    from estreamer.layout import resolve
+
+    out = dict(values)
+    for name, kind in layout.rows:
+        if isinstance(kind, When):
+            kind = kind.kind
+        if isinstance(kind, (Text, Var)) and not kind.binary:
+            out[name] = HOSTILE
+        elif isinstance(kind, BlockRef):
+            if name is None:  # a block merged into its parent's fields
+                out = _with_hostile_text(resolve(kind, out.get("blockType")), out)
+            elif isinstance(out.get(name), dict):
+                out[name] = _with_hostile_text(resolve(kind, out[name].get("blockType")),
+                                               out[name])
+        elif isinstance(kind, ListOf) and out.get(name):
+            out[name] = [_with_hostile_text(resolve(kind.item, item.get("blockType")), item)
+                         for item in out[name]]
+    return out
+
+
+def test_every_text_field_of_every_family_with_every_forbidden_character_stays_well_formed():
+    """Real record bytes of every family (metadata included, so resolved names carry it too)
+    with every text field set to every character XML forbids: the whole stream parses with a
+    real XML parser and each event's JSON is exactly the event the mapper made."""
+    from fmcsim.traffic import record_bodies
+
+    from estreamer.catalog import RECORDS
+    from estreamer.decoder import RecordDecoder, encode_record
+    from estreamer.events import EventMapper
+    from estreamer.metadata import MetadataCache
+    from estreamer.wire import ALL_FAMILIES, Subscription
+
+    decoder, cache = RecordDecoder(), MetadataCache()
+    sink = SplunkEventSink(EventMapper(cache, "fmc1"), io.BytesIO(), index="fw", source="s")
+    out = sink._out
+    written, text_fields = [], 0
+    for body in record_bodies(Subscription(families=ALL_FAMILIES), 400):
+        record = decoder.decode(body)
+        values = record.as_dict()
+        record_type, archive = values.pop("recordType"), values.pop("archiveTimestamp", None)
+        hostile = _with_hostile_text(RECORDS[record_type].layout, values)
+        text_fields += sum(v == HOSTILE for v in hostile.values())
+        record = decoder.decode(encode_record(record_type, hostile, archive))
+        if archive is None:
+            cache.learn(record)
+        event = sink.write(record)
+        if event is not None:
+            written.append(event)
+    sink.close()
+    assert text_fields > 1000
+    events = ET.fromstring(out.getvalue()).findall("event")  # expat: raises if not well-formed
+    assert len(events) == len(written)
+    for element, event in zip(events, written):
+        assert json.loads(element.findtext("data")) == event.event
+    reached = {e.sourcetype.rsplit(":", 1)[1] for e in written if _holds_hostile(e.event)}
+    assert reached == set(ALL_FAMILIES) | {"intrusion_extra"}
+
+
+def _holds_hostile(value):
+    if isinstance(value, str):
+        return HOSTILE in value
+    if isinstance(value, dict):
+        value = value.values()
+    return isinstance(value, (list, type({}.values()))) and any(map(_holds_hostile, value))
+
+
+def test_lone_surrogates_and_controls_in_any_value_are_written_as_json_escapes():
+    raw = io.BytesIO()
+    sink = _sink(raw)
+    values = {"url": "/a" + LONE_SURROGATES + "\ufffe\uffff", "user_agent": C0_FORBIDDEN,
+              "file_name": "é\udfff\udc00\ufffe", "query": "plain"}
+    sink.write(Event(1.0, ST, "h", values))
+    sink.close()
+    data = ET.fromstring(raw.getvalue()).find("event").findtext("data")
+    assert json.loads(data) == values
+    assert "\\ufffe" in data and "\\uffff" in data and "\\ud800" in data
+
+
+def test_a_configured_name_with_a_character_xml_forbids_keeps_the_stream_well_formed():
+    raw = io.BytesIO()
+    sink = _sink(raw, source="in\x01put", host_override="fw\ufffe")
+    sink.write(Event(1.0, ST, "h", {"a": 1}))
+    sink.close()
+    (event,) = _events(raw.getvalue())
+    assert (event.findtext("source"), event.findtext("host")) == ("in\ufffdput", "fw\ufffd")
+
+
+# --- bounded buffer, and what was written per managed device -----------------------------------
+
+def test_the_buffer_is_flushed_by_itself_at_1_mib_even_without_a_flush_call():
+    raw = io.BytesIO()
+    sink = _sink(raw)
+    event = Event(1.0, ST, "h", {"uri": "/" + "x" * 1000})
+    size, most = len(_one_event_text(event)), 0
+    for _ in range(5000):  # 5 MB of events and no flush call, as one huge bundle brings them
+        sink.write(event)
+        most = max(most, sink.pending)
+    assert most * size < (1 << 20) + size
+    assert sink.events + sink.pending == 5000 and len(raw.getvalue()) >= sink.events * size
+    sink.close()
+    assert len(_events(raw.getvalue())) == 5000
+
+
+def _one_event_text(event):
+    raw = io.BytesIO()
+    sink = _sink(raw)
+    sink.write(event)
+    sink.close()
+    return raw.getvalue().decode()[len("<stream>"):-len("</stream>\n")]
+
+
+def test_events_per_managed_device_are_counted_when_written():
+    sink = _sink(io.StringIO(), clock=lambda: 500.0)
+    for time_, event in ((100.0, {"device_id": 7}), (90.0, {"device_id": 7}),
+                         (95.0, {"device_id": 8}), (99.0, {"src": "10.0.0.1"})):
+        sink.write(Event(time_, ST, "h", event))
+    assert sink.devices == {}  # nothing written yet
+    sink.flush()
+    assert sink.devices == {7: [100.0, 2, 500.0], 8: [95.0, 1, 500.0]}
+    health = {"scope": "device", "device_id": 7, "events": 2}
+    sink.write_event(Event(500.0, "cisco:firepower:estreamer:health", "h", health))
+    sink.flush()
+    assert sink.devices[7] == [100.0, 2, 500.0]  # a health event is about a device, not from it

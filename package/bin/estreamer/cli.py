@@ -200,7 +200,7 @@ def run_stream(args) -> int:
         future_tolerance=args.future_tolerance)
     cache = MetadataCache.load(args.cache) if args.cache and os.path.exists(args.cache) \
         else MetadataCache()
-    stop = threading.Event()
+    stop, done = threading.Event(), threading.Event()
     out = None if args.syslog else _append(args.output) if args.output else sys.stdout
     try:
         sink, transport = _stream_sink(args, out, cache, stop)
@@ -211,8 +211,8 @@ def run_stream(args) -> int:
     client = StreamClient(config, sink, store, cache)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    if args.duration:
-        threading.Timer(args.duration, stop.set).start()
+    threading.Thread(target=_stop_in_time, args=(stop, done, args.duration), daemon=True,
+                     name="deadline").start()
     monitor = Monitor(client, args.monitor, sys.stderr)
     if args.monitor > 0:
         monitor.start()
@@ -225,6 +225,7 @@ def run_stream(args) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 3
     finally:
+        done.set()
         monitor.done.set()
         if args.cache:
             cache.save(args.cache)
@@ -295,6 +296,25 @@ def _output_options(parser, args):
         parser.error(f"--syslog-max-bytes {size}: choose from {syslog.MIN_MESSAGE_BYTES} (what "
                      f"every syslog receiver accepts) to {largest}")
     args.syslog_max_bytes = size
+
+
+STOP_GRACE = 5.0  # seconds a stopping stream gets to flush and save its bookmark
+
+
+def _stop_in_time(stop, done, duration):
+    """Sets ``stop`` after ``duration`` seconds (0: never); once stopped, ends the process if
+    the stream has not finished within :data:`STOP_GRACE` (its output blocked, a name lookup
+    hanging): a stop or a duration must hold whatever happened. The bookmark then stays where
+    the last completed flush left it."""
+    if duration:
+        stop.wait(duration)
+        stop.set()
+    else:
+        stop.wait()
+    if not done.wait(STOP_GRACE):
+        print(f"error: the stream did not stop within {STOP_GRACE:g} s; exiting without the last "
+              f"flush (the bookmark covers what was written before)", file=sys.stderr, flush=True)
+        os._exit(1)
 
 
 def _append(path):

@@ -4,7 +4,8 @@ Records flow to a *sink* (``write(record)``, ``flush()``): JSON lines for the co
 modular-input XML stream in Splunk. Nothing is queued here: a sink that blocks stops the socket
 reads, the kernel buffers fill, and TCP slows the FMC down — memory stays flat however slow the
 sink. The bookmark moves only after ``sink.flush()`` has returned, and a resumed stream drops
-what was already delivered (:mod:`.bookmark`).
+what was already delivered (:mod:`.bookmark`). The client flushes every ``batch_size`` records,
+inside a bundle too (one bundle can hold two million), and after ``flush_interval`` seconds.
 
 Only trustworthy times move the bookmark. A record stamped later than this host's clock plus
 ``future_tolerance`` (an FMC clock set ahead, a flipped bit) is delivered and counted but leaves
@@ -31,6 +32,7 @@ from .decoder import RecordDecoder, record_header
 from .layout import ParseError
 from .metadata import MetadataCache
 from .pinning import CertificateChanged, check_pinned
+from .ratelimit import RateLimitedLog, error_kind, report_suppressed
 from .record import Record
 from .wire import (GENESIS, NOW, ClientSession, KeepAlive, ProtocolError, Records, ServerError,
                    StreamBroken, StreamStarted, Subscription, Unexpected)
@@ -78,7 +80,8 @@ class Stats:
         self.started = time.monotonic()
         self.connected = False
         self.records = 0          # records received and decoded (metadata included)
-        self.delivered = 0        # records handed to the sink (duplicates of a resume excluded)
+        self.delivered = 0        # records handed to the sink (duplicates of a resume excluded;
+                                  # what the sink wrote of them is the sink's to count)
         self.duplicates = 0       # records a resume re-sent and we dropped
         self.reconnects = 0
         self.parse_errors = 0
@@ -86,22 +89,18 @@ class Stats:
         self.unknown_blocks = 0
         self.bookmark: Optional[Bookmark] = None
         self.last_error: Optional[str] = None
-        self.devices = {}         # managed device id -> [newest event archive second, events]
         self.client_cert_not_after: Optional[float] = None  # epoch seconds, once loaded
         self.future_records = 0   # records stamped beyond now + future_tolerance
 
     def as_dict(self) -> dict:
         return {"connected": self.connected, "records": self.records,
-                "events": self.delivered, "delivered": self.delivered,
-                "duplicates": self.duplicates,
+                "delivered": self.delivered, "duplicates": self.duplicates,
                 "reconnects": self.reconnects, "parse_errors": self.parse_errors,
                 "unknown_types": self.unknown_types, "unknown_blocks": self.unknown_blocks,
                 "bookmark": list(self.bookmark) if self.bookmark else None,
                 "last_error": self.last_error,
                 "client_cert_days_left": None if self.client_cert_not_after is None else
                 math.floor((self.client_cert_not_after - time.time()) / 86400),
-                "devices": {device: {"last_event_time": last, "events": events}
-                            for device, (last, events) in self.devices.items()},
                 "future_records": self.future_records, "duplicates_dropped": self.duplicates}
 
 
@@ -128,6 +127,7 @@ class StreamClient:
         self._saved: Optional[Bookmark] = None      # covers everything the sink confirmed
         self._pending = 0
         self._first_pending = 0.0
+        self._log = RateLimitedLog(log)  # per-record troubles: a flood must not fill the disk
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -136,6 +136,7 @@ class StreamClient:
         Raises :class:`FatalError` when the configuration cannot work."""
         self._saved = self._bookmark = self._trusted(self.bookmarks.load())
         self.stats.bookmark = self._saved
+        self._log_start()
         delay = self.config.backoff_min
         try:
             while not stop.is_set():
@@ -143,6 +144,8 @@ class StreamClient:
                 try:
                     self._session(stop)
                 except (ConnectError, ProtocolError, ServerGone, OSError) as e:
+                    if stop.is_set():  # stopped while connecting: nothing went wrong
+                        break
                     self._failed(e)
                 finally:
                     self.stats.connected = False
@@ -161,6 +164,18 @@ class StreamClient:
                 delay = min(delay * 2, self.config.backoff_max)
         finally:
             self._flush()
+            report_suppressed(final=True)
+
+    def _log_start(self):
+        start = self.config.start
+        if self._saved is not None:
+            # the configured start (a date, say) only places a stream that has no bookmark yet
+            log.info("resuming from the bookmark (archive time %d, %d records of that second "
+                     "delivered): it wins over the start position (%s), which only places an "
+                     "input that has no bookmark yet", self._saved[0], self._saved[1],
+                     _start_text(start))
+        else:
+            log.info("no bookmark yet: starting from %s", _start_text(start))
 
     def _trusted(self, bookmark: Optional[Bookmark]) -> Optional[Bookmark]:
         """The stored bookmark, unless it lies in the future: then now minus the tolerance,
@@ -229,7 +244,7 @@ class StreamClient:
         context = self._tls_context()
         resume = Resume(self._saved)
         since = resume.since if self._saved else config.start_timestamp
-        sock = connect(config.host, config.port, context, config.connect_timeout)
+        sock = connect(config.host, config.port, context, config.connect_timeout, stop)
         self._check_pinned(sock)
         source = local_address(sock)
         session = ClientSession(config.subscription, since)
@@ -248,6 +263,7 @@ class StreamClient:
                     data = sock.recv(RECV_BYTES)
                 except socket.timeout:
                     self.tick()
+                    report_suppressed()
                     now = self.clock()
                     if self._pending and now - self._first_pending >= config.flush_interval:
                         self._flush()
@@ -281,13 +297,16 @@ class StreamClient:
             elif isinstance(event, StreamBroken):
                 raise ProtocolError(event.reason)
             elif isinstance(event, ServerError):
-                raise ServerGone(f"the FMC refused the request: error {event.code}: {event.text}")
+                malformed = f" ({event.malformed})" if event.malformed else ""
+                raise ServerGone(f"the FMC refused the request: error {event.code}: "
+                                 f"{event.text}{malformed}")
             elif isinstance(event, StreamStarted):
                 log.info("stream started (services %s)",
                          ",".join(str(s.id) for s in event.services))
             elif isinstance(event, Unexpected):
-                log.warning("ignored a message of type %s (%d bytes) from the FMC",
-                            event.type, event.size)
+                self._log.log(logging.WARNING, ("message", event.type),
+                              "ignored a message of type %s (%d bytes) from the FMC",
+                              event.type, event.size)
             elif not isinstance(event, KeepAlive):
                 raise ProtocolError(f"unexpected {event!r}")
 
@@ -316,13 +335,16 @@ class StreamClient:
 
     def _records(self, event: Records, resume: Resume) -> None:
         if event.error:
-            log.error("bundle %s: %s", event.sequence, event.error)
+            self._log.log(logging.ERROR, ("bundle", error_kind(event.error)),
+                          "damaged bundle: %s; its records before the damage are kept, the %d "
+                          "bytes from there on are kept as one malformed record",
+                          event.error, len(event.rest))
             self.stats.parse_errors += 1
         decode, learn, write = self.decoder.decode, self.cache.learn, self.sink.write
         stats, bookmark = self.stats, self._bookmark or Bookmark(0, 0)
-        devices = stats.devices
         now = self.wallclock()
         latest = now + self.config.future_tolerance
+        batch = self.config.batch_size
         for body in event.bodies:
             malformed = False
             try:
@@ -345,20 +367,18 @@ class StreamClient:
                     bookmark = bookmark.advance(archive)
             else:
                 bookmark = bookmark.advance(archive)
-                device = record.get("deviceId")
-                if device is not None:
-                    seen = devices.get(device)
-                    if seen is None:
-                        devices[device] = [archive, 1]
-                    else:
-                        seen[0] = archive
-                        seen[1] += 1
             if not self._pending:
                 self._first_pending = self.clock()
             write(record)
             self._pending += 1
             stats.delivered += 1
+            if self._pending >= batch:  # one bundle may hold millions: flush inside it too,
+                if bookmark != (0, 0):  # the bookmark covering exactly what was written
+                    self._bookmark = bookmark
+                self._flush()
         self._bookmark = bookmark if bookmark != (0, 0) else self._bookmark
+        if event.rest:
+            self._write_rest(event)
         decoder_stats = self.decoder.stats
         stats.unknown_types, stats.unknown_blocks = (decoder_stats.unknown_types,
                                                      decoder_stats.unknown_blocks)
@@ -374,10 +394,23 @@ class StreamClient:
                 fields["archiveTimestamp"] = archive
         except ParseError:
             pass
-        log.error("malformed record: %s", error)
+        self._log.log(logging.ERROR, ("record", fields["recordType"], error_kind(getattr(error, "message", str(error)))),
+                      "malformed record: %s", error)
         return Record.from_dict(fields)
 
+    def _write_rest(self, event: Records) -> None:
+        """A damaged bundle's bytes from the damage on, as one malformed record: the sink sends
+        it raw with "keep unknown records" instead of it vanishing."""
+        record = Record.from_dict({"recordType": None, "unknown": True, "malformed": event.error,
+                                   "raw": bytes(event.rest).hex()})
+        if not self._pending:
+            self._first_pending = self.clock()
+        self.sink.write(record)
+        self._pending += 1
+        self.stats.delivered += 1
+
     def _flush(self) -> None:
+        report_suppressed()
         if not self._pending and self._bookmark == self._saved:
             return
         self.sink.flush()
@@ -389,6 +422,12 @@ class StreamClient:
 
 def _utc(timestamp) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+def _start_text(start) -> str:
+    if start in ("genesis", "now"):
+        return {"genesis": "the oldest event the FMC has", "now": "now"}[start]
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(start)))
 
 
 class ServerGone(Exception):

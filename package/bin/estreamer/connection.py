@@ -12,11 +12,13 @@ its own UUID, not to the name or address the admin types.
 from __future__ import annotations
 
 import datetime
+import errno
 import ipaddress
 import logging
 import math
 import os
 import secrets
+import selectors
 import socket
 import ssl
 import tempfile
@@ -38,6 +40,9 @@ log = logging.getLogger("estreamer.connection")
 
 class IdentityError(ValueError):
     """The PKCS12 cannot be used; ``str()`` is the message for the admin."""
+
+
+STOP_CHECK = 0.25  # seconds: how often a connect or handshake in progress looks at ``stop``
 
 
 class ConnectError(OSError):
@@ -250,11 +255,54 @@ def resolve(host: str, port: int) -> str:
     return infos[0][4][0]
 
 
-def open_tcp(host: str, port: int, timeout: float) -> socket.socket:
+class Stopped(ConnectError):
+    """Asked to stop while connecting."""
+
+    def __init__(self, host: str, port: int):
+        super().__init__(f"stopped while connecting to {host}:{port}", "stopped")
+
+
+def _wait(sock: socket.socket, events: int, deadline: float, stop, host: str, port: int):
+    """Wait until ``sock`` is ready for ``events``, looking at ``stop`` (a threading.Event)
+    every :data:`STOP_CHECK` seconds; ``socket.timeout`` at ``deadline``."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, events)
+        while True:
+            if stop is not None and stop.is_set():
+                raise Stopped(host, port)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout("timed out")
+            if selector.select(min(left, STOP_CHECK)):
+                return
+
+
+def _connect_tcp(address: str, port: int, timeout: float, stop, host: str) -> socket.socket:
+    """``socket.create_connection`` that gives up as soon as ``stop`` is set."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        code = sock.connect_ex((address, port))
+        if code in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
+            _wait(sock, selectors.EVENT_WRITE, time.monotonic() + timeout, stop, host, port)
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if code:
+            raise OSError(code, os.strerror(code))
+    except BaseException:
+        sock.close()
+        raise
+    sock.settimeout(timeout)
+    return sock
+
+
+def open_tcp(host: str, port: int, timeout: float, stop=None) -> socket.socket:
     address = resolve(host, port)
     where = f"{host}:{port}" + (f" ({address})" if address != host else "")
     try:
-        sock = socket.create_connection((address, port), timeout=timeout)
+        sock = _connect_tcp(address, port, timeout, stop, host)
+    except Stopped:
+        raise
     except socket.timeout:
         raise ConnectError(f"no answer from {where} within {timeout:g} s: a firewall drops the "
                            f"traffic or the address is wrong", "timeout") from None
@@ -268,11 +316,36 @@ def open_tcp(host: str, port: int, timeout: float) -> socket.socket:
     return sock
 
 
-def tls_handshake(sock: socket.socket, context: ssl.SSLContext, host: str, port: int,
-                  timeout: float) -> ssl.SSLSocket:
-    sock.settimeout(timeout)
+def _handshake(sock: socket.socket, context: ssl.SSLContext, host: str, port: int,
+               timeout: float, stop) -> ssl.SSLSocket:
+    """``context.wrap_socket`` that gives up as soon as ``stop`` is set: a host that takes
+    the TCP connection and never answers TLS must not hold a stopping input."""
+    deadline = time.monotonic() + timeout
+    sock.setblocking(False)
+    tls = context.wrap_socket(sock, server_hostname=None, do_handshake_on_connect=False)
     try:
-        tls = context.wrap_socket(sock, server_hostname=None)
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                _wait(tls, selectors.EVENT_READ, deadline, stop, host, port)
+            except ssl.SSLWantWriteError:
+                _wait(tls, selectors.EVENT_WRITE, deadline, stop, host, port)
+    except BaseException:
+        tls.close()  # the TLS socket owns the descriptor now
+        raise
+    tls.settimeout(timeout)
+    return tls
+
+
+def tls_handshake(sock: socket.socket, context: ssl.SSLContext, host: str, port: int,
+                  timeout: float, stop=None) -> ssl.SSLSocket:
+    try:
+        tls = _handshake(sock, context, host, port, timeout, stop)
+    except Stopped:
+        sock.close()
+        raise
     except ssl.SSLCertVerificationError as e:
         sock.close()
         raise ConnectError(server_certificate_failure(e, host, port),
@@ -335,9 +408,11 @@ def server_certificate_failure(error: ssl.SSLCertVerificationError, host: str, p
             f"{check.format(host=host)} ({detail}): {fix.format(now=now)}")
 
 
-def connect(host: str, port: int, context: ssl.SSLContext, timeout: float = 10.0) -> ssl.SSLSocket:
-    """TCP connect and TLS handshake, both bounded by ``timeout``."""
-    return tls_handshake(open_tcp(host, port, timeout), context, host, port, timeout)
+def connect(host: str, port: int, context: ssl.SSLContext, timeout: float = 10.0,
+            stop=None) -> ssl.SSLSocket:
+    """TCP connect and TLS handshake, each bounded by ``timeout``; :class:`Stopped` as soon as
+    ``stop`` (a ``threading.Event``) is set."""
+    return tls_handshake(open_tcp(host, port, timeout, stop), context, host, port, timeout, stop)
 
 
 def local_address(sock: socket.socket) -> str:

@@ -141,12 +141,13 @@ class TcpTransport:
 
     ``add`` frames and buffers; past ``buffer_limit`` bytes it sends (blocking while the receiver
     does not read). When ``stop`` is set, sending gives up after ``linger`` seconds without
-    the receiver taking what is left, and raises :class:`DeliveryError`.
+    the receiver taking what is left, and raises :class:`DeliveryError` (``linger`` is shorter
+    than the command line's stop grace, so the stream ends with this precise error).
     """
 
     def __init__(self, target: SyslogTarget, stop: Optional[threading.Event] = None,
                  buffer_limit: int = 1 << 16, connect_timeout: float = 5.0,
-                 backoff_min: float = 0.5, backoff_max: float = 30.0, linger: float = 5.0,
+                 backoff_min: float = 0.5, backoff_max: float = 30.0, linger: float = 4.0,
                  poll: float = 0.5):
         self.target, self.stop = target, stop or threading.Event()
         self.buffer_limit, self.connect_timeout = buffer_limit, connect_timeout

@@ -154,6 +154,7 @@ class Service:
 class ErrorMessage:
     code: int
     text: str
+    malformed: str = None  # what was wrong with a message whose text length did not match
 
 
 @dataclass
@@ -255,15 +256,21 @@ def parse_streaming_request(body: bytes):
 
 
 def parse_error(body: bytes) -> ErrorMessage:
-    """``int32 code | uint16 length | text``; the length must account for the whole body."""
+    """``int32 code | uint16 length | text``. The FMC says why it refuses us here, so a text
+    length that does not match the body (eNcore rejects the message) still gives the code and
+    the text the body has, with ``malformed`` saying what was wrong."""
+    if len(body) < 4:
+        raise ProtocolError(f"Error message body too short for its code ({len(body)} bytes)")
+    (code,) = struct.unpack_from(">i", body)
     if len(body) < 6:
-        raise ProtocolError(f"Error message body too short ({len(body)} bytes)")
-    code, length = struct.unpack_from(">iH", body)
-    if 6 + length != len(body):
-        raise ProtocolError(f"Error message text length {length} does not match its "
-                            f"{len(body) - 6}-byte body")
+        return ErrorMessage(code, "", f"Error message of {len(body)} bytes has no text length")
+    (length,) = struct.unpack_from(">H", body, 4)
     text = body[6:].decode("utf-8", errors="replace").replace("\x00", "")
-    return ErrorMessage(code, text)
+    malformed = None
+    if 6 + length != len(body):
+        malformed = (f"Error message text length {length} does not match its "
+                     f"{len(body) - 6}-byte body")
+    return ErrorMessage(code, text, malformed)
 
 
 def split_bundle(body: bytes) -> Bundle:
@@ -352,11 +359,13 @@ class StreamStarted:
 
 @dataclass(frozen=True)
 class Records:
-    """Record bodies from one bundle (or one Event Data message: ``sequence`` None)."""
+    """Record bodies from one bundle (or one Event Data message: ``sequence`` None). When the
+    bundle is damaged, ``error`` says how and ``rest`` holds its bytes from the damage on."""
 
     bodies: list
     sequence: int = None
     error: str = None
+    rest: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -368,6 +377,7 @@ class KeepAlive:
 class ServerError:
     code: int
     text: str
+    malformed: str = None
 
 
 @dataclass(frozen=True)
@@ -418,7 +428,10 @@ class ClientSession:
         kind = message.type
         if kind == MessageType.MESSAGE_BUNDLE:
             split = split_bundle(message.body)
-            return Records(split.records, split.sequence, split.error)
+            if split.error is None:
+                return Records(split.records, split.sequence)
+            rest = message.body[split.error_offset or 0:]
+            return Records(split.records, split.sequence, split.error, rest)
         if kind == MessageType.NULL:
             return KeepAlive()
         if kind == MessageType.EVENT_DATA:
@@ -435,5 +448,5 @@ class ClientSession:
             return StreamStarted(services)
         if kind == MessageType.ERROR:
             error = parse_error(message.body)
-            return ServerError(error.code, error.text)
+            return ServerError(error.code, error.text, error.malformed)
         return Unexpected(kind, len(message.body))

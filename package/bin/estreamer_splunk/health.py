@@ -6,16 +6,28 @@ host = the FMC. Counters cover the interval only, so searches can sum them over 
 the client's counters are cumulative, and each report subtracts the previous snapshot (a counter
 that went backwards — the client restarted — counts from zero).
 
-Client stats (cumulative): ``{"connected", "reconnects", "records", "events", "parse_errors",
-"unknown_types", "unknown_blocks", "mapping_errors", "bookmark": [timestamp, count] | None,
-"last_error", "client_cert_days_left", "devices": {device_id: last_event_time |
-{"last_event_time", "events", "name"}}, "future_records", "duplicates_dropped"}``.
+Stats (cumulative): ``{"connected", "reconnects", "events", "parse_errors", "unknown_types",
+"unknown_blocks", "mapping_errors", "future_records", "duplicates_dropped",
+"bookmark": [timestamp, count] | None, "last_error", "client_cert_days_left",
+"devices": {device_id: last_event_time | {"last_event_time", "events", "name"}}}``. ``events``
+are the events the sink wrote (not the records the client handed it: metadata and records of
+filtered-out devices make none), and so are a device's.
+
+A managed device is reported until it has been silent for :data:`DEVICE_SILENCE` (a device
+removed from the FMC stops being reported a day later), and at most :data:`MAX_DEVICES` of them
+(an FMC manages at most 1,000): records with made-up device ids cannot balloon the health events.
 """
+import logging
+
 from estreamer.events import Event
 
 SOURCETYPE = "cisco:firepower:estreamer:health"
 FMC_COUNTERS = ("reconnects", "parse_errors", "unknown_types", "unknown_blocks", "mapping_errors",
                 "future_records", "duplicates_dropped")
+DEVICE_SILENCE = 24 * 3600
+MAX_DEVICES = 2000
+
+log = logging.getLogger("estreamer_splunk.health")
 
 
 def _delta(current, previous, key):
@@ -79,6 +91,21 @@ def device_health(device_id, info, previous_info, interval, fmc, input_name):
     return _compact(fields)
 
 
+def prune_devices(devices, now, silence=DEVICE_SILENCE, limit=MAX_DEVICES):
+    """Drop, in place, the devices of ``devices`` (id -> [newest event time, events, time of
+    the last delivery], as the sink keeps them) silent for ``silence`` seconds, then the
+    longest silent beyond ``limit``."""
+    for device in [d for d, seen in devices.items() if now - seen[2] >= silence]:
+        del devices[device]
+    if len(devices) > limit:
+        by_silence = sorted(devices, key=lambda d: (devices[d][2], devices[d][0]))
+        dropped = by_silence[:len(devices) - limit]
+        for device in dropped:
+            del devices[device]
+        log.warning("events came from more than %d managed device ids: the health events "
+                    "leave out the %d that were silent longest", limit, len(dropped))
+
+
 def health_events(stats, previous, interval, now, fmc, input_name, host, lag=None):
     """The interval's health :class:`Event` list: the FMC first, then its devices by id."""
     events = [Event(now, SOURCETYPE, host,
@@ -91,4 +118,5 @@ def health_events(stats, previous, interval, now, fmc, input_name, host, lag=Non
     return events
 
 
-__all__ = ["SOURCETYPE", "device_health", "fmc_health", "health_events"]
+__all__ = ["DEVICE_SILENCE", "MAX_DEVICES", "SOURCETYPE", "device_health", "fmc_health",
+           "health_events", "prune_devices"]

@@ -23,7 +23,7 @@ from estreamer.metadata import MetadataCache
 from estreamer.wire import Subscription
 
 from .bookmarks import KVStoreBookmarkStore, KVStoreUnavailable, SessionExpired
-from .health import health_events
+from .health import SOURCETYPE as HEALTH, health_events, prune_devices
 from .logs import mask_filter, setup_logging
 from .settings import flag, load_settings
 from .xml_stream import SplunkEventSink
@@ -101,10 +101,16 @@ class Health:
         if now < self.due:
             return
         self.due = now + self.interval
+        sink = self.sink
         stats = self.client.stats.as_dict()
-        stats["mapping_errors"] = self.sink.mapper.errors
-        for device, info in stats["devices"].items():
-            info["name"] = self.cache.name("devices", device)
+        # what was written, not what the client handed over (metadata, filtered devices)
+        stats["events"] = sum(n for sourcetype, n in sink.counts.items() if sourcetype != HEALTH)
+        stats["mapping_errors"] = sink.mapper.errors
+        prune_devices(sink.devices, now)
+        stats["devices"] = {
+            device: {"last_event_time": newest, "events": events,
+                     "name": self.cache.name("devices", device)}
+            for device, (newest, events, _) in sink.devices.items()}
         lag = self.sink.take_interval()["lag"]
         for event in health_events(stats, self.previous, self.interval, now, self.fmc,
                                    self.input, self.host, lag):

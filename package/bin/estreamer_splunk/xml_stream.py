@@ -6,9 +6,13 @@ with one write + flush per batch: the per-event cost is a JSON dump, a few ``in`
 string join (no XML library per event), which keeps the writer to a few µs per event.
 
 Delivery contract with the client: everything passed to :meth:`write` before :meth:`flush`
-returns has been handed to the OS pipe splunkd reads, so the bookmark may move past it.
+returns has been handed to the OS pipe splunkd reads, so the bookmark may move past it. The
+buffer never holds more than ``max_buffer`` characters (1 Mi: about 1 MiB of event text):
+past that the sink flushes by itself. The client saves no bookmark for such a flush, so its bookmark only ever lags what
+was written.
 """
 import io
+import re
 import sys
 import time as _time
 
@@ -16,6 +20,26 @@ from estreamer.events import event_json
 
 _OPEN = "<stream>"
 _CLOSE = "</stream>\n"
+
+# What XML 1.0 §2.2 forbids in a document: C0 controls but tab, LF and CR; lone surrogates;
+# U+FFFE and U+FFFF (not even as character references). FMC text (URLs, user agents, file
+# names) is traffic an outsider controls, and one such character makes the whole stream
+# splunkd reads not well-formed.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _json_escape(match):
+    return "\\u%04x" % ord(match.group())
+
+
+def _xml_safe_json(text):
+    """Event JSON with U+FFFE and U+FFFF written as JSON escapes: like every character XML
+    forbids, they only occur inside JSON strings, so the values come back unchanged. The JSON
+    encoder already escapes C0 controls; lone surrogates are caught when the batch is encoded
+    (:meth:`SplunkEventSink._emit`). ASCII (checked in constant time) needs no search."""
+    if text.isascii() or ("\ufffe" not in text and "\uffff" not in text):
+        return text
+    return _XML_FORBIDDEN.sub(_json_escape, text)
 
 
 def _escape_data(text):
@@ -31,8 +55,9 @@ def _escape_data(text):
 
 
 def xml_escape(text):
-    """Text content and attribute values."""
-    text = _escape_data(text)
+    """Text content and attribute values (configured names: a character XML cannot hold
+    becomes U+FFFD)."""
+    text = _XML_FORBIDDEN.sub("\ufffd", _escape_data(text))
     if '"' in text:
         text = text.replace('"', "&quot;")
     return text
@@ -44,11 +69,13 @@ class SplunkEventSink:
     ``index``/``source`` go into every event; ``host_override`` replaces the event's own host
     (the FMC); ``stanza`` (default ``source``) names the input stanza on each event.
     Counters: ``counts`` (delivered events per sourcetype), ``events``, ``bytes`` (delivered),
-    ``pending`` (buffered, not yet flushed), ``skipped`` (records that map to no event).
+    ``pending`` (buffered, not yet flushed), ``skipped`` (records that map to no event),
+    ``devices`` (managed device id -> [newest event time, events delivered, clock time of the
+    last delivery], for the events written from records; the health events prune it).
     """
 
     def __init__(self, mapper, out=None, index="default", source="", host_override=None,
-                 stanza=None, clock=_time.time):
+                 stanza=None, clock=_time.time, max_buffer=1 << 20):
         self.mapper = mapper
         self._binary, self._out = _binary_target(out if out is not None else sys.stdout)
         self._clock = clock
@@ -60,6 +87,9 @@ class SplunkEventSink:
         self._middle = {}  # (sourcetype, host) -> escaped "</time>…<data>" run
         self._buffer = []
         self._pending_counts = {}
+        self._pending_devices = {}  # device id -> [newest event time, events] in the buffer
+        self._buffered = 0  # characters in the buffer
+        self._max_buffer = max_buffer
         self._oldest = None  # earliest event time in the buffer, for the delivery lag
         self._opened = False
         self._closed = False
@@ -67,6 +97,7 @@ class SplunkEventSink:
         self.events = 0
         self.bytes = 0
         self.skipped = 0
+        self.devices = {}
         self.max_lag = None  # seconds; the largest delivery lag since take_interval()
         self._last_interval = {"events": 0, "counts": {}, "bytes": 0}
 
@@ -80,6 +111,15 @@ class SplunkEventSink:
         if event is None:
             self.skipped += 1
             return None
+        device = event.event.get("device_id")
+        if device is not None:
+            seen = self._pending_devices.get(device)
+            if seen is None:
+                self._pending_devices[device] = [event.time, 1]
+            else:
+                seen[1] += 1
+                if event.time > seen[0]:
+                    seen[0] = event.time
         self.write_event(event)
         return event
 
@@ -95,12 +135,17 @@ class SplunkEventSink:
                 "</time><index>{}</index><sourcetype>{}</sourcetype><source>{}</source>"
                 "<host>{}</host><data>".format(self._index, xml_escape(sourcetype),
                                                self._source, host))
-        self._buffer.append("".join((self._event_open, "%.6f" % event.time, middle,
-                                     _escape_data(event_json(event.event)), "</data></event>\n")))
+        text = "".join((self._event_open, "%.6f" % event.time, middle,
+                        _escape_data(_xml_safe_json(event_json(event.event))),
+                        "</data></event>\n"))
+        self._buffer.append(text)
+        self._buffered += len(text)
         counts = self._pending_counts
         counts[sourcetype] = counts.get(sourcetype, 0) + 1
         if self._oldest is None or event.time < self._oldest:
             self._oldest = event.time
+        if self._buffered >= self._max_buffer:
+            self.flush()
 
     def flush(self):
         """Write the buffered events and flush the stream: on return splunkd's pipe has them."""
@@ -113,13 +158,30 @@ class SplunkEventSink:
             for sourcetype, n in self._pending_counts.items():
                 self.counts[sourcetype] = self.counts.get(sourcetype, 0) + n
                 self.events += n
-            lag = self._clock() - self._oldest
+            now = self._clock()
+            lag = now - self._oldest
             if self.max_lag is None or lag > self.max_lag:
                 self.max_lag = lag
+            if self._pending_devices:
+                self._count_devices(now)
             self._buffer = []
+            self._buffered = 0
             self._pending_counts = {}
             self._oldest = None
         self._out.flush()
+
+    def _count_devices(self, now):
+        devices = self.devices
+        for device, (newest, events) in self._pending_devices.items():
+            seen = devices.get(device)
+            if seen is None:
+                devices[device] = [newest, events, now]
+            else:
+                if newest > seen[0]:
+                    seen[0] = newest
+                seen[1] += events
+                seen[2] = now
+        self._pending_devices = {}
 
     def close(self):
         """Flush and end the ``<stream>`` document (only if one was opened)."""
@@ -148,7 +210,11 @@ class SplunkEventSink:
         return result
 
     def _emit(self, text):
-        data = text.encode("utf-8", "replace")  # lone surrogates cannot reach splunkd as UTF-8
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: only in event JSON strings, as escapes
+            text = _XML_FORBIDDEN.sub(_json_escape, text)
+            data = text.encode("utf-8")
         self.bytes += len(data)
         if self._binary:
             self._out.write(data)

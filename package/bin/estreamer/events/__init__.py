@@ -19,6 +19,7 @@ import logging
 
 from ..catalog import RECORDS
 from ..catalog.records import FAMILIES, FAMILY_OF
+from ..ratelimit import RateLimitedLog, error_kind
 from . import (connection, correlation, discovery, extra, file, identity, intrusion, malware,
                vpn)
 from .common import CONSTANT_FIELDS, Context
@@ -106,7 +107,7 @@ class EventMapper:
         self.context = Context(cache, self.options)
         self.host = host
         self.errors = 0  # records sent unmapped because their family's mapper failed
-        self._reported = set()
+        self._log = RateLimitedLog(log)
 
     def map(self, record):
         """The event for ``record``, or None (metadata unless ``emit_metadata``; undecodable
@@ -134,11 +135,11 @@ class EventMapper:
         return Event(time or self.options.clock(), sourcetype_of(record_type), self.host, event)
 
     def _unmappable(self, record, error: Exception):
-        """Counted, logged once per record type and error, sent with its decoded fields."""
+        """Counted, logged at most once a minute per record type and error, sent with its
+        decoded fields."""
         self.errors += 1
-        key = (record["recordType"], type(error).__name__, str(error))
-        if key not in self._reported and len(self._reported) < 1000:
-            self._reported.add(key)
-            log.warning("record type %s could not be mapped (%s: %s); sent with its decoded "
-                        "fields and mapping_error", *key)
+        record_type, name = record["recordType"], type(error).__name__
+        self._log.log(logging.WARNING, (record_type, name, error_kind(error)),
+                      "record type %s could not be mapped (%s: %s); sent with its decoded "
+                      "fields and mapping_error", record_type, name, error)
         return map_unmappable(record, self.context, error)

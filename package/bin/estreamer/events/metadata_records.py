@@ -13,13 +13,19 @@ def map_metadata(r, ctx):
 
 
 def map_unknown(r, ctx):
-    """An unknown record type or block version: its number and bytes, for later decoding."""
-    out = {"rec_type": r["recordType"]}
+    """An unknown record type or block version, or bytes the decoder could not read (a
+    malformed record, the rest of a damaged bundle): its number, what was wrong and the bytes,
+    for later decoding."""
+    out = {}
+    if r["recordType"] is not None:
+        out["rec_type"] = r["recordType"]
     name = record_name(r["recordType"])
     if name:
         out["rec_type_desc"] = name
     if r.get("blockType") is not None:
         out["block_type"] = r["blockType"]
+    if r.get("malformed"):
+        out["malformed"] = r["malformed"]
     out["raw"] = r["raw"]
     return _time(r), out
 
