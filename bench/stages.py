@@ -1,5 +1,5 @@
 """Where the time of one connection event goes, stage by stage, on one core: the simulator's
-connection records (every field filled, as ``stream`` and ``modinput`` send them) decoded,
+FMC 7 connection records (block 174, every field filled, as ``stream`` and ``modinput`` send them) decoded,
 mapped to CIM events, encoded as JSON and wrapped as the modular input's XML — or, for the
 command line's CEF output, written as CEF lines cut to a syslog message's size.
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import struct
 
-from .common import best_rate
+from .common import GENERATION, best_rate
 
 RECORDS = 20_000
 
@@ -25,7 +25,8 @@ def run(report):
     from fmcsim.traffic import record_bodies
 
     decoder, cache = RecordDecoder(), MetadataCache()
-    records, everything = [], record_bodies(Subscription(families=("connection",)), RECORDS,
+    records, everything = [], record_bodies(Subscription(families=("connection",),
+                                                         generation=GENERATION), RECORDS,
                                             families=("connection",), per_second=50)
     for body in everything:
         record = decoder.decode(body)
