@@ -175,8 +175,11 @@ LONE_SURROGATES = "\udc00\udfff\ud800a\udbff"  # never high-then-low: that is a 
 
 def _with_hostile_text(layout, values):
     """``values`` (a decoded record or block) with every text field holding HOSTILE."""
+    from estreamer.catalog import CATALOG
     from estreamer.fields import BlockRef, ListOf, Text, Var, When
-    from estreamer.layout import resolve
+
+    def resolve(ref, wire_type):
+        return CATALOG.block(ref.series, ref.expected if wire_type is None else wire_type)
 
     out = dict(values)
     for name, kind in layout.rows:

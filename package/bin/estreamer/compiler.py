@@ -26,6 +26,7 @@ from .layout import MAX_DEPTH, Short
 from .record import EMPTY, Record, combine, shape_of
 
 _U32 = struct.Struct(">I").unpack_from
+_LENGTH = struct.Struct(">4xI").unpack_from  # a block's length, from its header
 
 
 class Compiler:
@@ -36,7 +37,8 @@ class Compiler:
     def __init__(self, catalog, layout):
         self.catalog, self.layout = catalog, layout
         self.code = []
-        self.env = {"_H": BLOCK_HEADER.unpack_from, "_Short": Short, "_Record": Record,
+        self.env = {"_H": BLOCK_HEADER.unpack_from, "_N": _LENGTH, "_Short": Short,
+                    "_Record": Record,
                     "_combine": combine, "_EMPTY": EMPTY}
         self.segments = []  # ["const", [(name, expr)]] | ["merge", shape, values] | ["when", ...]
         self.vars = {}      # field name -> the local holding its value
@@ -78,6 +80,11 @@ class Compiler:
 
     def var_of(self, name) -> str:
         return self.vars[name]
+
+    def wants(self, name) -> bool:
+        """Whether the field's value is needed (a reader that skips some checks their
+        bounds all the same)."""
+        return True
 
     def block(self, name, ref):
         """A nested block: read by the compiled reader of the wire type found there."""
@@ -134,11 +141,13 @@ class Compiler:
             return
         fmt, targets = ">", []
         for name, kind in run:
+            if not kind.has_value or not self.wants(name):
+                fmt += f"{kind.size}x"
+                continue
             fmt += kind.fmt
-            if kind.has_value:
-                var = self.fresh()
-                targets.append(var)
-                self.bind_value(name, var, kind.expression(self, var))
+            var = self.fresh()
+            targets.append(var)
+            self.bind_value(name, var, kind.expression(self, var))
         unpack = self.const(struct.Struct(fmt).unpack_from, "_s")
         if targets:
             self.line(f"{', '.join(targets)}, = {unpack}(buf, off)")

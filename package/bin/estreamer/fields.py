@@ -135,7 +135,7 @@ def _emit_text(compiler, var: str, start: str, stop: str, binary: bool):
         line(f"{var} = buf[{start}:{stop}].hex()")
         return
     line("try:")
-    line(f"    {var} = str(buf[{start}:{stop}], 'utf-8')")
+    line(f"    {var} = buf[{start}:{stop}].decode()")
     line("except UnicodeDecodeError:")
     line(f"    {var} = buf[{start}:{stop}].hex()")
     line(f"if '\\x00' in {var}: {var} = {var}.replace('\\x00', '')")
@@ -158,9 +158,10 @@ class Text(Kind):
 
     def emit(self, compiler, name):
         line = compiler.line
-        line("_n = _H(buf, off)[1]")
+        line("_n, = _N(buf, off)")
         line("if _n < 8 or off + _n > end: raise _Short")
-        _emit_text(compiler, compiler.bind(name), "off + 8", "off + _n", self.binary)
+        if compiler.wants(name):
+            _emit_text(compiler, compiler.bind(name), "off + 8", "off + _n", self.binary)
         line("off += _n")
 
     def __repr__(self):
@@ -201,7 +202,8 @@ class Var(Kind):
         line = compiler.line
         line(f"_n = {compiler.var_of(self.length_field)} + {self.adjust}")
         line("if _n < 0 or off + _n > end: raise _Short")
-        _emit_text(compiler, compiler.bind(name), "off", "off + _n", self.binary)
+        if compiler.wants(name):
+            _emit_text(compiler, compiler.bind(name), "off", "off + _n", self.binary)
         line("off += _n")
 
     def __repr__(self):

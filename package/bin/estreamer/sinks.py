@@ -3,7 +3,10 @@ to a file, or CEF over syslog.
 
 A sink has two methods: ``write(record)`` and ``flush()``. After ``flush()`` returns, everything
 written before is in the operating system's hands (a killed client loses none of it), and only
-then does the client move its bookmark.
+then does the client move its bookmark. A sink may also take an event record's bytes as they
+are, ``write_body(body) -> bool``: it writes the record's line with the compiled function of
+its shape, or returns False having written nothing, and the client hands it the decoded record
+instead (:mod:`estreamer.events.programs`).
 """
 from __future__ import annotations
 
@@ -18,6 +21,32 @@ class JsonLinesSink:
         self.lines, self.size, self.limit = [], 0, buffer_limit
         self.written = 0
         self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        self._records = None if mapper is not None else _record_programs()
+        self._frames = {}  # (sourcetype, host) -> ',"sourcetype":…,"host":…,"event":'
+
+    def write_body(self, body) -> bool:
+        """The record's line from its bytes, by the compiled function of its shape; False
+        (nothing written) where that function cannot vouch for the record."""
+        if self.mapper is None:
+            rendered = self._records.render(body)
+            if rendered is None:
+                return False
+            line = rendered[3]
+        else:
+            rendered = self.mapper.render(body)
+            if rendered is None:
+                return False
+            sourcetype, time, _, text = rendered
+            frame = self._frames.get(sourcetype)
+            if frame is None:
+                frame = self._frames[sourcetype] = ',"sourcetype":{},"host":{},"event":'.format(
+                    self._dumps(sourcetype), self._dumps(self.mapper.host))
+            line = '{"time":' + repr(time) + frame + text + "}"
+        self.lines.append(line)
+        self.size += len(line)
+        if self.size >= self.limit:
+            self._drain()
+        return True
 
     def write(self, record) -> None:
         if self.mapper is None:
@@ -45,6 +74,8 @@ class JsonLinesSink:
 
 class CefLinesSink(JsonLinesSink):
     """One CEF line per event (:mod:`.cef`), made from the event Splunk would get."""
+
+    write_body = None  # CEF lines are made from the event's dict: records come decoded
 
     def __init__(self, out, mapper, formatter, buffer_limit: int = 1 << 20):
         super().__init__(out, mapper, buffer_limit)
@@ -94,3 +125,10 @@ class NullSink:
 
     def flush(self) -> None:
         pass
+
+
+def _record_programs():
+    """Records' own JSON lines, compiled per shape (the identity profile)."""
+    from .catalog import CATALOG
+    from .events.programs import record_programs
+    return record_programs(CATALOG)

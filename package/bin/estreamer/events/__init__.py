@@ -17,14 +17,16 @@ from __future__ import annotations
 import json
 import logging
 
-from ..catalog import RECORDS
+from ..catalog import CATALOG, RECORDS
 from ..catalog.records import FAMILIES, FAMILY_OF
 from ..ratelimit import RateLimitedLog, error_kind
 from . import (connection, correlation, discovery, extra, file, identity, intrusion, malware,
                vpn)
 from .common import CONSTANT_FIELDS, Context
+from .compiler import EventCompiler
 from .metadata_records import map_metadata, map_unknown, map_unmappable
 from .options import MapperOptions
+from .programs import Programs
 
 __all__ = ["Event", "EventMapper", "MapperOptions", "event_json", "SOURCETYPES", "FIELDS",
            "FREE_TEXT", "sourcetype_of"]
@@ -37,6 +39,8 @@ SOURCETYPES = {family: SOURCETYPE_PREFIX + family for family in FAMILIES}
 _MODULES = (connection, intrusion, extra, file, malware, correlation, identity, vpn)
 _MAPPERS = {number: module.map_record for module in _MODULES for number in module.RECORD_TYPES}
 _DISCOVERY = FAMILY_OF["discovery"]
+# The profile (event table) of each record type the compiled path renders.
+PROFILES = {}
 _FAMILY_BY_NUMBER = {number: family for family, numbers in FAMILY_OF.items()
                      for number in numbers}
 
@@ -102,12 +106,33 @@ class EventMapper:
     ``cache.learn`` (the FMC sends them before the events that use them).
     """
 
-    def __init__(self, cache, host: str, options: MapperOptions = None):
+    def __init__(self, cache, host: str, options: MapperOptions = None, catalog=CATALOG):
         self.options = options or MapperOptions()
         self.context = Context(cache, self.options)
         self.host = host
         self.errors = 0  # records sent unmapped because their family's mapper failed
         self._log = RateLimitedLog(log)
+        self.catalog = catalog
+        self.programs = Programs(catalog, self._compile, PROFILES.__contains__)
+        self._generation = cache.generation
+
+    def render(self, body):
+        """``(sourcetype, time, device id, event JSON text)`` of an event record's bytes, by
+        the compiled function of the record's shape; None where that function cannot vouch
+        for the record (or the record type has no profile): the caller decodes the record and
+        calls :meth:`map`, which gives the same event."""
+        generation = self.context.cache.generation
+        if generation != self._generation:
+            self._generation = generation
+            self.context.sync()
+            self.programs.memos.sync()
+        return self.programs.render(body)
+
+    def _compile(self, layout, shape):
+        profile = PROFILES[shape.record_type]
+        return EventCompiler(self.catalog, layout, shape, profile, self.context,
+                             self.programs.memos, SOURCETYPES[profile.family],
+                             self.options.clock).compile()
 
     def map(self, record):
         """The event for ``record``, or None (metadata unless ``emit_metadata``; undecodable

@@ -1,0 +1,643 @@
+"""(record layout, profile) → one function from a record's bytes to its event's JSON text.
+
+The function a connection record of block 174 gets reads the record's fixed-size fields in runs
+with precompiled ``struct``s and its texts inline, then writes the event's keys as precomputed
+fragments: names come from the per-table memo dicts of the mapper's context, texts are escaped
+by the standard library's C escaper, and an omitted key is skipped by a test, not by building
+and filtering a dict. There is no Record, no event dict and no JSON encoder in between.
+
+It is compiled once per shape seen — record type, header form and the version of each nested
+block (:class:`Shape`) — like the layout readers, and it vouches only for what it was compiled
+for: a record of another shape, a block shorter or longer than its table, trailing bytes or any
+surprise raises, and the caller takes the reference path (:class:`~.profile.Evaluator` over the
+decoded record), which gives the same bytes. Rows whose inputs the layout lacks, or that depend
+only on constants (the record type), are decided here, once.
+
+:func:`identity_profile` is the profile of a record's own fields (``stream`` without
+``--events``): the same compiler writes the record's JSON line.
+"""
+from __future__ import annotations
+
+import json
+import struct
+
+from ..compiler import Compiler, dispatcher, list_reader
+from ..fields import BlockRef, Int, ListOf, Raw, Text, Var, When
+from ..layout import Short
+from ..record import plain
+from .profile import (ANY, FALSY, FLOAT, INT, INTS, JSON, NEVER, NONE, TEXT, TEXTS, Field,
+                      Formula, Profile, Row, Transform, parse_ref)
+
+_HEADER = struct.Struct(">II")
+_U32 = struct.Struct(">I")
+_encode_text = json.encoder.encode_basestring  # json's C escaper (ensure_ascii=False)
+_encode_any = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class CannotCompile(Exception):
+    """The profile cannot be compiled for this layout (it needs a field the layout lacks):
+    records of this shape take the reference path."""
+
+
+def _float_json(value) -> str:
+    if type(value) is not float:
+        raise TypeError(f"not a float: {value!r}")
+    return _encode_any(value)
+
+
+def _texts_json(values) -> str:
+    return "[" + ",".join(map(_encode_text, values)) + "]"
+
+
+def _ints_json(values) -> str:
+    return "[" + ",".join(map(int.__repr__, values)) + "]"
+
+
+def _any_json(value) -> str:
+    return _encode_any(plain(value))
+
+
+def _path(value, path):
+    for part in path.split("."):
+        if value is None:
+            return None
+        value = value.get(part)
+    return value
+
+
+class Shape:
+    """What one compiled function is for: the record type, whether the header carries the
+    archive timestamp, and the wire type of each single nested block, in reading order (None
+    for a headerless one)."""
+
+    __slots__ = ("record_type", "archived", "blocks")
+
+    def __init__(self, record_type, archived, blocks=()):
+        self.record_type, self.archived, self.blocks = record_type, archived, tuple(blocks)
+
+    @property
+    def key(self):
+        return self.record_type, self.archived, self.blocks
+
+    @classmethod
+    def of(cls, catalog, layout, record):
+        """The shape of a decoded ``record`` (header fields included) read by ``layout``."""
+        return cls(record["recordType"], record.get("archiveTimestamp") is not None,
+                   block_types(catalog, layout, record))
+
+    def __repr__(self):
+        return f"Shape{self.key}"
+
+
+def block_types(catalog, layout, record):
+    """The wire types of ``record``'s single blocks, in reading order (see :class:`Shape`)."""
+    types = []
+    for name, kind in layout.rows:
+        if not isinstance(kind, BlockRef):
+            continue
+        value = record if name is None else record.get(name)
+        wire_type = None if value is None else value.get("blockType")
+        types.append(wire_type)
+        inner = catalog.block(kind.series, kind.expected if wire_type is None else wire_type)
+        if inner is not None and value is not None:
+            types.extend(block_types(catalog, inner, value))
+    return types
+
+
+# --- reading a whole record into locals ------------------------------------------------------------
+
+class FlatReader(Compiler):
+    """Reads a record body into one local per field, its single nested blocks inline in the
+    versions ``shape`` names (a named block's fields as ``block.field``); lists stay lists of
+    Records. Keeps each field's kind, the fields in reading order (``order``: top-level names,
+    a field named twice at its first place) and the fields of each named block (``nested``)."""
+
+    def __init__(self, catalog, layout, shape: Shape, uses=None):
+        super().__init__(catalog, layout)
+        self.shape, self._blocks, self.uses = shape, list(shape.blocks), uses
+        self.keep = {"blockType", "blockLength"}
+        self.prefix, self._level = "", 0
+        self.kinds = {}
+        self.order = []
+        self.nested = {}
+
+    def bind(self, name, expr=None):
+        var = self.fresh()
+        self._record(name, var, expr or var)
+        return var
+
+    def bind_optional(self, name, flag):
+        var = self.fresh()
+        self._record(name, var, var)
+        return var
+
+    def bind_value(self, name, var, expr):
+        self._record(name, var, expr)
+
+    def var_of(self, name):
+        return self.vars[self.prefix + name]
+
+    def wants(self, name):
+        """The fields the profile uses, and the lengths and flags other fields need."""
+        full = self.prefix + name
+        return self.uses is None or full in self.uses or full in self.keep
+
+    def _record(self, name, var, expr):
+        full = self.prefix + name
+        self.vars[full], self.exprs[full] = var, expr
+        siblings = self.nested[self.prefix[:-1]] if self.prefix else self.order
+        if full not in siblings:
+            siblings.append(full)
+
+    def walk(self, rows):
+        for name, kind in rows:
+            if name is not None:
+                self.kinds[self.prefix + name] = kind
+            if isinstance(kind, Var):
+                self.keep.add(self.prefix + kind.length_field)
+            elif isinstance(kind, When):
+                self.keep.add(self.prefix + kind.flag_field)
+        super().walk(rows)
+
+    def block(self, name, ref):
+        if not self._blocks:
+            raise CannotCompile(f"no version given for block {ref!r}")
+        wire_type, catalog = self._blocks.pop(0), self.catalog
+        layout = catalog.block(ref.series, ref.expected if wire_type is None else wire_type)
+        if layout is None or (wire_type is None) == layout.has_header or (
+                wire_type is not None and wire_type not in catalog.accepts(ref)):
+            raise CannotCompile(f"block type {wire_type} cannot stand where {ref!r} does")
+        outer = self.prefix
+        if name is not None:
+            full = outer + name
+            (self.nested[outer[:-1]] if outer else self.order).append(full)
+            self.nested[full] = []
+            self.kinds[full] = ref
+            self.prefix = full + "."
+        self._level += 1
+        line, level = self.line, self._level
+        if layout.has_header:
+            line(f"_t{level}, _n{level} = _HDR(buf, off)")
+            line(f"if _t{level} != {wire_type} or _n{level} < 8 or off + _n{level} > end: "
+                 f"raise _Short")
+            line(f"_end{level} = end")
+            line(f"end = off + _n{level}")
+            line("off += 8")
+            for field, var in (("blockType", f"_t{level}"), ("blockLength", f"_n{level}")):
+                self._record(field, var, var)
+                self.kinds[self.prefix + field] = _U32_KIND
+        self.walk(layout.body_rows)
+        if layout.has_header:
+            line("if off > end: raise _Short")
+            line("off = end")
+            line(f"end = _end{level}")
+        self.prefix, self._level = outer, self._level - 1
+
+    def list(self, name, kind):
+        reader = self.const(list_reader(dispatcher(self.catalog, kind.item)), "_l")
+        var = self.bind(name)
+        self.line(f"{var}, off = {reader}(buf, off, end, {self._level})")
+
+    def read_record(self):
+        """Lines reading the body from ``off`` to ``end``, nothing left over."""
+        layout, line = self.layout, self.line
+        if layout.has_header:  # a record body that is a block header and fields (530, 700)
+            line("_t0, _n0 = _HDR(buf, off)")
+            line("if _n0 < 8 or off + _n0 != end: raise _Short")
+            line("off += 8")
+            for field, var in (("blockType", "_t0"), ("blockLength", "_n0")):
+                self._record(field, var, var)
+                self.kinds[field] = _U32_KIND
+        self.walk(layout.body_rows)
+        if self._blocks:
+            raise CannotCompile(f"{len(self._blocks)} block versions left over")
+        line("if off != end: raise _Short")
+
+
+_U32_KIND = Int("I", 4)
+
+
+# --- the event -------------------------------------------------------------------------------------
+
+class Value:
+    """What the compiler knows of a value: its expression, whether it is a constant (and which),
+    whether it is an ``int`` for sure (``native``), its JSON type, and for a fixed-size field
+    the local holding its raw bytes and the function giving its text (``raw``, ``decode``)."""
+
+    __slots__ = ("expr", "constant", "value", "native", "type", "raw", "decode")
+
+    def __init__(self, expr, constant=False, value=None, native=False, type_=ANY, raw=None,
+                 decode=None):
+        self.expr, self.constant, self.value, self.native = expr, constant, value, native
+        self.type, self.raw, self.decode = type_, raw, decode
+
+
+def _constant_value(value):
+    return Value(repr(value) if value is None or type(value) in (bool, int, float, str)
+                 else None, True, value, type(value) is int, ANY)
+
+
+class Memos:
+    """The memo dicts of one mapper's compiled functions: a hit is one dict lookup. Those of
+    names the FMC sent are emptied when the metadata cache changes (:meth:`sync`)."""
+
+    def __init__(self):
+        self.pure, self.names = {}, {}
+
+    def memo(self, key, function, names: bool):
+        table = self.names if names else self.pure
+        memo = table.get(key)
+        if memo is None:
+            memo = table[key] = Memo(function)
+        return memo
+
+    def sync(self):
+        for memo in self.names.values():
+            memo.clear()
+
+
+class Memo(dict):
+    """``function(key)`` remembered per key; bounded: emptied when full."""
+
+    __slots__ = ("function",)
+    LIMIT = 1 << 16
+
+    def __init__(self, function):
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, key):
+        if len(self) >= self.LIMIT:
+            self.clear()
+        value = self[key] = self.function(key)
+        return value
+
+
+class EventCompiler:
+    """Compiles ``profile`` for records of ``shape`` read by ``layout`` (of ``catalog``), with
+    the names and options of ``context``:
+    ``event(buf) -> (sourcetype, time, device, json_text)``, ``time`` the profile's or, where
+    it is 0 or None, ``clock()``. ``memos`` holds the memo dicts (:class:`Memos`) its
+    functions share."""
+
+    def __init__(self, catalog, layout, shape: Shape, profile: Profile, context, memos=None,
+                 sourcetype=None, clock=None):
+        self.profile, self.context, self.shape = profile, context, shape
+        self.sourcetype, self.clock = sourcetype, clock
+        self.memos = memos if memos is not None else Memos()
+        self.reader = FlatReader(catalog, layout, shape,
+                                 None if getattr(profile, "whole", False) else
+                                 _fields_used(profile))
+        self.reader.signature = "event(buf)"
+        self.reader.env.update(_E=_encode_text, _ET=_texts_json, _EI=_ints_json,
+                               _EF=_float_json, _EA=_any_json, _I=int.__repr__, _P=_path,
+                               _HDR=_HEADER.unpack_from, _U32=_U32.unpack_from, _Short=Short)
+        self.referenced = _referenced(profile)
+        self.env = {}        # row name -> Value
+        self.parts = []      # the event text: (literal, expression, expression is literal)
+        self.written = {}    # key -> the expression of its value where written, else None
+        self._count = 0
+
+    # what transforms use
+    def const(self, value, prefix="_c"):
+        return self.reader.const(value, prefix)
+
+    def line(self, text):
+        self.reader.line(text)
+
+    def local(self, expr, prefix="r"):
+        self._count += 1
+        var = f"{prefix}{self._count}"
+        self.line(f"{var} = {expr}")
+        return var
+
+    def compile(self):
+        reader, shape, line = self.reader, self.shape, self.line
+        line("rt, n = _HDR(buf, 0)")
+        if shape.archived:
+            line("if len(buf) != 16 + n: raise _Short")
+            line("archive = _U32(buf, 8)[0]")
+            line("off = 16")
+        else:
+            line("if len(buf) != 8 + n: raise _Short")
+            line("off = 8")
+        line("end = len(buf)")
+        reader.read_record()
+        for row in self.profile.rows:
+            self.row(row)
+        time = self.value(self.profile.time).expr
+        if self.clock is not None:
+            time = f"({time} or {self.const(self.clock, '_clock')}())"
+        device = self.written.get(self.profile.device) or "None"
+        line(f"return {self.sourcetype!r}, {time}, {device}, {self.text()}")
+        return reader.function(f"<event {self.profile.family} {shape.key}>")
+
+    # --- values --------------------------------------------------------------------------------
+
+    def ref(self, ref) -> Value:
+        kind, name, path = parse_ref(ref)
+        if kind == "env":
+            value = self.env[name]
+            if not path:
+                return value
+            if value.constant:
+                return _constant_value(_path(value.value, path))
+            return Value(f"_P({value.expr}, {path!r})")
+        full = f"{name}.{path}" if path else name
+        if full == "recordType":
+            return _constant_value(self.shape.record_type)
+        if full == "archiveTimestamp":
+            if self.shape.archived:
+                return Value("archive", native=True, type_=INT)
+            return _constant_value(None)
+        reader = self.reader
+        if full in reader.exprs:
+            field_kind = reader.kinds.get(full)
+            if isinstance(field_kind, Raw):
+                return Value(reader.exprs[full], type_=TEXT, raw=reader.vars[full],
+                             decode=field_kind.decode)
+            return Value(reader.exprs[full], native=isinstance(field_kind, Int),
+                         type_=_type_of(field_kind))
+        if full in reader.nested:
+            raise CannotCompile(f"{self.profile.family}: {full} is a block; name its fields")
+        if path and name in reader.exprs:  # a field of a list or of a whole value
+            return Value(f"_P({reader.exprs[name]}, {path!r})")
+        if kind == "optional":
+            return _constant_value(None)
+        raise CannotCompile(f"{self.profile.family}: the layout has no field {full}")
+
+    def value(self, transform: Transform) -> Value:
+        """The value of a transform over its inputs."""
+        if isinstance(transform, _Nested):
+            return Value(transform.emit(self, ()), type_=JSON)
+        inputs = [self.ref(ref) for ref in transform.inputs]
+        if isinstance(transform, Field):
+            found = inputs[0]
+            if transform.declared is None or transform.declared == found.type:
+                return found
+            return Value(found.expr, found.constant, found.value, found.native,
+                         transform.declared, found.raw, found.decode)
+        if transform.pure and all(value.constant for value in inputs):
+            result = _constant_value(transform.bind(self.context)(*[v.value for v in inputs]))
+            result.type = transform.type
+            if result.expr is None:
+                result.expr = self.const(result.value, "_k")
+            return result
+        if transform.memo and len(inputs) == 1:
+            memo = self.memo(transform, inputs[0])
+            return Value(f"{memo}[{inputs[0].raw or inputs[0].expr}]", type_=transform.type)
+        args = [value.expr for value in inputs]
+        expr = transform.emit(self, args)
+        if expr is None:
+            expr = f"{self.const(transform.bind(self.context), '_f')}({', '.join(args)})"
+        # integer arithmetic on integers read from the wire gives an integer
+        native = isinstance(transform, Formula) and transform.type == INT and \
+            all(value.native for value in inputs)
+        return Value(expr, native=native, type_=transform.type)
+
+    def memo(self, transform, value: Value, fragment=None):
+        """The local name of the memo dict of ``transform`` (fused with the raw field's text
+        form); with ``fragment`` ``(prefix, omit)`` it holds the key's whole text."""
+        function, decode = transform.function(self.context), value.decode if value.raw else None
+        if decode is not None:
+            function = _compose(function, decode)
+        if fragment is not None:
+            function = _fragment(function, *fragment)
+        memo = self.memos.memo((transform, decode, fragment), function,
+                               transform.memo == "names")
+        return self.const(memo, "_M")
+
+    def row(self, row: Row):
+        transform = row.transform
+        if row.is_key and row.name not in self.referenced and transform.memo and \
+                len(transform.inputs) == 1:
+            found = self.ref(transform.inputs[0])
+            if not found.constant:
+                self.fragment(row, found)
+                return
+        value = self.value(transform)
+        if not value.constant and not value.expr.isidentifier():
+            value.expr = self.local(value.expr)
+        self.env[row.name] = value
+        if row.is_key:
+            self.key(row, value)
+
+    # --- the text -------------------------------------------------------------------------------
+
+    def tests(self, row: Row):
+        """The tests of the key's when/unless; None when it is never written."""
+        tests = []
+        for ref, wanted in ((row.when, True), (row.unless, False)):
+            if ref is None:
+                continue
+            test = self.ref(ref)
+            if test.constant:
+                if bool(test.value) != wanted:
+                    return None
+                continue
+            tests.append(test.expr if wanted else f"not {test.expr}")
+        return tests
+
+    def fragment(self, row: Row, found: Value):
+        """A key whose whole text comes from one memo lookup (``,"name":"value"`` or "")."""
+        tests = self.tests(row)
+        if tests is None:
+            return
+        memo = self.memo(row.transform, found, (f",{_encode_text(row.name)}:", row.omit))
+        lookup = f"{memo}[{found.raw or found.expr}]"
+        if tests:
+            lookup = f"({lookup} if {' and '.join(tests)} else '')"
+        self.parts.append(("", self.local(lookup, "p"), False))
+
+    def key(self, row: Row, value: Value):
+        """The key's fragment: always there, never, or behind a test."""
+        tests = self.tests(row)
+        if tests is None:
+            return
+        if value.constant:
+            if (row.omit == NONE and value.value is None) or (row.omit == FALSY and
+                                                              not value.value):
+                return
+        elif row.omit == NONE and not value.native:
+            tests.append(f"{value.expr} is not None")
+        elif row.omit == FALSY:
+            tests.append(value.expr)
+        type_ = row.transform.type if row.transform.type != ANY else value.type
+        name = _encode_text(row.name)
+        if value.constant:
+            part = (f",{name}:", _render_constant(value.value, type_), True)
+        else:
+            part = (f",{name}:", self.render(value.expr, type_, value.native), False)
+        condition = " and ".join(tests)
+        self.written[row.name] = f"({value.expr} if {condition} else None)" if tests \
+            else value.expr
+        if not tests:
+            self.parts.append(part)
+            return
+        self.parts.append(("", self.local(f"{_fstring([part])} if {condition} else ''", "p"),
+                           False))
+
+    @staticmethod
+    def render(expr, type_, native):
+        """The expression of a value's JSON text (an f-string placeholder's content)."""
+        if type_ == INT:
+            return expr if native else f"_I({expr})"
+        if type_ == JSON or native:
+            return expr
+        return {TEXT: "_E", TEXTS: "_ET", INTS: "_EI", FLOAT: "_EF"}.get(type_, "_EA") + \
+            f"({expr})"
+
+    def text(self):
+        parts = list(self.parts)
+        if not parts or parts[0][0] == "":
+            # the first key may be left out: write each key with its comma, drop the first one
+            return f"'{{' + {_fstring(parts)}[1:] + '}}'"
+        parts[0] = (parts[0][0][1:],) + parts[0][1:]  # the first key is always there
+        return _fstring([("{", None, True)] + parts + [("}", None, True)])
+
+
+def _compose(function, decode):
+    return lambda raw: function(decode(raw))
+
+
+def _fragment(function, prefix, omit):
+    """``,"name":<JSON>`` of ``function(value)``, or "" where the key is left out."""
+    def fragment(value):
+        value = function(value)
+        if (omit == NONE and value is None) or (omit == FALSY and not value):
+            return ""
+        return prefix + _encode_any(plain(value))
+    return fragment
+
+
+def _fields_used(profile):
+    """The record fields a profile reads (``block.field`` for a named block's)."""
+    used = set()
+    for transform in [row.transform for row in profile.rows] + [profile.time]:
+        for ref in transform.inputs:
+            kind, name, path = parse_ref(ref)
+            if kind != "env":
+                used.add(f"{name}.{path}" if path else name)
+                used.add(name)
+    for row in profile.rows:
+        for ref in (row.when, row.unless):
+            if ref and parse_ref(ref)[0] != "env":
+                used.add(parse_ref(ref)[1])
+    return used
+
+
+def _referenced(profile):
+    """Rows whose value another row, a condition or the time uses, and the device key."""
+    names = {profile.device}
+    for row in profile.rows:
+        for ref in row.inputs:
+            kind, name, _ = parse_ref(ref)
+            if kind == "env":
+                names.add(name)
+    for ref in profile.time.inputs:
+        kind, name, _ = parse_ref(ref)
+        if kind == "env":
+            names.add(name)
+    return names
+
+
+def _render_constant(value, type_):
+    return _encode_any(plain(value))
+
+
+def _fstring(parts):
+    """One f-string of ``(literal, expression, expression is literal text)`` parts."""
+    out = []
+    for literal, expr, is_literal in parts:
+        out.append(_escape(literal))
+        if expr is not None:
+            out.append(_escape(expr) if is_literal else "{" + expr + "}")
+    return "f'" + "".join(out) + "'"
+
+
+def _escape(text):
+    return (text.replace("\\", "\\\\").replace("'", "\\'").replace("{", "{{").replace("}", "}}")
+            .replace("\n", "\\n").replace("\r", "\\r"))
+
+
+# --- the record itself -----------------------------------------------------------------------------
+
+class Whole(Transform):
+    """A nested block or a list in its plain JSON form (the decoder's)."""
+
+    type = ANY
+
+    def __init__(self, ref):
+        self.inputs = (ref,)
+
+    def bind(self, ctx):
+        return plain
+
+
+class _Nested(Transform):
+    """A named block read inline, written as a JSON object from its fields' locals."""
+
+    type = JSON
+    pure = False
+
+    def __init__(self, name, reader):
+        self.name, self.reader, self.inputs = name, reader, (name,)
+
+    def bind(self, ctx):
+        return plain
+
+    def emit(self, compiler, args):
+        return _object(self.name, compiler.reader)
+
+
+def _object(name, reader):
+    parts = []
+    for field in reader.nested[name]:
+        key = _encode_text(field[len(name) + 1:])
+        if field in reader.nested:
+            parts.append((f",{key}:", _object(field, reader), False))
+            continue
+        kind = reader.kinds[field]
+        parts.append((f",{key}:", EventCompiler.render(reader.exprs[field], _type_of(kind),
+                                                       isinstance(kind, Int)), False))
+    if not parts:
+        return "'{}'"
+    parts[0] = (parts[0][0][1:],) + parts[0][1:]
+    return _fstring([("{", None, True)] + parts + [("}", None, True)])
+
+
+def _type_of(kind):
+    if isinstance(kind, When):
+        kind = kind.kind
+    if isinstance(kind, Int):
+        return INT
+    if isinstance(kind, (Text, Var, Raw)):
+        return TEXT
+    return ANY
+
+
+def identity_profile(catalog, layout, shape: Shape) -> Profile:
+    """Every field of records of ``shape`` as the decoder gives them (``record.as_dict()``):
+    the header's record type and archive timestamp, then the fields in wire order — a field
+    named twice at its first place with its last value —, nested blocks as objects."""
+    reader = FlatReader(catalog, layout, shape)
+    reader.read_record()
+    rows = [Row("recordType", Field("recordType", INT), True, NEVER)]
+    if shape.archived:
+        rows.append(Row("archiveTimestamp", Field("archiveTimestamp", INT), True, NEVER))
+    for name in reader.order:
+        if name in ("recordType", "archiveTimestamp"):
+            continue
+        kind = reader.kinds[name]
+        if name in reader.nested:
+            transform = _Nested(name, reader)
+        elif isinstance(kind, ListOf):
+            transform = Whole(name)
+        else:
+            transform = Field(name, _type_of(kind))
+        # present fields only: the value of an absent optional field (when()) is None
+        rows.append(Row(name, transform, True, NONE if isinstance(kind, When) else NEVER))
+    profile = Profile("record", (shape.record_type,), rows, time=Field("?archiveTimestamp"),
+                      device="deviceId")
+    profile.whole = True  # every field is read, nested ones included
+    return profile
