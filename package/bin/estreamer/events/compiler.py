@@ -25,8 +25,8 @@ from ..compiler import Compiler, dispatcher, list_reader
 from ..fields import BlockRef, Int, ListOf, Raw, Text, Var, When
 from ..layout import Short
 from ..record import plain
-from .profile import (ANY, FALSY, FLOAT, INT, INTS, JSON, NEVER, NONE, TEXT, TEXTS, Field,
-                      Formula, Profile, Row, Transform, parse_ref)
+from .profile import (ANY, FALSY, FLOAT, INT, INTS, JSON, NEVER, NONE, TEXT, TEXTS, Expansion,
+                      Field, Formula, Present, Profile, Row, Transform, parse_ref)
 
 _HEADER = struct.Struct(">II")
 _U32 = struct.Struct(">I")
@@ -286,8 +286,7 @@ class EventCompiler:
         self.sourcetype, self.clock = sourcetype, clock
         self.memos = memos if memos is not None else Memos()
         self.reader = FlatReader(catalog, layout, shape,
-                                 None if getattr(profile, "whole", False) else
-                                 _fields_used(profile))
+                                 None if profile.whole else _fields_used(profile))
         self.reader.signature = "event(buf)"
         self.reader.env.update(_E=_encode_text, _ET=_texts_json, _EI=_ints_json,
                                _EF=_float_json, _EA=_any_json, _I=int.__repr__, _P=_path,
@@ -296,6 +295,7 @@ class EventCompiler:
         self.env = {}        # row name -> Value
         self.parts = []      # the event text: (literal, expression, expression is literal)
         self.written = {}    # key -> the expression of its value where written, else None
+        self.present = {}    # key -> "True", or the local holding its text ("" when left out)
         self._count = 0
 
     # what transforms use
@@ -362,6 +362,8 @@ class EventCompiler:
             raise CannotCompile(f"{self.profile.family}: {full} is a block; name its fields")
         if path and name in reader.exprs:  # a field of a list or of a whole value
             return Value(f"_P({reader.exprs[name]}, {path!r})")
+        if path and name in reader.nested:  # a field this version of the block lacks
+            return _constant_value(None)
         if kind == "optional":
             return _constant_value(None)
         raise CannotCompile(f"{self.profile.family}: the layout has no field {full}")
@@ -377,6 +379,8 @@ class EventCompiler:
                 return found
             return Value(found.expr, found.constant, found.value, found.native,
                          transform.declared, found.raw, found.decode)
+        if isinstance(transform, Present) and inputs[0].native:
+            return _constant_value(True)  # an integer field this layout has is always there
         if transform.pure and all(value.constant for value in inputs):
             result = _constant_value(transform.bind(self.context)(*[v.value for v in inputs]))
             result.type = transform.type
@@ -391,14 +395,15 @@ class EventCompiler:
         if expr is None:
             expr = f"{self.const(transform.bind(self.context), '_f')}({', '.join(args)})"
         # integer arithmetic on integers read from the wire gives an integer
-        native = isinstance(transform, Formula) and transform.type == INT and \
+        native = isinstance(transform, Formula) and transform.native and \
             all(value.native for value in inputs)
         return Value(expr, native=native, type_=transform.type)
 
     def memo(self, transform, value: Value, fragment=None):
         """The local name of the memo dict of ``transform`` (fused with the raw field's text
         form); with ``fragment`` ``(prefix, omit)`` it holds the key's whole text."""
-        function, decode = transform.function(self.context), value.decode if value.raw else None
+        function = transform.function(self.context) if transform.memo else _identity
+        decode = value.decode if value.raw else None
         if decode is not None:
             function = _compose(function, decode)
         if fragment is not None:
@@ -409,11 +414,17 @@ class EventCompiler:
 
     def row(self, row: Row):
         transform = row.transform
-        if row.is_key and row.name not in self.referenced and transform.memo and \
-                len(transform.inputs) == 1:
-            found = self.ref(transform.inputs[0])
-            if not found.constant:
-                self.fragment(row, found)
+        if isinstance(transform, Expansion):
+            transform.compile(self)
+            return
+        if row.is_key and row.name not in self.referenced and len(transform.inputs) == 1:
+            if transform.memo:
+                found = self.ref(transform.inputs[0])
+                if not found.constant:
+                    self.fragment(row, found)
+                    return
+            elif isinstance(transform, Field) and self._small_int(transform.inputs[0]):
+                self.fragment(row, self.ref(transform.inputs[0]))
                 return
         value = self.value(transform)
         if not value.constant and not value.expr.isidentifier():
@@ -438,6 +449,13 @@ class EventCompiler:
             tests.append(test.expr if wanted else f"not {test.expr}")
         return tests
 
+    def _small_int(self, ref):
+        """A one- or two-byte integer field: few values, each key's text worth remembering."""
+        kind, name, path = parse_ref(ref)
+        field_kind = self.reader.kinds.get(f"{name}.{path}" if path else name)
+        return kind != "env" and isinstance(field_kind, Int) and field_kind.size <= 2 and \
+            (f"{name}.{path}" if path else name) in self.reader.exprs
+
     def fragment(self, row: Row, found: Value):
         """A key whose whole text comes from one memo lookup (``,"name":"value"`` or "")."""
         tests = self.tests(row)
@@ -447,7 +465,9 @@ class EventCompiler:
         lookup = f"{memo}[{found.raw or found.expr}]"
         if tests:
             lookup = f"({lookup} if {' and '.join(tests)} else '')"
-        self.parts.append(("", self.local(lookup, "p"), False))
+        part = self.local(lookup, "p")
+        self.parts.append(("", part, False))
+        self.present[row.name] = part
 
     def key(self, row: Row, value: Value):
         """The key's fragment: always there, never, or behind a test."""
@@ -473,9 +493,11 @@ class EventCompiler:
             else value.expr
         if not tests:
             self.parts.append(part)
+            self.present[row.name] = "True"
             return
-        self.parts.append(("", self.local(f"{_fstring([part])} if {condition} else ''", "p"),
-                           False))
+        local = self.local(f"{_fstring([part])} if {condition} else ''", "p")
+        self.parts.append(("", local, False))
+        self.present[row.name] = local
 
     @staticmethod
     def render(expr, type_, native):
@@ -494,6 +516,10 @@ class EventCompiler:
             return f"'{{' + {_fstring(parts)}[1:] + '}}'"
         parts[0] = (parts[0][0][1:],) + parts[0][1:]  # the first key is always there
         return _fstring([("{", None, True)] + parts + [("}", None, True)])
+
+
+def _identity(value):
+    return value
 
 
 def _compose(function, decode):
@@ -641,3 +667,14 @@ def identity_profile(catalog, layout, shape: Shape) -> Profile:
                       device="deviceId")
     profile.whole = True  # every field is read, nested ones included
     return profile
+
+
+def nested_dict(reader, name):
+    """The source of a dict of a named block read inline (its fields' locals, nested blocks
+    as dicts): what the record's value of that block holds."""
+    items = []
+    for field in reader.nested[name]:
+        short = field[len(name) + 1:]
+        value = nested_dict(reader, field) if field in reader.nested else reader.exprs[field]
+        items.append(f"{short!r}: {value}")
+    return "{" + ", ".join(items) + "}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from .profile import FALSY, NEVER, NONE
+from .profile import FALSY, NEVER, NONE, Const
 
 DEFAULT_PATH = "docs/event-fields.md"
 
@@ -17,7 +17,8 @@ _OMIT = {NONE: "no value", FALSY: "zero or empty", NEVER: "never"}
 
 
 def _condition(row) -> str:
-    parts = [_OMIT[row.omit]] if row.omit != NEVER else []
+    constant = isinstance(row.transform, Const) and row.transform.value is not None
+    parts = [_OMIT[row.omit]] if row.omit != NEVER and not constant else []
     if row.when:
         parts.append(f"not {_ref(row.when)}")
     if row.unless:
@@ -27,7 +28,7 @@ def _condition(row) -> str:
 
 def _ref(ref) -> str:
     name = ref.lstrip("$?")
-    return f"`{name}`" if not ref.startswith("$") else name.replace("_", " ")
+    return f"`{name}`" if not ref.startswith("$") else name.strip("_").replace("_", " ")
 
 
 def _cell(text) -> str:

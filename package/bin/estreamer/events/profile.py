@@ -187,10 +187,12 @@ class Normal(Transform):
 
 class Formula(Transform):
     """A Python expression over the inputs, written ``{0}``, ``{1}`` … (``bytes`` is
-    ``{0} + {1}``): compiled inline, evaluated by the reference path as the same expression."""
+    ``{0} + {1}``): compiled inline, evaluated by the reference path as the same expression.
+    ``native``: the result is an ``int`` whenever the inputs are integer fields."""
 
-    def __init__(self, template, *inputs, type_=ANY, doc=None):
+    def __init__(self, template, *inputs, type_=ANY, native=False, doc=None):
         self.template, self.inputs, self.type = template, inputs, type_
+        self.native = native  # an int whenever its inputs are (a sum of integer fields)
         self.doc = doc or template.format(*(_describe(ref) for ref in inputs))
         names = [f"_{n}" for n in range(len(inputs))]
         namespace = {}
@@ -203,6 +205,15 @@ class Formula(Transform):
 
     def emit(self, compiler, args):
         return "(" + self.template.format(*args) + ")"
+
+
+class Expansion(Transform):
+    """A row that writes any number of keys of its own (discovery events write the record's
+    own fields): ``bind(ctx)`` gives ``apply(record, env, out)`` for the reference path,
+    ``compile(compiler)`` writes its keys' code; a profile with one reads whole records."""
+
+    def compile(self, compiler):
+        raise NotImplementedError(f"{type(self).__name__} does not compile")
 
 
 # --- rows ----------------------------------------------------------------------------------------
@@ -263,8 +274,8 @@ def present(ref) -> Present:
     return Present(ref)
 
 
-def formula(template, *inputs, type_=ANY, doc=None) -> Formula:
-    return Formula(template, *inputs, type_=type_, doc=doc)
+def formula(template, *inputs, type_=ANY, native=False, doc=None) -> Formula:
+    return Formula(template, *inputs, type_=type_, native=native, doc=doc)
 
 
 class Profile:
@@ -273,7 +284,14 @@ class Profile:
 
     def __init__(self, family, record_types, rows, time, device="device_id", doc=""):
         self.family, self.record_types = family, tuple(record_types)
-        self.rows, self.time, self.device = tuple(rows), source(time), device
+        time = source(time)
+        self.rows = _flatten(rows, [])
+        hidden = []
+        time.inputs = tuple(_inline(ref, "_time", hidden) for ref in time.inputs)
+        self.rows += tuple(hidden)
+        self.time, self.device = time, device
+        # a row writing the record's own fields needs every field read
+        self.whole = any(isinstance(row.transform, Expansion) for row in self.rows)
         self.doc = doc
         names = [row.name for row in self.rows]
         duplicates = sorted({name for name in names if names.count(name) > 1})
@@ -292,6 +310,27 @@ class Profile:
         return f"<Profile {self.family}>"
 
 
+def _flatten(rows, out) -> tuple:
+    """Rows with every transform given as an input replaced by a row of its own before it
+    (``label("zone", "securityZones", uuid("ingressZone"))``)."""
+    for row in rows:
+        hidden = []
+        row.transform.inputs = tuple(_inline(ref, f"_{row.name}", hidden)
+                                     for ref in row.transform.inputs)
+        out += hidden
+        out.append(row)
+    return tuple(out)
+
+
+def _inline(ref, prefix, hidden):
+    if isinstance(ref, str):
+        return ref
+    name = f"{prefix}_{len(hidden)}"
+    ref.inputs = tuple(_inline(inner, name, hidden) for inner in ref.inputs)
+    hidden.append(Row(name, ref, False))
+    return f"${name}"
+
+
 # --- the reference path --------------------------------------------------------------------------
 
 _MISSING = object()
@@ -307,6 +346,7 @@ class Evaluator:
         self.profile = profile
         self.steps = [(row.name, row.is_key, row.omit, _resolver(row.when),
                        _resolver(row.unless), row.transform.bind(ctx),
+                       None if isinstance(row.transform, Expansion) else
                        tuple(_resolver(ref) for ref in row.transform.inputs))
                       for row in profile.rows]
         self.time = (profile.time.bind(ctx),
@@ -315,6 +355,9 @@ class Evaluator:
     def __call__(self, record):
         env, out = {}, {}
         for name, is_key, omit, when, unless, function, inputs in self.steps:
+            if inputs is None:  # a row that writes keys of its own (see Expansion)
+                function(record, env, out)
+                continue
             value = function(*[get(record, env) for get in inputs])
             env[name] = value
             if not is_key:
@@ -384,11 +427,15 @@ def _type_of(value):
 
 
 def _describe(ref) -> str:
+    if isinstance(ref, Transform):
+        return ref.doc
     kind, name, path = parse_ref(ref)
     where = f"{name}.{path}" if path else name
-    return f"`{where}`" if kind != "env" else f"{where.replace('_', ' ')}"
+    return f"`{where}`" if kind != "env" else where.strip("_").replace("_", " ")
 
 
 def _doc_of(function, inputs) -> str:
-    what = (function.__doc__ or function.__name__).strip().splitlines()[0].rstrip(".")
+    """The first sentence of the function's docstring, and what it reads."""
+    text = " ".join((function.__doc__ or function.__name__).strip().split("\n\n")[0].split())
+    what = text.rstrip(".")
     return f"{what} ({', '.join(_describe(ref) for ref in inputs)})" if inputs else what
