@@ -1,6 +1,9 @@
 """FMC simulator: a developer tool that plays the Firepower Management Center's eStreamer
 service (TLS with client certificates, the eStreamer session, realistic records of every
 family, replay of captured bytes, injected faults) so the client can be tested without an FMC.
+It also plays an older FMC: ``--max-generation 6.2`` refuses event versions newer than that
+generation's right after the Streaming Request (closing the connection, or with
+``--refusal error`` answering an Error first), as an FMC refuses what it does not know.
 
 Not shipped in the add-on. ``python -m fmcsim pki DIR`` mints certificates,
 ``python -m fmcsim serve --pki DIR`` runs the server.

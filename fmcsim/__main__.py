@@ -6,8 +6,11 @@ import logging
 import signal
 import sys
 
+from estreamer.wire import GENERATIONS
+
 from . import pki
 from .faults import parse as parse_fault
+
 from .traffic import FAMILIES, START_TIME
 
 
@@ -54,15 +57,22 @@ def main(argv=None) -> int:
     s.add_argument("--replay", metavar="CAPTURE_DIR",
                    help="send a capture's streaming-info.bin and bundle-*.bin byte for byte")
     s.add_argument("--fault", dest="faults", action="append", default=[], type=_fault,
-                   help="drop@N, stall@N:SECONDS, garbage@N, error@N:CODE:TEXT, restart@N, "
-                        "poison@N, future@N:SECONDS, refuse-cert, silent, close-after-request "
-                        "(repeatable)")
+                   help="drop@N, stall@N:SECONDS, garbage@N, error@N:CODE:TEXT, "
+                        "bad-error@N:CODE:TEXT, restart@N, flood@N:COUNT, corrupt-bundle@N, "
+                        "poison@N, future@N:SECONDS, refuse-cert, silent, close-after-request, "
+                        "close-after-streaming-request (repeatable)")
     s.add_argument("--manifest", help="write the archive as JSON lines here")
     s.add_argument("--no-ip-check", dest="ip_check", action="store_false",
                    help="accept a client certificate issued for another IP")
     s.add_argument("--keepalive", type=float, default=2.0, help="seconds between idle Nulls")
     s.add_argument("--bundle-bytes", type=int, default=8192)
     s.add_argument("--window", type=int, default=8, help="unacknowledged messages allowed")
+    s.add_argument("--max-generation", choices=GENERATIONS, default=None,
+                   help="play an older FMC: refuse event versions newer than this generation's "
+                        "right after the Streaming Request (default: accept every generation)")
+    s.add_argument("--refusal", choices=("close", "error"), default="close",
+                   help="how --max-generation refuses: close the connection (as FMCs do) or "
+                        "answer an eStreamer Error message first")
     s.add_argument("--server-cert", default="server", choices=pki.SERVER_CERTIFICATES,
                    help="the certificate to present (all signed by the PKI's CA): the FMC's own, "
                         "a second one, an expired one, one not valid yet, one for clientAuth")

@@ -11,7 +11,9 @@ and bundle sequences), ``flood@N:COUNT`` (one bundle of COUNT empty Event Data r
 the length of its middle inner message set to 0xFFFFFFF0; streaming goes on after it, and the
 records from the damaged one on are not sent again). Connection faults hit the next
 connection: ``refuse-cert`` (close right after the handshake), ``silent`` (keep-alives only),
-``close-after-request`` (close after reading the Event Stream Request).
+``close-after-request`` (close after reading the Event Stream Request),
+``close-after-streaming-request`` (close after reading the Streaming Request: the way an FMC
+refuses event versions, whichever were asked for).
 
 Record faults are part of the archive, so every session that streams past them sends them again
 (as an FMC re-sends its archive after a reconnect): ``poison@N`` puts a hostile record right
@@ -30,7 +32,8 @@ from dataclasses import dataclass
 EVENT_FAULTS = ("drop", "stall", "garbage", "error", "bad-error", "restart", "flood",
                 "corrupt-bundle")
 MAX_FLOOD = ((16 << 20) - 8) // 8  # empty inner messages in the largest message a client takes
-CONNECTION_FAULTS = ("refuse-cert", "silent", "close-after-request")
+CONNECTION_FAULTS = ("refuse-cert", "silent", "close-after-request",
+                     "close-after-streaming-request")
 RECORD_FAULTS = ("poison", "future")
 POISON_DEPTH = 400
 A_YEAR = 365 * 86400
@@ -57,8 +60,8 @@ def parse(spec: str) -> Fault:
     if kind not in EVENT_FAULTS + RECORD_FAULTS or not rest:
         raise ValueError(f"bad fault {spec!r}: use drop@N, stall@N:SECONDS, garbage@N, "
                          f"error@N:CODE:TEXT, bad-error@N:CODE:TEXT, restart@N, flood@N:COUNT, "
-                         f"corrupt-bundle@N, poison@N, future@N:SECONDS, refuse-cert, silent or "
-                         f"close-after-request")
+                         f"corrupt-bundle@N, poison@N, future@N:SECONDS, refuse-cert, silent, "
+                         f"close-after-request or close-after-streaming-request")
     at, _, arg = rest.partition(":")
     fault = Fault(kind, int(at), spec=spec)
     if kind in RECORD_FAULTS and fault.at < 1:

@@ -16,9 +16,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from estreamer.wire import (HEADER, NULL, FrameParser, MessageType, ProtocolError, RequestFlags,
-                            Service, error_message, pack, parse_event_stream_request,
-                            parse_streaming_request, streaming_information, EventCode)
+from estreamer.wire import (EVENT_VERSIONS, HEADER, NULL, FrameParser, MessageType,
+                            ProtocolError, RequestFlags, Service, error_message, pack,
+                            parse_event_stream_request, parse_streaming_request,
+                            streaming_information, EventCode)
 
 from . import pki as pki_module
 from .faults import FaultBook
@@ -49,6 +50,8 @@ class Options:
     bundle_bytes: int = 8192
     window: int = 8
     server_cert: str = "server"  # which of pki.SERVER_CERTIFICATES the simulator presents
+    max_generation: str = None   # an older FMC: refuses event versions newer than this one's
+    refusal: str = "close"       # how it refuses them: "close" the connection or an "error"
 
 
 class Closed(Exception):
@@ -285,6 +288,7 @@ class Session:
             log.info("streaming request from %s: service %d, since %d, flags 0x%08x, "
                      "events %s", self.peer, service, since, flags,
                      " ".join(f"{c}v{v}" for v, c in events))
+            self._refuse_newer(events)
         else:  # legacy request: the flags alone say what to send
             events = [(4, EventCode.METADATA)] if flags & RequestFlags.METADATA else []
             if flags & RequestFlags.INTRUSION:
@@ -299,6 +303,31 @@ class Session:
                 self.idle(3600)
         else:
             self._stream(Stream(sim.archive, since, flags, events), bundled=extended)
+
+    def _refuse_newer(self, events):
+        """An FMC older than the request refuses it right after the Streaming Request: it
+        closes the connection (or, with ``--refusal error``, answers an Error first)."""
+        if self.sim.faults.take("close-after-streaming-request"):
+            log.info("fault close-after-streaming-request: closing %s", self.peer)
+            self.idle(0.2, keepalives=False)
+            raise Closed("closed after the Streaming Request (fault)")
+        newest = self.sim.options.max_generation
+        if not newest:
+            return
+        known = EVENT_VERSIONS[newest]
+        newer = [(version, code) for version, code in events
+                 if code in known and version > known[code]]
+        if not newer:
+            return
+        version, code = newer[0]
+        text = (f"event version {version} of event type {code} is not supported "
+                f"(newest: {known[code]})")
+        log.info("%s asked for %s; an FMC of generation %s refuses it", self.peer,
+                 " ".join(f"{c}v{v}" for v, c in newer), newest)
+        if self.sim.options.refusal == "error":
+            self.send(error_message(-1, text))
+        self.idle(0.2, keepalives=False)  # read the client's acks, so the close is a clean one
+        raise Closed(f"refused: {text}")
 
     def _replay(self):
         directory = self.sim.options.replay

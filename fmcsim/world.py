@@ -6,6 +6,13 @@ library's decoder produces) of variant ``j`` of a record type, plus the metadata
 refers to, so the FMC can send each metadata record once, right before the first event using it.
 Varying ``j`` rotates devices, addresses, users, applications and policies; the identifying
 fields (serial numbers, timestamps) are patched in later by :mod:`fmcsim.traffic`.
+
+Among them are the cases analysts hunt (:mod:`fmcsim.hunted` names them as searches): blocked
+connections, encrypted-visibility (EVE) threat confidence of 80 % and more, large outbound
+transfers from the inside zone to the outside zone, SSH to a non-standard port, malware file
+downloads, executable downloads (ELF, MSEXE), high-priority intrusions classified "A Network
+Trojan was Detected", and SnortML detections (generator 411). Variants ``j`` below 16 hold
+every case, so a few hundred records of every family show them all.
 """
 from __future__ import annotations
 
@@ -34,8 +41,11 @@ RULES = {268435457: "Allow-Outbound-Web", 268435458: "Block-Malicious-Sites",
          268435459: "Trust-Internal-DNS", 268435460: "Inspect-DMZ-Inbound"}
 RULE_ACTIONS = {1: "Allow", 2: "Block", 4: "Trust", 6: "Monitor"}
 RULE_REASONS = {1: "IP Block", 256: "DNS Block"}
+EVE_PROCESSES = {1296: "chrome browser", 2646: "firefox browser", 1048: "curl"}
 APP_PROTOCOLS = {676: "HTTPS", 1122: "HTTP", 617: "DNS", 1113: "SSH", 638: "SMTP"}
-CLIENT_APPS = {1296: "Chrome", 2646: "Firefox", 1048: "curl", 1601: "DNS client"}
+CLIENT_APPS = {1296: "Chrome", 2646: "Firefox", 1048: "curl", 1601: "DNS client",
+               1150: "OpenSSH"}
+CLIENT_VERSIONS = {1296: "124.0", 2646: "125.0.2", 1048: "8.5.0", 1150: "8.9p1"}
 WEB_APPS = {929: "Google", 3022: "Office 365", 2001: "GitHub"}
 USERS = {1001: "alice", 1002: "bob", 1003: "carol", 1004: "dave"}
 REALM = (1, "corp.example.com")
@@ -58,19 +68,31 @@ SINKHOLE = (_uuid("sinkhole"), "Umbrella Sinkhole")
 NETWORK_PROTOCOLS = {2048: "IPv4", 34525: "IPv6"}
 SOURCE_TYPES = {1: "RNA"}
 SOURCE_DETECTORS = {1: "Snort"}
-# intrusion
-RULE_MESSAGES = {(1, 31978): "SERVER-WEBAPP Apache Struts remote code execution attempt",
-                 (1, 58722): "SERVER-OTHER Apache Log4j logging remote code execution attempt",
-                 (1, 2403): "OS-WINDOWS Microsoft Windows SMB-DS DCERPC Messenger overflow",
-                 (120, 3): "(http_inspect) NO CONTENT-LENGTH OR TRANSFER-ENCODING IN HTTP RESPONSE"}
+# intrusion: (generator, rule) → (message, classification, priority); generator 411 is SnortML
+INTRUSION_RULES = {
+    (1, 31978): ("SERVER-WEBAPP Apache Struts remote code execution attempt", 29, 1),
+    (1, 58722): ("SERVER-OTHER Apache Log4j logging remote code execution attempt", 1, 1),
+    (1, 23493): ("MALWARE-CNC Win.Trojan.Emotet variant outbound connection", 14, 1),
+    (411, 1): ("(snort_ml) potential threat found in HTTP parameters via Neural Network Based "
+               "Exploit Detection", 29, 1),
+    (1, 2403): ("OS-WINDOWS Microsoft Windows SMB-DS DCERPC Messenger overflow", 1, 2),
+    (1, 48732): ("MALWARE-CNC Win.Trojan.Qakbot variant outbound connection", 33, 1),
+    (120, 3): ("(http_inspect) NO CONTENT-LENGTH OR TRANSFER-ENCODING IN HTTP RESPONSE", 30, 3),
+}
+RULE_MESSAGES = {key: message for key, (message, _, _) in INTRUSION_RULES.items()}
 CLASSIFICATIONS = {1: ("attempted-admin", "Attempted Administrator Privilege Gain"),
                    29: ("web-application-attack", "Web Application Attack"),
-                   14: ("trojan-activity", "A Network Trojan was Detected")}
+                   14: ("trojan-activity", "A Network Trojan was Detected"),
+                   33: ("malware-cnc", "Known malware command and control traffic"),
+                   30: ("protocol-command-decode", "Generic Protocol Command Decode")}
 PRIORITIES = {1: "high", 2: "medium", 3: "low"}
 IPS_POLICY = (_uuid("ips", "policy"), "Balanced Security and Connectivity")
 EXTRA_DATA_TYPES = {2: ("XFF Client (Ipv6)", "ipv6"), 9: ("HTTP URI", "string")}
-# file and malware
-FILE_TYPES = {22: "MSEXE", 285: "PDF", 5: "ZIP"}
+# file and malware (the FMC's short file type codes)
+FILE_TYPES = {22: "MSEXE", 285: "PDF", 5: "ZIP", 19: "ELF", 273: "EICAR"}
+CLEAN_TYPES = (285, 22, 5, 19)                     # file events (500) rotate through these
+MALWARE_TYPES_BY_FILE = {22: "W32.Emotet.Variant", 19: "Unix.Trojan.Mirai", 273: "EICAR"}
+SPERO = {1: "Spero detection not performed on file", 2: "Spero detected file"}
 FILE_POLICY = (_uuid("file", "policy"), "Malware & File Policy")
 FILE_STORAGES = {1: "File Stored"}
 FILE_SANDBOX = {1: "Sent for Analysis"}
@@ -145,8 +167,10 @@ def metadata_records() -> dict:
     add(118, {0: {"uuid": IPS_POLICY[0], "name": IPS_POLICY[1]}})
     add(111, {k: {"type": k, "name": n, "encoding": e} for k, (n, e) in EXTRA_DATA_TYPES.items()})
     add(510, _id_name(FILE_TYPES))
-    add(511, {k: {"shaHash": _hex(32, "file", k), "fileName": f"invoice-{k}.{FILE_TYPES[k]}".lower(),
-                  "disposition": 3 if k == 22 else 1, "userDefined": 0} for k in FILE_TYPES})
+    # the FMC names known-bad SHA-256s with their threat (ThreatName in Cisco's events)
+    add(511, {k: {"shaHash": _hex(32, "malware", k), "fileName": threat, "disposition": 3,
+                  "userDefined": 0} for k, threat in MALWARE_TYPES_BY_FILE.items()})
+    add(517, _id_name(SPERO))
     add(530, {0: {"blockType": 14, "uuid": FILE_POLICY[0], "name": FILE_POLICY[1]}})
     add(515, _id_name(FILE_STORAGES))
     add(516, _id_name(FILE_SANDBOX))
@@ -217,13 +241,17 @@ def _discovery_header(record_type, j, device, host):
 def _connection(j, device, block, refs):
     v = _discovery_header(71, j, device, "::")
     v["macAddress"] = "00:00:00:00:00:00"  # real connection records carry no host MAC
-    web = j % 4 != 3
-    zone_in, zone_out = ZONES[0][0], ZONES[1 + j % 2][0]
-    if_in, if_out = INTERFACES[0][0], INTERFACES[1 + j % 2][0]
+    exfiltration = j % 16 == 5  # hunted: a large transfer out of the inside zone
+    ssh = j % 16 == 10          # hunted: SSH to a port other than 22
+    web = j % 4 != 3 and not ssh
+    outside = 1 if exfiltration or ssh else 1 + j % 2
+    zone_in, zone_out = ZONES[0][0], ZONES[outside][0]
+    if_in, if_out = INTERFACES[0][0], INTERFACES[outside][0]
     rule = _pick(RULES, j)
     si = j % 9 == 4  # some connections are security-intelligence blocks
     dns = j % 4 == 3
     user = _pick(USERS, j)
+    client = 1601 if dns else 1150 if ssh else _pick({1296: 0, 2646: 0, 1048: 0}, j)
     v.update({
         "blockType": block, "deviceId": device,
         "ingressZone": refs.add(115, zone_in), "egressZone": refs.add(115, zone_out),
@@ -232,20 +260,21 @@ def _connection(j, device, block, refs):
         "policyRevision": ACP_REVISION, "ruleId": refs.add(119, rule),
         "ruleAction": refs.add(120, 2 if si else (4 if dns else 1)),
         "ruleReason": refs.add(124, 1) if si else 0,
-        "initiatorPort": 49152 + (j * 37) % 16000, "responderPort": 53 if dns else 443,
+        "initiatorPort": 49152 + (j * 37) % 16000,
+        "responderPort": 53 if dns else 2222 if ssh else 443,
         "tcpFlag": 0, "protocol": 17 if dns else 6,
         "netflowSource": "", "firstPacketTimestamp": 0, "lastPacketTimestamp": 0,
         "initiatorTransmittedPackets": 12 + j % 50, "responderTransmittedPackets": 10 + j % 40,
-        "initiatorTransmittedBytes": 1400 + 97 * (j % 300),
+        "initiatorTransmittedBytes": 734_003_200 + j if exfiltration else 1400 + 97 * (j % 300),
         "responderTransmittedBytes": 9000 + 1013 * (j % 500),
         "userId": refs.add(98, user) if not dns else 0,
-        "applicationId": refs.add(63, 617 if dns else 676),
+        "applicationId": refs.add(63, 617 if dns else 1113 if ssh else 676),
         "urlCategory": refs.add(121, 63 if si else _pick(URL_CATEGORIES, j)) if web else 0,
         "urlReputation": refs.add(122, 1 if si else 5) if web else 0,
-        "clientApplicationId": refs.add(55, 1601 if dns else _pick({1296: 0, 2646: 0, 1048: 0}, j)),
+        "clientApplicationId": refs.add(55, client),
         "webApplicationId": refs.add(109, _pick(WEB_APPS, j)) if web else 0,
         "clientUrl": f"https://www{j % 7}.example.com/path/{j}" if web else "",
-        "netbios": "", "clientApplicationVersion": "124.0" if web else "",
+        "netbios": "", "clientApplicationVersion": CLIENT_VERSIONS.get(client, ""),
         "securityIntelligenceSourceDestination": refs.add(281, 2) if si else 0,
         "securityIntelligenceLayer": 1 if si else 0,
         "fileEventCount": 1 if j % 11 == 0 else 0, "intrusionEventCount": 1 if j % 13 == 0 else 0,
@@ -280,26 +309,38 @@ def _connection(j, device, block, refs):
     if block >= 161:
         v["securityContext"] = _uuid("ctx", 0).replace("-", "")
         v["originalClientIpAddress"] = _inside(j + 1) if j % 6 == 0 else "::"
-    if block >= 174:  # FMC 7 connection events carry the NAT translation
+    if block >= 170:
+        v.update({"sourceSecurityGroupTag": 4 + j % 3, "destinationSecurityGroupTag": 0})
+    if block >= 174:  # FMC 7 connection events carry the NAT translation and EVE's verdict
         v.update({"natInitiatorIp": _outside(j + 3), "natInitiatorPort": 30000 + j % 20000,
                   "natResponderIp": v["responderIpAddress"],
                   "natResponderPort": v["responderPort"], "ingressVRFName": "Global",
                   "egressVRFName": "Global"})
+        if web:  # encrypted visibility: the client process behind the TLS fingerprint
+            threat = j % 8 == 6  # hunted: EVE threat confidence of 80 % and more
+            v.update({"eveProcess": "curl" if threat else EVE_PROCESSES[client],
+                      "eveProcessConfidencePercentage": 100 - j % 20,
+                      "eveThreatConfidencePercentage": 93 if threat else 1 + j % 9,
+                      "eveThreatConfidenceIndex": 5 if threat else 1,
+                      "clientAppDectectorId": 2})
     refs.add(145, device)
     return v
 
 
 def _intrusion(j, device, block, refs):
-    gid, sid = _pick(RULE_MESSAGES, j)
+    gid, sid = _pick(INTRUSION_RULES, j)
+    _, classification, priority = INTRUSION_RULES[(gid, sid)]
     refs.add(66, (gid, sid))
     user = _pick(USERS, j)
+    would_block = j % 4 == 3  # inline in detection mode: "would have blocked"
     v = {"blockType": block, "deviceId": device, "eventMicrosecond": (j * 7919) % 1000000,
          "ruleId": sid, "generatorId": gid, "ruleRevision": 3,
-         "classificationId": refs.add(67, _pick(CLASSIFICATIONS, j)),
-         "priorityId": refs.add(4, 1 + j % 3),
+         "classificationId": refs.add(67, classification),
+         "priorityId": refs.add(4, priority),
          "sourceIpAddress": _outside(j), "destinationIpAddress": _inside(j),
          "sourcePortOrIcmpType": 40000 + j % 20000, "destinationPortOrIcmpType": 80,
-         "ipProtocolId": 6, "impactFlags": 7, "impact": 1 + j % 4, "blocked": j % 2,
+         "ipProtocolId": 6, "impactFlags": 7, "impact": 1 + j % 4,
+         "blocked": 5 if would_block else j % 2,
          "policyUuid": IPS_POLICY[0], "userId": refs.add(98, user),
          "webApplicationId": 0, "clientApplicationId": refs.add(55, 1048),
          "applicationId": refs.add(63, 1122), "accessControlRuleId": refs.add(119, 268435460),
@@ -314,7 +355,7 @@ def _intrusion(j, device, block, refs):
     refs.add(700, 0)
     if block >= 81:
         v.update({"ingressVRFName": "Global", "egressVRFName": "Global", "snortVersion": 3,
-                  "blockedReasonId": 0})
+                  "blockedReasonId": 2 if would_block else 0})
     if block >= 85:
         v.update({"httpHostname": "dmz-web.example.net", "httpURI": f"/struts/action?id={j}"})
     return v
@@ -344,24 +385,28 @@ def _impact(j, device):
 
 
 def _file(record_type, j, device, block, refs):
-    malware = record_type == 502
-    file_type = 22 if malware else _pick(FILE_TYPES, j)
+    malware = record_type == 502  # hunted: malware downloads; 500s include clean ELF and MSEXE
+    file_type = _pick(MALWARE_TYPES_BY_FILE, j) if malware else CLEAN_TYPES[j % len(CLEAN_TYPES)]
     refs.add(510, file_type)
-    refs.add(511, file_type)
+    if malware:
+        refs.add(511, file_type)
     refs.add(530, 0)
-    v = {"blockType": block, "deviceId": device, "sourceIpAddress": _outside(j),
-         "destinationIpAddress": _inside(j), "disposition": 3 if malware else 1,
-         "speroDisposition": 0, "fileStorageStatus": refs.add(515, 1),
+    # the connection's initiator (source) is the inside client; the download comes from outside
+    v = {"blockType": block, "deviceId": device, "sourceIpAddress": _inside(j),
+         "destinationIpAddress": _outside(j), "disposition": 3 if malware else 1,
+         "speroDisposition": refs.add(517, 2 if malware and file_type == 22 else 1),
+         "fileStorageStatus": refs.add(515, 1),
          "fileAnalysisStatus": refs.add(516, 1) if malware else 0, "localMalwareAnalysisStatus": 0,
          "archiveFileStatus": 0, "threatScore": 90 if malware else 0,
-         "action": 4 if malware else 1, "shaHash": _hex(32, "file", file_type),
+         "action": 4 if malware else 1,
+         "shaHash": _hex(32, "malware" if malware else "file", file_type),
          "fileTypeId": file_type, "fileName": f"invoice-{file_type}.{FILE_TYPES[file_type]}".lower(),
          "fileSize": 40960 + 512 * (j % 100), "direction": 1,
          "applicationId": refs.add(63, 1122), "userId": refs.add(98, _pick(USERS, j)),
-         "uri": f"http://files.example.com/dl/{j}", "signature": "", "sourcePort": 80,
-         "destinationPort": 50000 + j % 10000, "protocol": 6,
-         "accessControlPolicyUuid": ACP_REVISION,
-         "sourceCountry": refs.add(520, _pick(COUNTRIES, j)), "destinationCountry": 0,
+         "uri": f"http://files.example.com/dl/{j}", "signature": "",
+         "sourcePort": 50000 + j % 10000, "destinationPort": 80, "protocol": 6,
+         "accessControlPolicyUuid": FILE_POLICY[0],  # names the event's file policy (530)
+         "sourceCountry": 0, "destinationCountry": refs.add(520, _pick(COUNTRIES, j)),
          "webApplicationId": 0, "clientApplicationId": refs.add(55, 2646),
          "httpResponse": 200}
     if block >= 79:
@@ -378,14 +423,14 @@ def _malware(j, device, block, refs):
          "detectorId": refs.add(130, 4), "detectionName": "W32.Emotet.Variant",
          "user": "CORP\\" + USERS[_pick(USERS, j)], "fileName": "invoice.exe",
          "filePath": "C:\\Users\\Public\\Downloads\\invoice.exe",
-         "fileShaHash": _hex(32, "file", 22), "fileSize": 40960, "fileType": refs.add(131, 22),
+         "fileShaHash": _hex(32, "malware", 22), "fileSize": 40960, "fileType": refs.add(131, 22),
          "fileTimestamp": 1_690_000_000, "parentFileName": "outlook.exe",
          "parentShaHash": _hex(32, "outlook"), "eventDescription": "Threat detected on endpoint",
-         "deviceId": device, "direction": 1, "sourceIpAddress": _outside(j),
-         "destinationIpAddress": _inside(j), "applicationId": refs.add(63, 1122),
+         "deviceId": device, "direction": 1, "sourceIpAddress": _inside(j),
+         "destinationIpAddress": _outside(j), "applicationId": refs.add(63, 1122),
          "userId": refs.add(98, _pick(USERS, j)), "accessControlPolicyUuid": ACP_REVISION,
          "disposition": 3, "retroDisposition": 0, "uri": f"http://files.example.com/dl/{j}",
-         "sourcePort": 80, "destinationPort": 50000 + j % 10000, "sourceCountry": 0,
+         "sourcePort": 50000 + j % 10000, "destinationPort": 80, "sourceCountry": 0,
          "destinationCountry": 0, "webApplicationId": 0, "clientApplicationId": 0,
          "action": 4, "protocol": 6, "threatScore": 100, "httpResponse": 200}
     if block >= 80:

@@ -82,7 +82,14 @@ class Rsyslog:
         return data[:data.rfind(b"\n") + 1].decode("utf-8").splitlines()
 
     def pause(self):
+        """SIGSTOP, returning once every thread of rsyslog is stopped: the signal is delivered
+        asynchronously, and a thread inside a write() finishes it first."""
         self.proc.send_signal(signal.SIGSTOP)
+        tasks = f"/proc/{self.proc.pid}/task"
+        deadline = time.monotonic() + 10
+        while not all(_state(f"{tasks}/{task}/stat") in "Tt" for task in os.listdir(tasks)):
+            assert time.monotonic() < deadline, "rsyslogd did not stop on SIGSTOP"
+            time.sleep(0.05)
 
     def resume(self):
         self.proc.send_signal(signal.SIGCONT)
@@ -97,3 +104,12 @@ class Rsyslog:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+
+
+def _state(stat_path) -> str:
+    """The state letter of a task (proc(5): the field after the parenthesised command name)."""
+    try:
+        with open(stat_path) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:  # a thread that ended meanwhile
+        return "T"

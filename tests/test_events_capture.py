@@ -28,6 +28,8 @@ SAME_FIELD = {
     "dns_record_name": "dns_record_type", "dest_ip_country": "dest_country",
     "src_ip_country": "src_country", "url_category": "url_category",
     "url_reputation": "url_reputation", "user": "user", "vlan_id": "vlan",
+    "instance_id": "instance_id", "connection_id": "connection_counter",
+    "client_version": "client_app_version",
     "http_response": "http_response", "tcp_flags": "tcp_flag", "ips_count":
         "intrusion_event_count", "file_count": "file_event_count", "num_ioc": "ioc_id",
 }
@@ -67,7 +69,9 @@ COMMON = {"rec_type": 71, "rec_type_desc": "Connection Statistics", "event_type"
           "event_subtype": 1, "device_id": 1, "dvc": "10.101.101.161"}
 ALLOW_ALL = {"action": "allowed", "rule_action_id": 2, "rule_action": "Allow",
              "rule_id": 268434433, "rule": "allow-all", "policy": "basic-ac",
-             "src_zone": "inside", "dest_zone": "outside", "src_interface": "inside",
+             # the network analysis policy: metadata 700 names the revision the record carries
+             "nap_policy": "Balanced Security and Connectivity", "src_zone": "inside",
+             "dest_zone": "outside", "src_interface": "inside",
              "dest_interface": "outisde"}
 CONSTANTS = {"vendor": "Cisco", "product": "Secure Firewall",
              "vendor_product": "Cisco Secure Firewall"}
@@ -86,7 +90,8 @@ def test_the_first_connection_in_full(connections):
         "packets": 18, "packets_out": 10, "packets_in": 8,
         "first_packet_time": 1606923236, "last_packet_time": 1606923301, "duration": 65,
         "connection_id": "1:3:98:1606923236", "session_id": "1:3:98:1606923236",
-        "app": "https", "app_proto_id": 1122, "app_proto": "HTTPS", "client_app": "SSL client",
+        "instance_id": 3, "connection_counter": 98, "app": "https", "app_proto_id": 1122,
+        "app_proto": "HTTPS", "client_app": "SSL client",
         "web_app": "Microsoft", "user_id": 9999997,
         "url": "https://v10.vortex-win.data.microsoft.com", "dest_country": "united states",
         **CONSTANTS,
@@ -106,8 +111,10 @@ def test_the_second_connection_in_full(connections):
         "packets": 9, "packets_out": 5, "packets_in": 4,
         "first_packet_time": 1606923296, "last_packet_time": 1606923357, "duration": 61,
         "connection_id": "1:19:102:1606923296", "session_id": "1:19:102:1606923296",
-        "app": "http", "app_proto_id": 676, "app_proto": "HTTP",
-        "client_app": "Microsoft CryptoAPI", "web_app": "Microsoft Update", "user_id": 9999997,
+        "instance_id": 19, "connection_counter": 102, "app": "http", "app_proto_id": 676,
+        "app_proto": "HTTP",
+        "client_app": "Microsoft CryptoAPI", "client_app_version": "10.0",
+        "web_app": "Microsoft Update", "user_id": 9999997,
         "url": "http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/"
                "authrootstl.cab?04c7a2831bdad503",
         "url_domain": "ctldl.windowsupdate.com", "http_user_agent": "Microsoft-CryptoAPI/10.0",

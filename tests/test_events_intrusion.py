@@ -1,7 +1,9 @@
 """Intrusion events (400) → Intrusion_Detection, and their context records 2, 9, 110
 (cim-mapping.md §2.2)."""
 import pytest
-from cim.fixtures import DEVICE, FMC, T0, decode, intrusion, mapper, metadata_cache
+from cim.fixtures import (AC_POLICY, DEVICE, FMC, INSIDE_IF, INSIDE_ZONE, IPS_POLICY, NAP_POLICY,
+                          OUTSIDE_IF, OUTSIDE_ZONE, T0, decode, intrusion, mapper,
+                          metadata_cache)
 
 from estreamer.events import FIELDS
 
@@ -16,21 +18,28 @@ def test_a_dropped_tcp_intrusion_in_full():
         (T0 + 100.250001, "cisco:firepower:estreamer:intrusion", FMC)
     assert mapped.event == {
         "rec_type": 400, "rec_type_desc": "Intrusion Event", "device_id": 1,
-        "dvc": "ftd-branch-1", "event_id": 4711, "src": "203.0.113.9", "src_port": 80,
+        "dvc": "ftd-branch-1", "event_id": 4711, "event_second": T0 + 100,
+        "event_microsecond": 250001, "src": "203.0.113.9", "src_port": 80,
         "dest": "192.168.50.50", "dest_port": 49152, "ip_version": "ipv4", "protocol_id": 6,
         "ip_proto": "TCP", "transport": "tcp", "ids_type": "network", "action": "blocked",
         "blocked_id": 1, "inline_result": "Yes",
         "signature": "ET POLICY PE EXE or DLL Windows file download", "signature_id": 2000419,
         "gid": 1, "rev": 18, "gid_sid": "1:2000419", "category": "trojan-activity",
-        "classification_id": 3, "classification": "trojan-activity", "severity": "high",
+        "classification_id": 3, "classification": "trojan-activity",
+        "class_desc": "A Network Trojan was Detected", "severity": "high",
         "severity_id": 1, "priority_id": 1, "priority": "high", "impact": 2,
         "impact_desc": "Orange (potentially vulnerable)", "user_id": 5, "user": "alice",
         "app": "http", "app_proto_id": 676, "app_proto": "HTTP", "rule_id": 10,
-        "rule": "allow-web", "policy": "corp-access",
-        "intrusion_policy": "Balanced Security and Connectivity", "nap_policy": "Balanced NAP",
+        "rule": "allow-web", "policy": "corp-access", "policy_uuid": AC_POLICY,
+        "intrusion_policy": "Balanced Security and Connectivity",
+        "intrusion_policy_uuid": IPS_POLICY, "nap_policy": "Balanced NAP",
+        "nap_policy_uuid": NAP_POLICY,
         "src_zone": "outside", "dest_zone": "inside", "src_interface": "GigabitEthernet0/0",
-        "dest_interface": "GigabitEthernet0/1", "connection_id": f"1:3:120:{T0 + 99}",
-        "src_country": "netherlands",
+        "dest_interface": "GigabitEthernet0/1", "src_zone_uuid": OUTSIDE_ZONE,
+        "dest_zone_uuid": INSIDE_ZONE, "src_interface_uuid": OUTSIDE_IF,
+        "dest_interface_uuid": INSIDE_IF, "connection_id": f"1:3:120:{T0 + 99}",
+        "first_packet_time": T0 + 99, "instance_id": 3, "connection_counter": 120,
+        "src_country": "netherlands", "src_country_id": 528,
         "vendor": "Cisco", "product": "Secure Firewall", "vendor_product": "Cisco Secure Firewall",
     }
     assert list(mapped.event) == [name for name in FIELDS["intrusion"] if name in mapped.event]

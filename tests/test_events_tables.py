@@ -1,5 +1,6 @@
 """Lookup tables L1–L10 (cim-mapping.md §3): the shipped CSVs are the mappers' own tables,
-with the design's columns, full key coverage and only CIM-valid outputs (assertion C6)."""
+with the design's columns, full key coverage and only CIM-valid outputs (assertion C6); and the
+ESCU compatibility layer's tables E1–E3 (Cisco Security Cloud's vocabulary, escu-compat.md)."""
 import csv
 
 import pytest
@@ -26,6 +27,12 @@ DESIGN_HEADERS = {
         ["auth_type_id", "auth_type", "is_authentication", "action", "app",
          "authentication_method"],
     "cisco_firepower_vpn_records.csv": ["rec_type", "action", "signature"],
+}
+# The ESCU compatibility layer's search-time tables: file name and header.
+ESCU_HEADERS = {
+    "cisco_firepower_escu_inline_results.csv": ["blocked_id", "InlineResult"],
+    "cisco_firepower_escu_impacts.csv": ["impact", "Impact", "impact_desc"],
+    "cisco_firepower_file_types.csv": ["file_type", "file_type_desc"],
 }
 SEVERITIES = {"critical", "high", "medium", "low", "informational"}
 # CIM output columns and the values their data model accepts (§4.3-a).
@@ -57,6 +64,8 @@ KEY_COVERAGE = {
         2164260884, 2164260892, 2164260893, 2165309453)],
     "cisco_firepower_identity_auth_types.csv": [(n,) for n in range(6)],
     "cisco_firepower_vpn_records.csv": [(170,), (171,)],
+    "cisco_firepower_escu_inline_results.csv": [(n,) for n in range(15)],
+    "cisco_firepower_escu_impacts.csv": [(n,) for n in range(6)],
 }
 BY_FILE = {table.filename: table for table in LOOKUPS}
 
@@ -71,14 +80,37 @@ def test_shipped_csv_is_rendered_from_the_table(table):
     assert (LOOKUP_DIR / table.filename).read_text() == table.csv_text()
 
 
-def test_every_design_lookup_ships_and_nothing_else():
-    assert sorted(path.name for path in LOOKUP_DIR.glob("*.csv")) == sorted(DESIGN_HEADERS)
-    assert sorted(BY_FILE) == sorted(DESIGN_HEADERS)
+def test_every_design_and_escu_lookup_ships_and_nothing_else():
+    shipped = sorted(DESIGN_HEADERS) + sorted(ESCU_HEADERS)
+    assert sorted(path.name for path in LOOKUP_DIR.glob("*.csv")) == sorted(shipped)
+    assert sorted(BY_FILE) == sorted(shipped)
 
 
-@pytest.mark.parametrize("filename", sorted(DESIGN_HEADERS))
+@pytest.mark.parametrize("filename", sorted(DESIGN_HEADERS) + sorted(ESCU_HEADERS))
 def test_header_is_the_designs(filename):
-    assert read_csv(filename)[0] == DESIGN_HEADERS[filename]
+    assert read_csv(filename)[0] == {**DESIGN_HEADERS, **ESCU_HEADERS}[filename]
+
+
+def test_escu_impact_is_1_to_5_and_no_impact_is_the_gray_unknown_level():
+    header, *rows = read_csv("cisco_firepower_escu_impacts.csv")
+    assert {row[0]: row[1] for row in rows} == {"0": "5", "1": "1", "2": "2", "3": "3",
+                                                 "4": "4", "5": "5"}
+    assert [row[2] for row in rows if row[0] in ("0", "5")] == ["Gray (unknown impact)"] * 2
+
+
+def test_escu_inline_results_give_ciscos_would_block_for_id_5():
+    rows = dict(read_csv("cisco_firepower_escu_inline_results.csv")[1:])
+    assert rows["5"] == "Would block" and rows["1"] == "Blocked"
+    assert all(text for text in rows.values())
+
+
+def test_escu_file_types_hold_the_codes_escu_detections_name():
+    codes = [row[0] for row in read_csv("cisco_firepower_file_types.csv")[1:]]
+    assert len(codes) == len(set(codes))
+    # escu-compat.md: the codes ESCU's detections and file-type lookup use as literals
+    assert {"EICAR", "ELF", "MACHO", "MSEXE", "PDF", "ZIP", "ISHIELD_MSI", "BINHEX",
+            "BINARY_DATA", "JARPACK", "TORRENT", "AUTORUN", "LNK", "SCR", "UNIX_SCRIPT"} <= set(codes)
+    assert all(code == code.upper() for code in codes)
 
 
 @pytest.mark.parametrize("filename", sorted(KEY_COVERAGE))

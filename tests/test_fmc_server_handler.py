@@ -68,12 +68,14 @@ class Recorder:
     def __init__(self, report=None):
         self.report = report or Report()
         self.calls = []
+        self.generations = []  # the event generation each check asked for
 
     def __call__(self, host, port, pkcs12, password, verify=True, timeout=10.0,
-                 server_cert_sha256=""):
+                 server_cert_sha256="", generation="auto"):
         self.calls.append(dict(host=host, port=port, pkcs12=pkcs12, password=password,
                                verify=verify, timeout=timeout,
                                server_cert_sha256=server_cert_sha256))
+        self.generations.append(generation)
         return self.report
 
 
@@ -579,3 +581,17 @@ def test_an_expired_client_certificate_is_refused_on_save(simulator, pki):
     assert str(e.value).startswith("the client certificate expired on ")
     assert str(e.value).endswith("create a new client on the FMC (System > Integration > "
                                  "eStreamer) and upload its PKCS12")
+
+
+def test_the_connection_test_asks_for_the_servers_event_generation(p12):
+    diagnose = Recorder()
+    h.validate_fmc_server(fields(p12), diagnose=diagnose)
+    h.validate_fmc_server(fields(p12, generation="6.2"), diagnose=diagnose)
+    assert diagnose.generations == ["auto", "6.2"]
+
+
+def test_an_unknown_event_generation_is_refused_before_any_connection(p12):
+    diagnose = Recorder()
+    with pytest.raises(ValueError, match=r"generation '5\.4' is not one of auto, 7\.0, 6\.2"):
+        h.validate_fmc_server(fields(p12, generation="5.4"), diagnose=diagnose)
+    assert diagnose.calls == []

@@ -527,3 +527,48 @@ def test_sigterm_exits_cleanly(serve, pki_dir, tmp_path):
     client.start()
     sim.send_signal(signal.SIGTERM)
     assert sim.wait(5) == 0
+
+
+# --- an older FMC: --max-generation ---------------------------------------------------------------
+
+def test_an_older_fmc_closes_right_after_a_streaming_request_for_newer_versions(
+        serve, pki_dir, tmp_path):
+    sim = serve("--records", "50", "--max-generation", "6.2")
+    client = Client(sim.port, pki_dir, tmp=tmp_path)
+    assert [s.id for s in client.start(0, Subscription(generation="7.0"))] == [5001, 5000, 6667]
+    messages, closed = _stream_until_closed(client, timeout=3)
+    assert closed and messages == []
+    time.sleep(0.2)
+    assert "71v17" in sim.log() and "an FMC of generation 6.2 refuses it" in sim.log()
+
+
+@pytest.mark.parametrize("generation", ["6.2", "6.0"])
+def test_an_older_fmc_streams_its_own_generation_and_older_ones(serve, pki_dir, tmp_path,
+                                                              generation):
+    sim = serve("--records", "50", "--max-generation", "6.2")
+    client = Client(sim.port, pki_dir, tmp=tmp_path)
+    client.start(0, Subscription(generation=generation))
+    records, _ = client.records(50)
+    assert {r["blockType"] for r in records if r["recordType"] == 71} == {160}
+
+
+def test_an_older_fmc_can_refuse_with_an_error_message(serve, pki_dir, tmp_path):
+    sim = serve("--records", "50", "--max-generation", "6.2", "--refusal", "error")
+    client = Client(sim.port, pki_dir, tmp=tmp_path)
+    client.start(0, Subscription(generation="7.0"))
+    messages, closed = _stream_until_closed(client, timeout=3)
+    assert closed and [m.type for m in messages] == [MessageType.ERROR]
+    assert "event version 11 of event type 12 is not supported" in parse_error(
+        messages[0].body).text
+
+
+def test_fault_close_after_streaming_request_refuses_whatever_was_asked(serve, pki_dir, tmp_path):
+    sim = serve("--records", "20", "--fault", "close-after-streaming-request")
+    client = Client(sim.port, pki_dir, tmp=tmp_path)
+    client.start(0, Subscription(generation="6.0"))
+    messages, closed = _stream_until_closed(client, timeout=3)
+    assert closed and messages == []
+    client = Client(sim.port, pki_dir, tmp=tmp_path)  # a fault fires once
+    client.start(0, Subscription(generation="6.0"))
+    assert client.records(5)[0]
+    assert "fault close-after-streaming-request" in sim.log()

@@ -83,6 +83,12 @@ def test_health_events_fmc_first_then_devices_with_health_sourcetype():
                for e in events)
 
 
+def test_the_fmc_event_names_the_event_generation_in_use():
+    fields = fmc_health(_stats(generation="6.2"), None, 60, NOW, "fmc1", "in1")
+    assert fields["generation"] == "6.2" and list(fields)[-1] == "generation"
+    assert "generation" not in fmc_health(_stats(), None, 60, NOW, "fmc1", "in1")
+
+
 # --- the input's Health: what the sink wrote, devices bounded ---------------------------------
 
 CONNECTION = "cisco:firepower:estreamer:connection"

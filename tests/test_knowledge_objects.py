@@ -1,8 +1,10 @@
 """Knowledge objects in package/default: props, transforms, eventtypes, tags, macros, saved searches, nav.
 
 The expectations are the design's (../shared/spec/cim-mapping.md §1.2, §2.11, §3, §4.2 C1-C8): one
-sourcetype per record family, CIM values computed at ingest (so props.conf only parses JSON and finds
-the time), the ten lookup tables for ad-hoc use, the event types and tags exactly as designed plus the
+sourcetype per record family, CIM values computed at ingest (so props.conf parses JSON, finds the time
+and, at search time, only adds names: no search-time CIM chain; the one search-time layer by design is
+the ESCU compatibility layer of Cisco Security Cloud's names, held to its rules in test_escu_compat.py),
+the ten lookup tables for ad-hoc use, the event types and tags exactly as designed plus the
 Security Intelligence event type, and alerts that ship disabled. Line breaking, timestamp extraction
 and index-time transforms are replayed on events the family mappers make from the real FMC capture.
 """
@@ -46,8 +48,15 @@ LOOKUP_KEYS = {
     "cisco_firepower_malware_event_types.csv": ("malware_event_type_id",),
     "cisco_firepower_identity_auth_types.csv": ("auth_type_id",),
     "cisco_firepower_vpn_records.csv": ("rec_type",),
+    # the ESCU compatibility layer's (escu-compat.md)
+    "cisco_firepower_escu_inline_results.csv": ("blocked_id",),
+    "cisco_firepower_escu_impacts.csv": ("impact",),
+    "cisco_firepower_file_types.csv": ("file_type",),
 }
-NAME_KEYED_LOOKUPS = {"cisco_firepower_ac_rule_actions.csv"}
+NAME_KEYED_LOOKUPS = {"cisco_firepower_ac_rule_actions.csv", "cisco_firepower_file_types.csv"}
+# The sourcetypes of the ESCU compatibility layer (Cisco Security Cloud's field names).
+ESCU_SOURCETYPES = tuple(PREFIX + family for family in ("connection", "intrusion", "file",
+                                                        "malware"))
 
 # Design §2.11 (+ the Security Intelligence event type, issue 4 item 2): search and exact tags.
 MALWARE_THREAT_TYPES = "1, 2, 553648143, 553648145, 553648155, 553648168, 1090519054, 2164260880, 2164260893"
@@ -294,19 +303,27 @@ def test_input_log_files_get_the_log_sourcetype():
 
 
 def test_props_search_time_objects_only_add_names():
-    # Every CIM field is computed at ingest (design top note). Search time only gives JSON arrays
-    # their plain names and the CIM convention "unknown" to Alerts' required user.
+    # Every CIM field is computed at ingest (design top note): no search-time CIM chain. Search
+    # time gives JSON arrays their plain names, the CIM convention "unknown" to Alerts' required
+    # user, and, on the connection, intrusion, file and malware sourcetypes only, the ESCU
+    # compatibility layer's names (classes escu_*; test_escu_compat.py holds them to their rules).
     for name, stanza in conf("props").items():
         for key, value in stanza.items():
-            kind = key.split("-")[0]
-            if kind == "FIELDALIAS":
+            kind, _, kind_class = key.partition("-")
+            where = "[{}] {}".format(name, key)
+            if kind == "FIELDALIAS" and kind_class == "arrays":
                 for source, target, mode in parse_aliases(value):
-                    assert (source, mode) == (target + "{}", "AS"), "[{}] {}".format(name, key)
+                    assert (source, mode) == (target + "{}", "AS"), where
+            elif kind == "FIELDALIAS":
+                assert kind_class.startswith("escu_") and name in ESCU_SOURCETYPES, where
+            elif kind == "EVAL" and name == PREFIX + "correlation":
+                assert (key, value) == ("EVAL-user", 'coalesce(user, "unknown")')
             elif kind == "EVAL":
-                assert (name, key, value) == (PREFIX + "correlation", "EVAL-user",
-                                              'coalesce(user, "unknown")')
+                assert name in ESCU_SOURCETYPES, where
+            elif kind == "LOOKUP":
+                assert kind_class.startswith("escu_") and name in ESCU_SOURCETYPES, where
             else:
-                assert kind not in ("LOOKUP", "REPORT"), "[{}] defines {}".format(name, key)
+                assert kind != "REPORT", where
 
 
 @functools.lru_cache(maxsize=None)

@@ -297,3 +297,44 @@ def test_sigterm_stops_the_input_within_5_s_in_a_tls_handshake_nobody_answers(pk
         finally:
             if run.proc.poll() is None:
                 run.kill()
+
+
+def _streaming_requests(sim):
+    return [line for line in sim.stderr().splitlines() if "streaming request from" in line]
+
+
+def test_an_fmc_refusing_generation_7_gets_6_2_and_the_input_remembers_it(setup):
+    s = setup(100, "--max-generation", "6.2")  # the FMC server's generation: auto (default)
+    run = s.run()
+    want = len(s.expected())
+    run.wait_for(lambda: len(data_events(run.events())) >= want and
+                 any(h.get("generation") for h in health_of(run, "fmc")), 90, f"{want} events")
+    assert run.terminate()[0] == 0
+    assert len({identity(e) for e in data_events(run.events())}) == want
+    log = log_of(run)
+    assert "refused event generation 7.0 (it closed the connection right after the Streaming " \
+           "Request); asking for generation 6.2" in log, log
+    assert {h["generation"] for h in health_of(run, "fmc") if "generation" in h} == {"6.2"}
+    remembered = json.loads((s.checkpoints / "fmc1_events.generation.json").read_text())
+    assert list(remembered) == [f"127.0.0.1:{s.sim.port}"]
+    assert remembered[f"127.0.0.1:{s.sim.port}"]["generation"] == "6.2"
+    connections = [e["event"] for e in data_events(run.events())
+                   if e["sourcetype"].endswith(":connection")]
+    assert connections and not any("src_translated_ip" in c for c in connections)
+
+    again = s.run()  # a restart asks for the remembered generation at once
+    again.wait_for(lambda: len(_streaming_requests(s.sim)) == 3, 60, "the restart's request")
+    assert again.terminate()[0] == 0
+    assert "71v14" in _streaming_requests(s.sim)[2]
+    assert "refused event generation" not in log_of(again).split("input fmc1_events starting")[-1]
+
+
+def test_a_fixed_generation_from_the_fmc_server_stanza_is_asked_for(setup):
+    s = setup(50, server={"generation": "6.2"})  # an FMC 7 would stream generation 7.0
+    run = s.run()
+    run.wait_for(lambda: len(_streaming_requests(s.sim)) >= 1 and health_of(run, "fmc"), 60,
+                 "the request and a health event")
+    assert run.terminate()[0] == 0
+    assert "71v14" in _streaming_requests(s.sim)[0] and len(_streaming_requests(s.sim)) == 1
+    assert {h.get("generation") for h in health_of(run, "fmc")} == {"6.2"}
+    assert not (s.checkpoints / "fmc1_events.generation.json").exists()

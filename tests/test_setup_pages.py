@@ -190,6 +190,36 @@ def test_add_fmc_server_uploads_the_pkcs12_byte_for_byte(page, web, checks, p12_
 
 
 @browser_needed
+def test_a_new_fmc_server_asks_automatically_for_the_newest_event_generation(
+        page, web, checks, p12_file):
+    checks.diagnose = Recorder()
+    dialog = open_fmc_dialog(page, web)
+    generation = field(dialog, "generation").get_by_role("combobox")
+    expect(generation).to_contain_text("Automatic (newest the FMC accepts)")
+    fill_fmc_server(dialog, p12_file, PASSWORD)
+    generation.click()
+    expect(page.get_by_role("option")).to_have_text([
+        "Automatic (newest the FMC accepts)", "FMC 7.0 and later", "FMC 6.2 to 6.7",
+        "FMC 6.0 and 6.1"])
+    page.get_by_role("option", name="FMC 6.2 to 6.7").click()
+    page.shot("generation")
+    dialog.get_by_role("button", name="Add").click()
+    expect(dialog).to_be_hidden()
+    (post,) = web.posts("fmc_server")
+    assert post["form"]["generation"] == "6.2"
+    assert checks.diagnose.generations == ["6.2"]  # the save's check asks for it too
+
+
+@browser_needed
+def test_inputs_page_says_how_to_point_escus_macro_at_the_events(page, web):
+    page.goto(web.url("inputs"))
+    expect(page.get_by_role("paragraph")).to_contain_text(
+        "set the search macro cisco_secure_firewall to (index=<yours> "
+        "sourcetype=cisco:firepower:estreamer:*)")
+    page.shot("inputs")
+
+
+@browser_needed
 def test_wrong_pkcs12_password_is_shown_in_the_dialog(page, web, checks, p12_file):
     checks.diagnose = Recorder()
     dialog = open_fmc_dialog(page, web)

@@ -163,3 +163,26 @@ def test_the_pin_reaches_the_client_configuration(double):
     fmc = s.fmc.__class__(**dict(s.fmc.__dict__, server_cert_sha256=":".join(["AB"] * 32)))
     client = client_config(settings.Settings(input=s.input, fmc=fmc, advanced=s.advanced))
     assert client.server_cert_sha256 == ":".join(["AB"] * 32)
+
+
+def test_the_event_generation_is_read_and_defaults_to_auto():
+    assert _fmc().generation == "auto"
+    assert _fmc(generation="6.2").generation == "6.2"
+
+
+def test_an_unknown_event_generation_names_the_stanza_the_choices_and_the_fix():
+    with pytest.raises(ValueError) as err:
+        _fmc(generation="5.4")
+    message = str(err.value)
+    assert message.startswith("[fmc1] of ta_firepower_estreamer_fmc_server.conf: generation")
+    assert "auto, 7.0, 6.2, 6.0" in message and message.endswith("Configuration > FMC servers")
+
+
+def test_the_event_generation_reaches_the_client_configuration(double):
+    from estreamer_splunk.runner import client_config
+    (config,) = settings.parse_input_xml(_xml(double.uri, {"record_families": "connection"}))
+    s = settings.load_settings(config)
+    assert client_config(s).generation == "auto"
+    fmc = s.fmc.__class__(**dict(s.fmc.__dict__, generation="6.0"))
+    client = client_config(settings.Settings(input=s.input, fmc=fmc, advanced=s.advanced))
+    assert client.generation == "6.0"

@@ -3,12 +3,16 @@
 Starts the FMC simulator (every record family, several devices) and the splunkd REST double
 (an FMC server stanza with a fresh PKCS12, an input), runs the *packaged* modular input exactly
 as splunkd would for about 20 seconds, prints a sample of the events it wrote and a summary,
-then stops it with SIGTERM as splunkd does.
+then stops it with SIGTERM as splunkd does. Last, it shows which of the cases analysts hunt
+(fmcsim.hunted) the events hold, found with Cisco Security Cloud's field names, the ones
+Splunk's Cisco Secure Firewall detections use, through the model of Splunk's search time and
+the built add-on's props.conf.
 """
 import argparse
 import collections
 import json
 import pathlib
+import re
 import sys
 import tempfile
 import time
@@ -65,6 +69,7 @@ def main() -> int:
                 sim.stop()
             events = run.events()
             report(events, time.monotonic() - started, splunkd, code, took, run)
+            hunted(events)
             return 0 if code == 0 and events else 1
 
 
@@ -96,6 +101,36 @@ def report(events, elapsed, splunkd, code, took, run):
           f"in {took:.2f} s")
     if code != 0:
         print(run.stderr()[-2000:], file=sys.stderr)
+
+
+HUNTED_FAMILIES = ("connection", "intrusion", "file", "malware")
+HUNTED_SAMPLE = 4000  # events looked at: the model reads every field of each, in Python
+
+
+def hunted(events):
+    """How many of the cases analysts hunt the input's events hold, and one of each."""
+    from fmcsim.hunted import HUNTED
+    from searchtime import Search, SearchHead
+    head = SearchHead(default=APP / "default", lookups=APP / "lookups")
+    sample = [e for e in events
+              if e["sourcetype"].rsplit(":", 1)[-1] in HUNTED_FAMILIES][:HUNTED_SAMPLE]
+    fields = [head.fields({
+        "_raw": json.dumps(e["event"], ensure_ascii=False, separators=(",", ":")),
+        "_time": float(e["time"]), "host": e["host"], "source": e["source"],
+        "sourcetype": e["sourcetype"], "index": e["index"], "splunk_server": "demo",
+        "linecount": "1"}) for e in sample]
+    print(f"\ndemo: the cases analysts hunt, found with Cisco's field names (ESCU) in the first "
+          f"{len(sample)} connection, intrusion, file and malware events:")
+    for name, terms, _ in HUNTED:
+        search = Search(terms)
+        found = [f for f in fields if search(f)]
+        example = ""
+        if found:
+            keys = [k for k in re.findall(r"([A-Za-z_]+)\s*(?:[!<>]?=|>|<| IN )", terms)
+                    if k != "EventType"]
+            example = "  e.g. " + ", ".join(f"{k}={found[0].get(k)}" for k in dict.fromkeys(
+                keys + ["InitiatorIP", "ResponderIP"]))
+        print(f"  {len(found):6d}  {name}{example}")
 
 
 if __name__ == "__main__":

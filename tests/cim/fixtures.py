@@ -14,7 +14,7 @@ from estreamer.catalog.blocks import USER_INFORMATION_VPN_SESSION_62
 from estreamer.decoder import RecordDecoder, encode_record
 from estreamer.events import EventMapper, MapperOptions
 from estreamer.metadata import MetadataCache
-from estreamer.wire import ALL_FAMILIES, Subscription
+from estreamer.wire import ALL_FAMILIES, DEFAULT_GENERATION, Subscription
 
 FMC = "fmc.example.net"
 DEVICE, DEVICE_NAME = 1, "ftd-branch-1"
@@ -385,11 +385,13 @@ def scenario_events(options: MapperOptions = None):
     return out
 
 
-def simulator_events(records=600):
+def simulator_events(records=600, generation=DEFAULT_GENERATION):
     """Every family the FMC simulator produces (fmcsim's own archive, no network), decoded and
-    mapped as the input does: metadata first, then the events."""
+    mapped as the input does: metadata first, then the events. ``generation``: the event
+    versions asked for ("7.0": the FMC 7 blocks)."""
     from fmcsim.traffic import record_bodies
-    subscription = Subscription(families=ALL_FAMILIES, packets=True, extra_data=True)
+    subscription = Subscription(families=ALL_FAMILIES, packets=True, extra_data=True,
+                                generation=generation)
     decoder, cache = RecordDecoder(), MetadataCache()
     mapper, events = EventMapper(cache, "fmc-sim.example.net"), []
     for body in record_bodies(subscription, records):

@@ -21,6 +21,7 @@ import time
 
 from . import wire
 from .decoder import RecordDecoder
+from .generations import AUTO, CHOICES
 from .layout import ParseError
 
 PASSWORD_ENV = "ESTREAMER_PKCS12_PASSWORD"
@@ -150,7 +151,7 @@ def run_test(args) -> int:
     report = diagnose(args.host, args.port, _read_pkcs12(args.pkcs12), _password(args),
                       verify=not args.no_verify, timeout=args.timeout,
                       subscription=_subscription(args), records=args.records, wait=args.wait,
-                      server_cert_sha256=args.server_cert_sha256)
+                      server_cert_sha256=args.server_cert_sha256, generation=args.generation)
     print(report.as_text())
     return 0 if report.ok else 1
 
@@ -197,7 +198,7 @@ def run_stream(args) -> int:
         connect_timeout=args.timeout, response_timeout=args.response_timeout, subscription=_subscription(args),
         start=_since(args.since), flush_interval=args.flush_interval, batch_size=args.batch_size,
         backoff_min=args.backoff, backoff_max=max(args.backoff, 60.0),
-        future_tolerance=args.future_tolerance)
+        future_tolerance=args.future_tolerance, generation=args.generation)
     cache = MetadataCache.load(args.cache) if args.cache and os.path.exists(args.cache) \
         else MetadataCache()
     stop, done = threading.Event(), threading.Event()
@@ -208,7 +209,10 @@ def run_stream(args) -> int:
         print(f"error: syslog receiver {args.syslog}: {e.strerror or e}", file=sys.stderr)
         return 2
     store = FileBookmarkStore(args.bookmark) if args.bookmark else MemoryBookmarkStore()
-    client = StreamClient(config, sink, store, cache)
+    from .generations import FileGenerationStore, MemoryGenerationStore
+    generations = FileGenerationStore(args.bookmark + ".generation") if args.bookmark \
+        else MemoryGenerationStore()
+    client = StreamClient(config, sink, store, cache, generations=generations)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     threading.Thread(target=_stop_in_time, args=(stop, done, args.duration), daemon=True,
@@ -357,6 +361,10 @@ def _connection_args(command):
     command.add_argument("--packets", action="store_true", help="also request intrusion packets")
     command.add_argument("--extra-data", action="store_true",
                          help="also request intrusion extra data")
+    command.add_argument("--generation", choices=CHOICES, default=AUTO,
+                         help="event versions to ask for: auto (the newest the FMC accepts, "
+                              "remembered next to --bookmark) or an FMC generation "
+                              "(default auto)")
 
 
 def main(argv=None) -> int:

@@ -23,13 +23,14 @@ import ssl
 import struct
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
 from .bookmark import Bookmark, Resume
 from .connection import (ConnectError, IdentityError, closed_after_request_hint, connect,
                          load_identity, local_address, tls_failure)
 from .decoder import RecordDecoder, record_header
+from .generations import AUTO, MemoryGenerationStore, candidates
 from .layout import ParseError
 from .metadata import MetadataCache
 from .pinning import CertificateChanged, check_pinned
@@ -60,6 +61,9 @@ class ClientConfig:
     backoff_min: float = 1.0
     backoff_max: float = 60.0
     future_tolerance: float = 86400.0  # records stamped later than now + this never move the bookmark
+    # "auto": the newest event generation the FMC accepts, remembered per FMC server (see
+    # .generations); "7.0", "6.2", "6.0": that one only; None: the subscription's, as given
+    generation: Optional[str] = None
 
     def __repr__(self):  # never the PKCS12 or its password
         return (f"ClientConfig(host={self.host!r}, port={self.port}, verify={self.verify}, "
@@ -92,6 +96,7 @@ class Stats:
         self.last_error: Optional[str] = None
         self.client_cert_not_after: Optional[float] = None  # epoch seconds, once loaded
         self.future_records = 0   # records stamped beyond now + future_tolerance
+        self.generation: Optional[str] = None  # the event generation asked for last
 
     def as_dict(self) -> dict:
         return {"connected": self.connected, "records": self.records,
@@ -102,7 +107,8 @@ class Stats:
                 "last_error": self.last_error,
                 "client_cert_days_left": None if self.client_cert_not_after is None else
                 math.floor((self.client_cert_not_after - time.time()) / 86400),
-                "future_records": self.future_records, "duplicates_dropped": self.duplicates}
+                "future_records": self.future_records, "duplicates_dropped": self.duplicates,
+                "generation": self.generation}
 
 
 class FatalError(Exception):
@@ -111,11 +117,17 @@ class FatalError(Exception):
 
 class StreamClient:
     def __init__(self, config: ClientConfig, sink, bookmarks, cache: Optional[MetadataCache] = None,
-                 clock=time.monotonic, tick=None, wallclock=time.time):
+                 clock=time.monotonic, tick=None, wallclock=time.time, generations=None):
         """``tick()`` is called from the streaming thread after each flush and every half second
         while idle or reconnecting (the add-on writes its health events from it). ``clock``
-        times intervals; ``wallclock`` (epoch seconds) judges records stamped in the future."""
+        times intervals; ``wallclock`` (epoch seconds) judges records stamped in the future;
+        ``generations`` remembers which event generation each FMC server accepted."""
         self.config, self.sink, self.bookmarks = config, sink, bookmarks
+        self.generations = generations if generations is not None else MemoryGenerationStore()
+        self._to_try = []        # generations still to try after a refusal, oldest last
+        self._probing = False    # this round tries more than one generation
+        self._asked = self._streamed = False  # Streaming Request sent / the FMC streamed since
+        self._source = ""        # this host's address in the current session
         self.tick = tick or (lambda: None)
         self.cache = cache if cache is not None else MetadataCache()
         self.decoder = RecordDecoder()
@@ -142,8 +154,13 @@ class StreamClient:
         try:
             while not stop.is_set():
                 started = self.clock()
+                fallback = False
                 try:
                     self._session(stop)
+                except GenerationRefused as e:
+                    fallback = self._fall_back(e)
+                    if not fallback:
+                        self._failed(e)
                 except (ConnectError, ProtocolError, ServerGone, OSError) as e:
                     if stop.is_set():  # stopped while connecting: nothing went wrong
                         break
@@ -153,6 +170,9 @@ class StreamClient:
                     self._flush()
                 if stop.is_set():
                     break
+                if fallback:  # at once, asking for the older generation
+                    self.stats.reconnects += 1
+                    continue
                 if self.clock() - started > 60:
                     delay = self.config.backoff_min  # it streamed for a while: start over
                 wait = delay * random.uniform(0.5, 1.0)  # jitter: a fleet must not reconnect in step
@@ -206,6 +226,56 @@ class StreamClient:
                         "counted (future_records in the health events)", record_type,
                         _utc(archive), archive - now, self.config.future_tolerance)
 
+    # --- event generations (see .generations) ------------------------------------------------
+
+    @property
+    def _server(self) -> str:
+        return f"{self.config.host}:{self.config.port}"
+
+    def _subscription(self) -> Subscription:
+        """The subscription of the next session, with the generation to ask for."""
+        setting = self.config.generation or self.config.subscription.generation
+        if not self._to_try:
+            remembered = self.generations.load(self._server) if setting == AUTO else None
+            self._to_try = candidates(setting, remembered)
+            self._probing = len(self._to_try) > 1
+        self.stats.generation = self._to_try[0]
+        return replace(self.config.subscription, generation=self._to_try[0])
+
+    def _streams(self, generation: str) -> None:
+        """The FMC accepted ``generation``: remember it when it was found by trying."""
+        if self.config.generation == AUTO:
+            remembered = self.generations.load(self._server)
+            if self._probing or remembered is None or remembered.generation != generation:
+                self.generations.save(self._server, generation)
+                log.info("%s accepts event generation %s", self._server, generation)
+        self._to_try, self._probing = [], False  # the next session reads the store again
+
+    def _fall_back(self, refused: "GenerationRefused") -> bool:
+        """After a refusal: True when an older generation is left to try (logged)."""
+        self._to_try = self._to_try[1:]
+        if not self._to_try:
+            return False
+        log.warning("%s refused event generation %s (%s); asking for generation %s",
+                    self._server, refused.generation, refused.how, self._to_try[0])
+        return True
+
+    def _refused(self, how: str, final: str) -> "ServerGone":
+        """What ends a session: a refusal of the generation when the FMC had streamed nothing
+        since the Streaming Request, else the plain reason."""
+        if self._asked and not self._streamed:
+            return GenerationRefused(final, self.stats.generation, how)
+        return ServerGone(final)
+
+    def _closed(self, source: str) -> "ServerGone":
+        """The FMC hung up. Right after the Streaming Request that refuses the generation asked
+        for; the message is then the diagnostics' hint (a certificate for another address …),
+        the reason to report if every generation is refused."""
+        if self._asked and not self._streamed:
+            return self._refused("it closed the connection right after the Streaming Request",
+                                 closed_after_request_hint(self._identity, source))
+        return ServerGone("the FMC closed the connection")
+
     def _failed(self, error):
         text = str(error) or type(error).__name__
         self.stats.last_error = text
@@ -247,13 +317,16 @@ class StreamClient:
         since = resume.since if self._saved else config.start_timestamp
         sock = connect(config.host, config.port, context, config.connect_timeout, stop)
         self._check_pinned(sock)
-        source = local_address(sock)
-        session = ClientSession(config.subscription, since)
+        source = self._source = local_address(sock)
+        subscription = self._subscription()
+        session = ClientSession(subscription, since)
         session.start()
+        self._asked = self._streamed = False
         # short socket timeouts: flushes must happen on time and stop must be seen while idle
         sock.settimeout(min(config.flush_interval, 0.5))
-        log.info("connected to %s:%s from %s; requesting %s since %s", config.host, config.port,
-                 source, ",".join(config.subscription.families), since)
+        log.info("connected to %s:%s from %s; requesting %s since %s (event generation %s)",
+                 config.host, config.port, source, ",".join(subscription.families), since,
+                 subscription.generation)
         self.stats.connected = True
         last_heard = self.clock()
         received_anything = False
@@ -274,12 +347,16 @@ class StreamClient:
                     continue
                 except ssl.SSLEOFError:  # closed without a TLS goodbye: an FMC's usual way
                     data = b""
+                except ConnectionResetError:  # closed with our acknowledgements still unread
+                    if not (self._asked and not self._streamed):
+                        raise
+                    data = b""
                 except ssl.SSLError as e:
                     raise ServerGone(tls_failure(e)) from None
                 if not data:
                     if not received_anything:
                         raise ServerGone(closed_after_request_hint(self._identity, source))
-                    raise ServerGone("the FMC closed the connection")
+                    raise self._closed(source)
                 received_anything = True
                 last_heard = self.clock()
                 self._handle(session.receive_data(data), resume)
@@ -294,21 +371,30 @@ class StreamClient:
     def _handle(self, events, resume: Resume) -> None:
         for event in events:
             if type(event) is Records:
+                if not self._streamed:
+                    self._streamed = True
+                    self._streams(self.stats.generation)
                 self._records(event, resume)
             elif isinstance(event, StreamBroken):
                 raise ProtocolError(event.reason)
             elif isinstance(event, ServerError):
                 malformed = f" ({event.malformed})" if event.malformed else ""
-                raise ServerGone(f"the FMC refused the request: error {event.code}: "
-                                 f"{event.text}{malformed}")
+                raise self._refused(f"it answered error {event.code}: {event.text}",
+                                    f"the FMC refused the request: error {event.code}: "
+                                    f"{event.text}{malformed}")
             elif isinstance(event, StreamStarted):
+                self._asked = True
                 log.info("stream started (services %s)",
                          ",".join(str(s.id) for s in event.services))
             elif isinstance(event, Unexpected):
                 self._log.log(logging.WARNING, ("message", event.type),
                               "ignored a message of type %s (%d bytes) from the FMC",
                               event.type, event.size)
-            elif not isinstance(event, KeepAlive):
+            elif isinstance(event, KeepAlive):
+                if self._asked and not self._streamed:
+                    self._streamed = True
+                    self._streams(self.stats.generation)
+            else:
                 raise ProtocolError(f"unexpected {event!r}")
 
     def _send(self, sock, session, data: bytes, resume: Resume) -> None:
@@ -320,7 +406,7 @@ class StreamClient:
             # The FMC hung up. What it sent last (records, an Error message saying why) may
             # still be unread: take it before reporting the hang-up.
             self._drain(sock, session, resume)
-            raise ServerGone("the FMC closed the connection") from None
+            raise self._closed(self._source) from None
 
     def _drain(self, sock, session, resume: Resume) -> None:
         sock.settimeout(0.2)
@@ -473,6 +559,16 @@ def _start_text(start) -> str:
 
 class ServerGone(Exception):
     """The session ended; the message says why and is logged as one line."""
+
+
+class GenerationRefused(ServerGone):
+    """The FMC refused the event generation asked for (closed the connection or answered an
+    Error right after the Streaming Request); the message is what to report if no older
+    generation is left to try."""
+
+    def __init__(self, message: str, generation: str, how: str):
+        super().__init__(message)
+        self.generation, self.how = generation, how
 
 
 def _close(sock):

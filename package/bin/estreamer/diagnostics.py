@@ -9,7 +9,7 @@ import collections
 import socket
 import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import List, Optional
 
 from .connection import (CertificateInfo, ConnectError, IdentityError, closed_after_request_hint,
@@ -19,8 +19,9 @@ from .decoder import RecordDecoder
 from .layout import ParseError
 from .pinning import CertificateChanged, check_pinned, presented
 from .catalog import RECORDS
-from .wire import (GENESIS, ClientSession, ProtocolError, Records, ServerError, StreamStarted,
-                   Subscription)
+from .generations import candidates
+from .wire import (GENESIS, ClientSession, KeepAlive, ProtocolError, Records, ServerError,
+                   StreamStarted, Subscription)
 
 
 @dataclass
@@ -36,6 +37,8 @@ class Report:
     records: collections.Counter = field(default_factory=collections.Counter)
     verdict: str = ""
     server_cert_sha256: str = ""  # the fingerprint of the certificate the FMC presented
+    generation: str = ""          # the event generation asked for (the one that streamed)
+    refused: bool = False         # the FMC refused it right after the Streaming Request
 
     @property
     def ok(self) -> bool:
@@ -56,12 +59,41 @@ class Report:
 def diagnose(host: str, port: int, pkcs12: bytes, password: str, verify: bool = True,
              timeout: float = 10.0, subscription: Optional[Subscription] = None,
              since: int = GENESIS, records: int = 10, wait: Optional[float] = None,
-             server_cert_sha256: str = "") -> Report:
+             server_cert_sha256: str = "", generation: Optional[str] = None) -> Report:
     """Run the checks in order, stopping at the first that fails. ``wait`` bounds how long the
     first ``records`` records may take (default: ``timeout``); ``server_cert_sha256`` is the
-    certificate pinned for the FMC (see :mod:`.pinning`)."""
-    report = Report()
+    certificate pinned for the FMC (see :mod:`.pinning`). ``generation``: ``auto`` asks for
+    the newest event generation first and for older ones while the FMC refuses them, as the
+    client does (see :mod:`.generations`); a generation asks for that one; None for the
+    subscription's."""
     subscription = subscription or Subscription()
+    tries = candidates(generation, None) if generation else [subscription.generation]
+    refusals = []
+    for attempt in tries:
+        report = _diagnose(host, port, pkcs12, password, verify, timeout,
+                           replace(subscription, generation=attempt), since, records, wait,
+                           server_cert_sha256)
+        if not report.refused or attempt == tries[-1]:
+            break
+        refusals.append(Step("event generation", True,
+                             f"the FMC refused generation {attempt} ({report.verdict}); "
+                             f"trying an older one"))
+    at = next((n for n, step in enumerate(report.steps) if step.name == "request"),
+              len(report.steps))
+    report.steps[at:at] = refusals
+    if report.refused:
+        report.verdict = report.verdict if len(tries) == 1 else (
+            f"the FMC refused every event generation ({', '.join(tries)}) right after the "
+            f"Streaming Request: {report.verdict}")
+    elif len(tries) > 1 or refusals:
+        report.steps.append(Step("event generation", True,
+                                 f"the FMC streams generation {report.generation}"))
+    return report
+
+
+def _diagnose(host, port, pkcs12, password, verify, timeout, subscription, since, records,
+              wait, server_cert_sha256) -> Report:
+    report = Report(generation=subscription.generation)
     try:
         identity = load_identity(pkcs12, password)
     except IdentityError as e:
@@ -120,7 +152,7 @@ def _stream(tls, identity, source, subscription, since, wanted, wait, report):
     session.start()
     decoder = RecordDecoder()
     deadline = time.monotonic() + wait
-    started = heard = False
+    started = heard = streamed = False
     try:
         tls.sendall(session.data_to_send())
         report.add("request", True, f"asked for {', '.join(subscription.families)} since {since}")
@@ -131,8 +163,10 @@ def _stream(tls, identity, source, subscription, since, wanted, wait, report):
             except socket.timeout:
                 break
             if not data:
-                hint = closed_after_request_hint(identity, source) if not heard else \
-                    "the FMC closed the connection during the stream"
+                refused = started and not streamed
+                hint = closed_after_request_hint(identity, source) if not heard or refused \
+                    else "the FMC closed the connection during the stream"
+                report.refused = refused
                 report.add("stream", False, hint)
                 return
             heard = True
@@ -142,10 +176,14 @@ def _stream(tls, identity, source, subscription, since, wanted, wait, report):
                     report.add("streaming information", True, "services " + ", ".join(
                         str(s.id) for s in event.services))
                 elif isinstance(event, ServerError):
+                    report.refused = started and not streamed
                     report.add("stream", False, f"the FMC refused the request: error "
                                f"{event.code}: {event.text}")
                     return
+                elif isinstance(event, KeepAlive):
+                    streamed = started
                 elif isinstance(event, Records):
+                    streamed = True
                     for body in event.bodies:
                         try:
                             record = decoder.decode(body)
@@ -154,6 +192,10 @@ def _stream(tls, identity, source, subscription, since, wanted, wait, report):
                             return
                         report.records[record["recordType"]] += 1
             tls.sendall(session.data_to_send())
+    except (ConnectionResetError, ssl.SSLEOFError):  # closed with our acks unread
+        report.refused = started and not streamed
+        report.add("stream", False, closed_after_request_hint(identity, source))
+        return
     except ssl.SSLError as e:
         report.add("stream", False, tls_failure(e))
         return

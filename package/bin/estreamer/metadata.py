@@ -56,6 +56,13 @@ SOURCES = {
     54: ("osFingerprints", ("uuid", ("name", "vendor", "version"))),
 }
 
+# Records that name more than one thing: each further (table, (key fields, value field)).
+# Classification metadata carries the short name and the description text ESCU content compares
+# (the FQE field Classification: "A Network Trojan was Detected").
+ALSO = {
+    67: (("classificationDescriptions", ("id", "description")),),
+}
+
 # Names the FMC never sends but eStreamer semantics define (and eNcore shows). The FMC's own
 # metadata overrides them.
 BUILT_IN = {
@@ -82,9 +89,15 @@ class MetadataCache:
 
     def learn(self, record: dict) -> bool:
         """Cache what a metadata record names; returns False for records that name nothing."""
-        source = SOURCES.get(record.get("recordType"))
+        record_type = record.get("recordType")
+        source = SOURCES.get(record_type)
         if source is None:
             return False
+        for also in ALSO.get(record_type, ()):
+            self._learn(record, also)
+        return self._learn(record, source)
+
+    def _learn(self, record: dict, source) -> bool:
         table, (key_fields, value_fields) = source
         key = tuple(record.get(f) for f in key_fields) if isinstance(key_fields, tuple) \
             else record.get(key_fields)

@@ -147,7 +147,7 @@ class TcpTransport:
 
     def __init__(self, target: SyslogTarget, stop: Optional[threading.Event] = None,
                  buffer_limit: int = 1 << 16, connect_timeout: float = 5.0,
-                 backoff_min: float = 0.5, backoff_max: float = 30.0, linger: float = 4.0,
+                 backoff_min: float = 0.5, backoff_max: float = 30.0, linger: float = 2.0,
                  poll: float = 0.5):
         self.target, self.stop = target, stop or threading.Event()
         self.buffer_limit, self.connect_timeout = buffer_limit, connect_timeout

@@ -72,6 +72,7 @@ EVENT_VERSIONS = {
     "7.0": {12: 11, 21: 4, 31: 9, 61: 11, 71: 17, 91: 7, 101: 8, 111: 7, 131: 2},
 }
 DEFAULT_GENERATION = "6.2"
+GENERATIONS = ("7.0", "6.2", "6.0")  # newest first: the order an automatic choice tries them
 
 # Which event codes carry each record family. VPN login/logoff arrive as user (RUA) events.
 FAMILY_CODES = {

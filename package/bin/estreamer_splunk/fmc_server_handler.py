@@ -159,6 +159,8 @@ def validate_fmc_server(fields, diagnose=None):
                          "digits and underscores".format(name))
     addresses = _addresses(fields)
     timeout = _number(fields, "connect_timeout", 10, 1, 300, float)
+    from estreamer.generations import check_setting
+    generation = check_setting(fields.get("generation"))
     _number(fields, "response_timeout", 30, 1, 3600, float)
     password = fields.get("pkcs12_password") or ""
     if len(password) > MAX_PASSWORD and not is_placeholder(password):
@@ -186,7 +188,8 @@ def validate_fmc_server(fields, diagnose=None):
     verify = str(fields.get("verify_server_cert", "1")).strip().lower() in _TRUE
     for host, port, pin, (host_field, port_field, pin_field) in addresses:
         report = diagnose(host, port, pkcs12, password, verify=verify,
-                          timeout=min(timeout, MAX_CHECK_TIMEOUT), server_cert_sha256=pin)
+                          timeout=min(timeout, MAX_CHECK_TIMEOUT), server_cert_sha256=pin,
+                          generation=generation)
         failure = _connection_failure(report)
         if failure:
             raise ValueError(failure)

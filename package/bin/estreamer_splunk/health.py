@@ -8,7 +8,7 @@ that went backwards — the client restarted — counts from zero).
 
 Stats (cumulative): ``{"connected", "reconnects", "events", "parse_errors", "unknown_types",
 "unknown_blocks", "mapping_errors", "future_records", "duplicates_dropped",
-"bookmark": [timestamp, count] | None, "last_error", "client_cert_days_left",
+"bookmark": [timestamp, count] | None, "last_error", "client_cert_days_left", "generation",
 "devices": {device_id: last_event_time | {"last_event_time", "events", "name"}}}``. ``events``
 are the events the sink wrote (not the records the client handed it: metadata and records of
 filtered-out devices make none), and so are a device's.
@@ -70,6 +70,7 @@ def fmc_health(stats, previous, interval, now, fmc, input_name, lag=None):
     fields["bookmark"] = int(bookmark[0]) if bookmark else None
     fields["last_error"] = stats.get("last_error")
     fields["client_cert_days_left"] = stats.get("client_cert_days_left")
+    fields["generation"] = stats.get("generation")
     return _compact(fields)
 
 

@@ -52,7 +52,7 @@ def client_config(settings) -> ClientConfig:
         connect_timeout=fmc.connect_timeout,
         response_timeout=fmc.response_timeout, subscription=subscription, start=start,
         flush_interval=advanced.flush_interval, batch_size=advanced.batch_size,
-        future_tolerance=advanced.future_tolerance)
+        future_tolerance=advanced.future_tolerance, generation=fmc.generation)
 
 
 def mapper_options(params) -> MapperOptions:
@@ -217,7 +217,11 @@ def _run(config, sink, stop, handler, report) -> int:
     bookmarks = KVStoreBookmarkStore.for_input(
         config, logger=log, wait=settings.advanced.kvstore_wait, stop=stop,
         on_wait=lambda text: health.report_now(text))
-    client = StreamClient(client_config(settings), filtered, bookmarks, cache)
+    from estreamer.generations import FileGenerationStore
+    generations = FileGenerationStore(os.path.join(config.checkpoint_dir,
+                                                   f"{config.name}.generation.json"))
+    client = StreamClient(client_config(settings), filtered, bookmarks, cache,
+                          generations=generations)
     health = Health(client, sink, cache, settings.advanced.health_interval, fmc.name,
                     config.name, fmc.host)
     report.health = health

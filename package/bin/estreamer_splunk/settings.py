@@ -74,14 +74,15 @@ class FmcServer:
     connect_timeout: float
     response_timeout: float
     server_cert_sha256: str = ""  # the FMC certificate pinned for host ("" = none yet)
+    generation: str = "auto"      # the event versions to ask for (estreamer.generations)
 
     def __repr__(self):
         return ("FmcServer(name={!r}, host={!r}, port={!r}, pkcs12=<{} bytes>, "
                 "pkcs12_password={!r}, verify_server_cert={!r}, connect_timeout={!r}, "
-                "response_timeout={!r}, server_cert_sha256={!r})").format(
+                "response_timeout={!r}, server_cert_sha256={!r}, generation={!r})").format(
                     self.name, self.host, self.port, len(self.pkcs12), _MASK,
                     self.verify_server_cert, self.connect_timeout, self.response_timeout,
-                    self.server_cert_sha256)
+                    self.server_cert_sha256, self.generation)
 
     __str__ = __repr__
 
@@ -204,10 +205,12 @@ def read_fmc_server(config, server_name):
                          "FMC servers".format(server_name, where))
     label = "[{}] of {}".format(server_name, where)
     from estreamer.address import parse_address
+    from estreamer.generations import check_setting
     from estreamer.pinning import normalize
     try:  # a hand-edited host may hold a port or IPv6 brackets
         host, port_in_host = parse_address(host)
         pin = normalize(_value(stanza, "server_cert_sha256"))
+        generation = check_setting(_value(stanza, "generation"))
     except ValueError as e:
         raise ValueError("{}: {}; fix it under Configuration > FMC servers".format(
             label, e)) from None
@@ -215,6 +218,7 @@ def read_fmc_server(config, server_name):
         name=server_name, host=host,
         port=port_in_host or _number(stanza, "port", int, 8302, label),
         server_cert_sha256=pin,
+        generation=generation,
         pkcs12=pkcs12,
         pkcs12_password=_value(stanza, "pkcs12_password"),
         verify_server_cert=flag(_value(stanza, "verify_server_cert"), True),

@@ -104,7 +104,13 @@ def mac(value):
 
 
 def uuid(value):
-    return None if not value or value == ZERO_UUID else value.lower()
+    """Canonical UUID text; a 16-byte id decoded as bare hex (block 160's sslPolicyId) gets its
+    dashes. The zero UUID is an absent value."""
+    if not value:
+        return None
+    if len(value) == 32 and "-" not in value:
+        value = f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return None if value == ZERO_UUID else value.lower()
 
 
 def hex_digest(value):
@@ -297,6 +303,14 @@ class Context:
     def country(self, code):
         return self.label_of("country", "geolocations", code)
 
+    def connection_context(self, e: dict, device_id, instance, counter, first_packet):
+        """The join key and its parts: ``connection_id``, ``first_packet_time`` (the
+        connection's first packet), ``instance_id`` and ``connection_counter``."""
+        e["connection_id"] = connection_id(device_id, instance, counter, first_packet)
+        if first_packet:
+            e["first_packet_time"] = first_packet
+            e["instance_id"], e["connection_counter"] = instance, counter
+
     def user(self, user_id):
         return self.label_of("user", "users", user_id)
 
@@ -306,15 +320,19 @@ class Context:
         if app_id:
             e["app_proto_id"] = app_id
             e["app_proto"] = self.label_of("application", "appProtocols", app_id)
-        e["client_app"] = self.label_of("client", "clientApps", record.get("clientApplicationId"))
-        e["web_app"] = self.label_of("web-application", "payloads", record.get("webApplicationId"))
+        client_id, web_id = record.get("clientApplicationId"), record.get("webApplicationId")
+        e["client_app"] = self.label_of("client", "clientApps", client_id)
+        e["client_app_id"] = client_id or None
+        e["web_app"] = self.label_of("web-application", "payloads", web_id)
+        e["web_app_id"] = web_id or None
 
     def ssl(self, record, e: dict):
-        """The SSL decryption context fields shared by connection, intrusion, file and malware."""
-        e["ssl_actual_action"] = self.label_of("ssl-action", "sslActions",
-                                               record.get("sslActualAction"))
-        e["ssl_flow_status"] = self.label_of("ssl-flow-status", "sslFlowStatuses",
-                                             record.get("sslFlowStatus"))
+        """The SSL decryption context fields shared by intrusion, file and malware events."""
+        action, status = record.get("sslActualAction"), record.get("sslFlowStatus")
+        e["ssl_actual_action"] = self.label_of("ssl-action", "sslActions", action)
+        e["ssl_actual_action_id"] = action or None
+        e["ssl_flow_status"] = self.label_of("ssl-flow-status", "sslFlowStatuses", status)
+        e["ssl_flow_status_id"] = status or None
         e["ssl_cert_fingerprint"] = hex_digest(record.get("sslCertificateFingerprint"))
 
     def zone_and_interface_names(self, record, e: dict, ingress_zone, egress_zone,

@@ -20,21 +20,22 @@ FIELDS = HEAD_FIELDS + (
     "src", "src_ip", "src_port", "dest", "dest_ip", "dest_port", "protocol_version",
     "protocol_id", "ip_proto", "transport", "protocol", "icmp_type", "icmp_code",
     "action", "rule_action_id", "rule_action", "rule_reason", "rule_id", "rule", "policy",
-    "src_zone", "dest_zone", "src_interface", "dest_interface",
+    "nap_policy", "src_zone", "dest_zone", "src_interface", "dest_interface",
     "bytes", "bytes_out", "bytes_in", "packets", "packets_out", "packets_in",
     "first_packet_time", "last_packet_time", "duration", "connection_id", "session_id",
-    "app", "app_proto_id", "app_proto", "client_app", "web_app", "user_id", "user", "vlan",
+    "instance_id", "connection_counter", "app", "app_proto_id", "app_proto", "client_app",
+    "client_app_version", "web_app", "user_id", "user", "vlan",
     "tcp_flag",
     "src_translated_ip", "src_translated_port", "dest_translated_ip", "dest_translated_port",
     "url_domain", "http_response", "url_category",
     "url_reputation", "dns_query", "dns_record_type", "dns_response_type", "dns_ttl",
     "si_event", "sec_intel_ip", "sec_intel_layer", "sec_intel_category", "sec_intel_list_id",
-    "sinkhole",
+    "sinkhole", "ssl_policy",
     "ssl_actual_action", "ssl_expected_action", "ssl_flow_status", "ssl_version",
     "ssl_cipher_suite", "ssl_server_name", "ssl_cert_fingerprint", "ssl_server_cert_status",
     "src_country", "dest_country", "original_client_ip", "netflow_source", "monitor_rules",
     "ingress_vrf", "egress_vrf", "src_sgt", "dest_sgt", "eve_process", "eve_process_confidence",
-    "eve_threat_confidence", "eve_threat_confidence_index",
+    "eve_threat_confidence", "eve_threat_confidence_index", "client_app_detector_id",
     "intrusion_event_count", "file_event_count", "ioc_id",
 ) + CONSTANT_FIELDS + FREE_TEXT
 
@@ -59,8 +60,9 @@ _PICK = picker((
     "initiatorCountry", "responderCountry", "originalClientIpAddress", "netflowSource",
     "ingressVRFName", "egressVRFName", "sourceSecurityGroupTag", "destinationSecurityGroupTag",
     "eveProcess", "eveProcessConfidencePercentage", "eveThreatConfidencePercentage",
-    "eveThreatConfidenceIndex", "intrusionEventCount", "fileEventCount", "iocNumber")
-    + _MONITOR_RULES)
+    "eveThreatConfidenceIndex", "intrusionEventCount", "fileEventCount", "iocNumber",
+    "networkAnalysisPolicyRevision", "clientApplicationVersion", "sslPolicyId",
+    "clientAppDectectorId") + _MONITOR_RULES)
 _DESCRIPTION = record_name(71)
 # The metadata tables a connection event names: (fallback name, cache table), in the order
 # map_record unpacks them.
@@ -72,7 +74,7 @@ _TABLES = (
     ("sinkhole", "sinkholes"), ("ssl-action", "sslActions"), ("ssl-action", "sslExpectedActions"),
     ("ssl-flow-status", "sslFlowStatuses"), ("ssl-version", "sslVersions"),
     ("ssl-cipher-suite", "sslCipherSuites"), ("ssl-cert-status", "sslCertificateStatuses"),
-    ("country", "geolocations"))
+    ("country", "geolocations"), ("policy", "policies"), ("ssl-policy", "sslPolicies"))
 
 
 def map_record(r, ctx):
@@ -91,11 +93,12 @@ def map_record(r, ctx):
      ssl_version, ssl_cipher_suite, ssl_server_name, ssl_fingerprint, ssl_cert_status,
      initiator_country, responder_country, original_client_ip, netflow_source, ingress_vrf,
      egress_vrf, src_sgt, dest_sgt, eve_process, eve_process_confidence, eve_threat_confidence,
-     eve_threat_index, intrusion_count, file_count, ioc, *monitor_rules) = _PICK(r)
+     eve_threat_index, intrusion_count, file_count, ioc, nap_revision, client_app_version,
+     ssl_policy, client_app_detector, *monitor_rules) = _PICK(r)
     (zones, interfaces, applications, clients, web_apps, users, url_categories, url_reputations,
      dns_record_types, dns_response_types, sinkholes, ssl_actions, ssl_expected_actions,
      ssl_flow_statuses, ssl_versions, ssl_cipher_suites, ssl_cert_statuses,
-     countries) = ctx.tables(_TABLES)
+     countries, policies, ssl_policies) = ctx.tables(_TABLES)
     e = {"rec_type": record_type, "rec_type_desc": _DESCRIPTION}
     if event_subtype is not None:  # the discovery header
         e["event_type"] = event_type
@@ -151,6 +154,8 @@ def map_record(r, ctx):
         policy = ctx.label(f"policy-{revision}", "accessControlPolicies", device_id, revision)
         if policy is not None:
             e["policy"] = policy
+    if (value := policies[uuid(nap_revision)]) is not None:
+        e["nap_policy"] = value
 
     # Zones form a CIM cluster: both or neither; a zero side of a zoned flow is "N/A".
     if uuid(ingress_zone) or uuid(egress_zone):
@@ -174,6 +179,7 @@ def map_record(r, ctx):
         e["duration"] = last - first
     if first:
         e["connection_id"] = e["session_id"] = connection_id(device_id, instance, counter, first)
+        e["instance_id"], e["connection_counter"] = instance, counter
 
     app_proto = applications[app_id] if app_id else None
     e["app"] = (app_proto or ip_proto).lower()
@@ -183,6 +189,8 @@ def map_record(r, ctx):
             e["app_proto"] = app_proto
     if (value := clients[client_app_id]) is not None:
         e["client_app"] = value
+    if (value := text(client_app_version)) is not None:
+        e["client_app_version"] = value
     if (value := web_apps[web_app_id]) is not None:
         e["web_app"] = value
     if user_id:
@@ -231,6 +239,8 @@ def map_record(r, ctx):
                                (si_list1, si_list2, si_list3))
     if (value := sinkholes[uuid(sinkhole)]) is not None:
         e["sinkhole"] = value
+    if (value := ssl_policies[uuid(ssl_policy)]) is not None:
+        e["ssl_policy"] = value
 
     if (value := ssl_actions[ssl_actual_action]) is not None:
         e["ssl_actual_action"] = value
@@ -278,6 +288,8 @@ def map_record(r, ctx):
         e["eve_threat_confidence"] = eve_threat_confidence
     if eve_threat_index:
         e["eve_threat_confidence_index"] = eve_threat_index
+    if client_app_detector:
+        e["client_app_detector_id"] = client_app_detector
     if intrusion_count:
         e["intrusion_event_count"] = intrusion_count
     if file_count:

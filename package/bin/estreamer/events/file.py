@@ -7,8 +7,8 @@ IP"/"Receiving IP").
 """
 from __future__ import annotations
 
-from .common import (CONSTANT_FIELDS, HEAD_FIELDS, connection_id, constants, hex_digest, ip,
-                     ip_version, ordered, protocol_fields, text, uuid)
+from .common import (CONSTANT_FIELDS, HEAD_FIELDS, constants, hex_digest, ip, ip_version,
+                     ordered, protocol_fields, text, uuid)
 from .tables import (ARCHIVE_FILE_STATUSES, DIRECTIONS, DISPOSITIONS, FILE_ACTIONS,
                      MALWARE_ANALYSIS_STATUSES, UPLOAD)
 
@@ -17,16 +17,18 @@ RECORD_TYPES = (500, 502)
 # the URI when there is one.
 FREE_TEXT = ("file_path", "uri")
 FIELDS = HEAD_FIELDS + (
-    "src", "src_port", "dest", "dest_port", "initiator_ip", "initiator_port", "responder_ip",
-    "responder_port", "direction_id", "direction", "ip_version", "protocol_id", "ip_proto",
-    "transport", "action", "file_action_id", "file_action", "category", "severity",
+    "event_second", "src", "src_port", "dest", "dest_port", "initiator_ip", "initiator_port",
+    "responder_ip", "responder_port", "direction_id", "direction", "ip_version", "protocol_id",
+    "ip_proto", "transport", "action", "file_action_id", "file_action", "category", "severity",
     "disposition_id", "disposition", "spero_disposition", "signature", "threat_name",
-    "file_name", "file_hash", "file_size", "file_type", "threat_score",
+    "file_name", "file_hash", "file_size", "file_type", "file_type_id", "threat_score",
     "file_storage_status", "file_sandbox_status", "malware_analysis_status",
     "archive_file_status", "archive_sha", "archive_name", "archive_depth", "user_id", "user",
-    "app", "app_proto_id", "app_proto", "client_app", "web_app", "file_policy",
-    "connection_id", "src_country", "dest_country", "ssl_actual_action", "ssl_flow_status",
-    "ssl_cert_fingerprint", "http_response", "ingress_vrf", "egress_vrf",
+    "app", "app_proto_id", "app_proto", "client_app", "client_app_id", "web_app", "web_app_id",
+    "file_policy", "connection_id", "first_packet_time", "instance_id", "connection_counter",
+    "src_country", "dest_country", "ssl_actual_action", "ssl_actual_action_id",
+    "ssl_flow_status", "ssl_flow_status_id", "ssl_cert_fingerprint", "http_response",
+    "ingress_vrf", "egress_vrf",
 ) + CONSTANT_FIELDS + FREE_TEXT
 
 
@@ -54,6 +56,7 @@ def disposition_fields(e: dict, disposition_id):
 def map_record(r, ctx):
     e = {}
     ctx.head(r, e)
+    e["event_second"] = r["fileEventTimestamp"] or None
     initiator, responder = ip(r["sourceIpAddress"]), ip(r["destinationIpAddress"])
     initiator_port, responder_port = r["sourcePort"], r["destinationPort"]
     direction = r["direction"]
@@ -70,7 +73,10 @@ def map_record(r, ctx):
     file_action, action = FILE_ACTIONS.get(action_id, (f"file-action-{action_id}", "allowed"))
     e["action"], e["file_action_id"], e["file_action"] = action, action_id, text(file_action)
     e["category"], e["severity"] = disposition_fields(e, r["disposition"])
-    e["spero_disposition"] = text(DISPOSITIONS.get(r["speroDisposition"], ("",))[0])
+    # Spero's own vocabulary, named by the FMC (metadata 517), e.g. "Spero detection not
+    # performed on file"
+    e["spero_disposition"] = ctx.label_of("spero-disposition", "fileSperoDispositions",
+                                          r["speroDisposition"])
 
     file_hash = e["file_hash"] = hex_digest(r["shaHash"])
     # FMC names known SHA-256s in metadata 511; the block's own "signature" is the SHA text.
@@ -81,6 +87,7 @@ def map_record(r, ctx):
     e["file_path"] = e["uri"] or e["file_name"]  # no file-system path exists for a transfer
     e["file_size"] = r["fileSize"] or None
     e["file_type"] = ctx.label_of("file-type", "fileTypes", r["fileTypeId"])
+    e["file_type_id"] = r["fileTypeId"] or None
     e["threat_score"] = r["threatScore"] or None
     e["file_storage_status"] = ctx.label_of("file-storage", "fileStorages",
                                             r["fileStorageStatus"])
@@ -101,8 +108,8 @@ def map_record(r, ctx):
     if "ip_proto" in e or "app_proto" in e:
         e["app"] = (e.get("app_proto") or e["ip_proto"]).lower()
     e["file_policy"] = ctx.label_of("policy", "policies", uuid(r["accessControlPolicyUuid"]))
-    e["connection_id"] = connection_id(r["deviceId"], r["connectionInstance"],
-                                       r["connectionCounter"], r["connectionTimestamp"])
+    ctx.connection_context(e, r["deviceId"], r["connectionInstance"], r["connectionCounter"],
+                           r["connectionTimestamp"])
     e["src_country"] = ctx.country(r["sourceCountry"])
     e["dest_country"] = ctx.country(r["destinationCountry"])
     ctx.ssl(r, e)

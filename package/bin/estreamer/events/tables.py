@@ -194,7 +194,7 @@ L10 = Table("cisco_firepower_vpn_records.csv", ("rec_type", "action", "signature
     (170, "started", "VPN session login"), (171, "ended", "VPN session logoff"),
 ))
 
-LOOKUPS = (L1, L2, L3, L4, L5, L6, L7, L8, L9, L10)
+CIM_LOOKUPS = (L1, L2, L3, L4, L5, L6, L7, L8, L9, L10)
 
 # --- indexes the mappers use ---------------------------------------------------------------------
 PROTOCOLS = {row[0]: row[1:] for row in L1.rows}  # id → (ip_proto, transport, protocol)
@@ -301,6 +301,45 @@ for _subtype, _name in enumerate((
         "DHCP Information", "Identity Conflict", "Identity Timeout", "Secondary Host Update",
         "Client Application Update"), start=1):
     DISCOVERY_EVENTS[(1001, _subtype)] = _name
+
+
+# --- search-time tables of the ESCU compatibility layer (props.conf LOOKUP-escu_*) --------------
+# Cisco Security Cloud's names for what our events already carry (spec escu-compat.md). They
+# feed only compatibility fields, never a CIM field (those are computed at ingest).
+
+# E1: FQE InlineResult text per "blocked" byte. Cisco's example gives "Would block" for id 5
+# (eNcore: "Would be Blocked"); the other texts follow it [inferred]. The FMC shows no inline
+# result where nothing was dropped: "unknown", as for every field without a value.
+E1 = Table("cisco_firepower_escu_inline_results.csv", ("blocked_id", "InlineResult"), (
+    (0, "unknown"), (1, "Blocked"), (2, "Would block"), (3, "Partially blocked"),
+    (4, "Blocked"), (5, "Would block"), (6, "Partially blocked"), (7, "Dropped"),
+    (8, "Would drop"), (9, "Rejected"), (10, "Would reject"), (11, "Rejected"),
+    (12, "Would reject"), (13, "Rewritten"), (14, "Would rewrite"),
+))
+
+# E2: FQE Impact is 1-5, 5 the gray "unknown impact"; eStreamer writes 0 where it has no
+# impact, which is that same gray level.
+E2 = Table("cisco_firepower_escu_impacts.csv", ("impact", "Impact", "impact_desc"),
+           [(0, 5, IMPACT_LABELS[5])] + [(n, n, IMPACT_LABELS[n]) for n in range(1, 6)])
+
+# E3: the FMC's short file type codes (FileType; metadata record 510 names file type ids with
+# them), as ESCU's detections and its cisco_secure_firewall_filetype_lookup know them.
+E3 = Table("cisco_firepower_file_types.csv", ("file_type", "file_type_desc"), (
+    ("7Z", "7-Zip compressed archive"), ("AUTORUN", "Windows autorun file"),
+    ("BINARY_DATA", "Universal Binary/Java Bytecode"), ("BINHEX", "Macintosh BinHex 4 archive"),
+    ("EICAR", "Standard anti-virus test file"), ("ELF", "Executable and Linking Format"),
+    ("ISHIELD_MSI", "InstallShield 5.x or 6.x compressed file"),
+    ("JARPACK", "Jar Pack file"), ("LNK", "Windows shortcut"),
+    ("MACHO", "Mach object file format (macOS, iOS executable)"),
+    ("MSEXE", "Windows/DOS executable"), ("MSOLE2", "Microsoft Office 97-2003 document"),
+    ("NEW_OFFICE", "Microsoft Office 2007+ document"), ("PDF", "PDF document"),
+    ("RAR", "RAR archive"), ("RTF", "Rich Text Format document"),
+    ("SCR", "Windows screen saver"), ("TORRENT", "BitTorrent file"),
+    ("UNIX_SCRIPT", "Unix script"), ("ZIP", "ZIP archive"),
+))
+ESCU_LOOKUPS = (E1, E2, E3)
+
+LOOKUPS = CIM_LOOKUPS + ESCU_LOOKUPS
 
 
 def write_csvs(directory: str):
