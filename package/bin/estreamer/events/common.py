@@ -130,6 +130,7 @@ def connection_id(device_id, instance, counter, timestamp):
 
 
 def record_name(record_type: int):
+    """The record type's name (the catalog's)."""
     kind = RECORDS.get(record_type)
     return kind.name if kind is not None else None
 

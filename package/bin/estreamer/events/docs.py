@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from .profile import FALSY, NEVER, NONE, Const
+from .profile import FALSY, NEVER, NONE, Const, Expansion
 
 DEFAULT_PATH = "docs/event-fields.md"
 
@@ -65,6 +65,9 @@ def render(profiles=None, sourcetypes=None) -> str:
                 continue
             what = row.doc or row.transform.doc or ""
             out.append(f"| `{row.name}` | {_cell(what)} | {_cell(_condition(row))} |")
+        for row in profile.rows:
+            if isinstance(row.transform, Expansion):
+                out += ["", f"After these keys: {row.transform.doc}."]
         out += ["", f"Event time: {_cell(profile.time.doc)}.", ""]
     return "\n".join(out)
 
