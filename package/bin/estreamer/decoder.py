@@ -98,7 +98,8 @@ def _unknown(fields: dict, body, start: int) -> Record:
     return Record.from_dict(fields)
 
 
-def encode_record(record_type: int, values, archive_timestamp=None, catalog=CATALOG) -> bytes:
+def encode_record(record_type: int, values, archive_timestamp=None,
+                  catalog=CATALOG) -> bytes:
     """A record body from field values (the simulator's writer): the inverse of decode.
     With ``archive_timestamp`` the 16-byte header is written, as for events."""
     data = catalog.encode(catalog.records[record_type].layout, values)

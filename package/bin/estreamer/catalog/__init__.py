@@ -14,7 +14,7 @@ from ..layout import Short, UnknownBlock
 from ..reader import ReferenceReader
 from ..record import Record
 from ..writer import Writer
-from . import blocks, records
+from . import blocks
 from .records import FAMILIES, FAMILY_OF, RECORDS, RecordType  # noqa: F401
 
 

@@ -26,7 +26,7 @@ from ..fields import BlockRef, Int, ListOf, Raw, Text, Var, When
 from ..layout import Short
 from ..record import plain
 from .profile import (ANY, FALSY, FLOAT, INT, INTS, JSON, NEVER, NONE, TEXT, TEXTS, Expansion,
-                      Field, Formula, Present, Profile, Row, Transform, parse_ref)
+                      Field, Formula, Option, Present, Profile, Row, Transform, parse_ref)
 
 _HEADER = struct.Struct(">II")
 _U32 = struct.Struct(">I")
@@ -387,9 +387,15 @@ class EventCompiler:
             if result.expr is None:
                 result.expr = self.const(result.value, "_k")
             return result
-        if transform.memo and len(inputs) == 1:
-            memo = self.memo(transform, inputs[0])
-            return Value(f"{memo}[{inputs[0].raw or inputs[0].expr}]", type_=transform.type)
+        if isinstance(transform, Option):  # the site's options are the mapper's, fixed
+            result = _constant_value(transform.bind(self.context)())
+            result.type = transform.type
+            if result.expr is None:
+                result.expr = self.const(result.value, "_k")
+            return result
+        if transform.memo and inputs:
+            memo = self.memo(transform, inputs)
+            return Value(f"{memo}[{_memo_key(inputs)}]", type_=transform.type)
         args = [value.expr for value in inputs]
         expr = transform.emit(self, args)
         if expr is None:
@@ -399,12 +405,16 @@ class EventCompiler:
             all(value.native for value in inputs)
         return Value(expr, native=native, type_=transform.type)
 
-    def memo(self, transform, value: Value, fragment=None):
-        """The local name of the memo dict of ``transform`` (fused with the raw field's text
-        form); with ``fragment`` ``(prefix, omit)`` it holds the key's whole text."""
-        function = transform.function(self.context) if transform.memo else _identity
-        decode = value.decode if value.raw else None
-        if decode is not None:
+    def memo(self, transform, inputs, fragment=None):
+        """The name of the memo dict of ``transform`` over ``inputs`` (one input: fused with
+        the raw field's text form; several: keyed by their tuple); with ``fragment``
+        ``(prefix, omit)`` it holds the key's whole text."""
+        function = transform.function_of(self.context) if transform.memo else _identity
+        decode = None
+        if len(inputs) > 1:
+            function = _spread(function)
+        elif inputs[0].raw:
+            decode = inputs[0].decode
             function = _compose(function, decode)
         if fragment is not None:
             function = _fragment(function, *fragment)
@@ -417,14 +427,14 @@ class EventCompiler:
         if isinstance(transform, Expansion):
             transform.compile(self)
             return
-        if row.is_key and row.name not in self.referenced and len(transform.inputs) == 1:
+        if row.is_key and row.name not in self.referenced and transform.inputs:
             if transform.memo:
-                found = self.ref(transform.inputs[0])
-                if not found.constant:
+                found = [self.ref(ref) for ref in transform.inputs]
+                if not all(value.constant for value in found):
                     self.fragment(row, found)
                     return
             elif isinstance(transform, Field) and self._small_int(transform.inputs[0]):
-                self.fragment(row, self.ref(transform.inputs[0]))
+                self.fragment(row, [self.ref(transform.inputs[0])])
                 return
         value = self.value(transform)
         if not value.constant and not value.expr.isidentifier():
@@ -456,13 +466,13 @@ class EventCompiler:
         return kind != "env" and isinstance(field_kind, Int) and field_kind.size <= 2 and \
             (f"{name}.{path}" if path else name) in self.reader.exprs
 
-    def fragment(self, row: Row, found: Value):
+    def fragment(self, row: Row, found):
         """A key whose whole text comes from one memo lookup (``,"name":"value"`` or "")."""
         tests = self.tests(row)
         if tests is None:
             return
         memo = self.memo(row.transform, found, (f",{_encode_text(row.name)}:", row.omit))
-        lookup = f"{memo}[{found.raw or found.expr}]"
+        lookup = f"{memo}[{_memo_key(found)}]"
         if tests:
             lookup = f"({lookup} if {' and '.join(tests)} else '')"
         part = self.local(lookup, "p")
@@ -520,6 +530,16 @@ class EventCompiler:
 
 def _identity(value):
     return value
+
+
+def _spread(function):
+    return lambda key: function(*key)
+
+
+def _memo_key(inputs):
+    if len(inputs) == 1:
+        return inputs[0].raw or inputs[0].expr
+    return "(" + ", ".join(value.expr for value in inputs) + ")"
 
 
 def _compose(function, decode):

@@ -9,10 +9,10 @@ simply absent from the event.
 """
 from __future__ import annotations
 
-from .common import Context, connection_id, ip_version, seconds
+from .common import Context
 from .profile import (FALSY, FLOAT, INT, INTS, NEVER, TEXT, TEXTS, Profile, call, formula, key,
-                      label, let, lookup)
-from .rows import constants, head
+                      label, let, lookup, option)
+from .rows import connection_key, constants, head, ip_version
 from .tables import (ICMP_PROTOCOLS, PROTOCOLS, RULE_ACTION_NONE, RULE_REASONS, TCP_FLAGS,
                      recorded_action)
 from .values import hex_digest, ip, text, uuid
@@ -48,9 +48,14 @@ def rule_reasons(ctx: Context, reason):
     return list(ctx.remembered(("rule-reasons", reason), resolve))  # each event owns its list
 
 
-def cim_action(ctx: Context, rule_action_name, reasons, responder_packets):
+def configured_action(ctx: Context, rule_action_name):
+    """The CIM action of the rule action: the site's, else lookup L2's"""
+    return ctx.cim_action(rule_action_name)
+
+
+def cim_action(configured, reasons, responder_packets):
     """The CIM action: the rule action's (site, lookup L2), else what the FMC recorded"""
-    return ctx.cim_action(rule_action_name) or recorded_action(reasons, responder_packets)
+    return configured or recorded_action(reasons, responder_packets)
 
 
 def rule_name(ctx: Context, revision, rule_id):
@@ -78,9 +83,9 @@ def tcp_flags(flags):
     return list(names)  # each event owns its list
 
 
-def si_marker(ctx: Context):
+def si_marker(options):
     """1 when the site splits Security Intelligence events off (si_split)"""
-    return 1 if ctx.options.si_split else None
+    return 1 if options.si_split else None
 
 
 def si_lists(*lists):
@@ -105,12 +110,14 @@ def monitor_rules(ctx: Context, revision, *rules):
     return [name for name in names if name] or None
 
 
-def event_time(second, microsecond, first_packet, archive):
-    """The discovery header's event time; the FMC leaves it 0 in connection records (the
-    real capture), so the first-packet time, then the archive timestamp, stand in"""
-    if second:
-        return seconds(second, microsecond)
-    return float(first_packet or archive or 0)
+# The discovery header's event time (:func:`.common.seconds`); the FMC leaves it 0 in
+# connection records (the real capture), so the first-packet time, then the archive
+# timestamp, stand in.
+EVENT_TIME = formula("(round({0} + {1} / 1e6, 6) if {1} else float({0})) if {0} "
+                     "else float({2} or {3} or 0)", "?eventSecond", "?eventMicrosecond",
+                     "?firstPacketTimestamp", "?archiveTimestamp", type_=FLOAT,
+                     doc="the event second and microsecond; else the first packet's time, "
+                         "else the archive timestamp")
 
 
 PROFILE = Profile("connection", RECORD_TYPES, head() + (
@@ -122,7 +129,7 @@ PROFILE = Profile("connection", RECORD_TYPES, head() + (
     key("dest", ip("?responderIpAddress")),
     key("dest_ip", "$dest"),
     key("dest_port", "?responderPort", unless="$icmp"),
-    key("protocol_version", call(ip_version, "$src", "$dest", type_=TEXT)),
+    key("protocol_version", ip_version("$src", "$dest")),
     key("protocol_id", "?protocol", omit=NEVER),
     let("_protocol", lookup(PROTOCOLS, formula("{0} & 0xFF", "?protocol", type_=INT),
                             doc="lookup L1")),
@@ -131,19 +138,22 @@ PROFILE = Profile("connection", RECORD_TYPES, head() + (
     key("protocol", formula("'icmp' if {0} else 'ip'", "$icmp", type_=TEXT)),
     key("icmp_type", "?initiatorPort", when="$icmp", omit=NEVER),
     key("icmp_code", "?responderPort", when="$icmp", omit=NEVER),
-    let("_rule_action", call(rule_action, "?ruleAction", context=True, type_=TEXT)),
-    let("_reasons", call(rule_reasons, "?ruleReason", context=True, type_=TEXTS)),
-    key("action", call(cim_action, "$_rule_action", "$_reasons",
-                       "?responderTransmittedPackets", context=True, type_=TEXT), omit=NEVER),
+    let("_rule_action", call(rule_action, "?ruleAction", context=True, memo=True, type_=TEXT)),
+    let("_reasons", call(rule_reasons, "?ruleReason", context=True, memo=True, type_=TEXTS)),
+    let("_configured_action", call(configured_action, "$_rule_action", context=True,
+                                   memo=True, type_=TEXT)),
+    key("action", call(cim_action, "$_configured_action", "$_reasons",
+                       "?responderTransmittedPackets", type_=TEXT), omit=NEVER),
     key("rule_action_id", "?ruleAction", omit=FALSY),
     key("rule_action", "$_rule_action"),
     key("rule_reason", "$_reasons", omit=FALSY),
     let("_revision", uuid("?policyRevision")),
     let("_ruled", formula("bool({0} or {1})", "$_revision", "?ruleId")),
     key("rule_id", "?ruleId", when="$_ruled", omit=NEVER),
-    key("rule", call(rule_name, "$_revision", "?ruleId", context=True, type_=TEXT),
+    key("rule", call(rule_name, "$_revision", "?ruleId", context=True, memo=True, type_=TEXT),
         when="$_ruled"),
-    key("policy", call(policy_name, "$_revision", "?deviceId", context=True, type_=TEXT)),
+    key("policy", call(policy_name, "$_revision", "?deviceId", context=True, memo=True,
+                       type_=TEXT)),
     key("nap_policy", label("policy", "policies", uuid("?networkAnalysisPolicyRevision"))),
     # Zones form a CIM cluster: both or neither; a zero side of a zoned flow is "N/A".
     let("_zoned", formula("bool({0} or {1})", uuid("?ingressZone"), uuid("?egressZone"))),
@@ -166,8 +176,8 @@ PROFILE = Profile("connection", RECORD_TYPES, head() + (
     key("last_packet_time", "?lastPacketTimestamp", omit=FALSY),
     key("duration", formula("{1} - {0} if {0} and {1} else None", "?firstPacketTimestamp",
                             "?lastPacketTimestamp", type_=INT)),
-    key("connection_id", call(connection_id, "?deviceId", "?instanceId",
-                              "?connectionCounter", "?firstPacketTimestamp", type_=TEXT)),
+    key("connection_id", connection_key("?deviceId", "?instanceId", "?connectionCounter",
+                                        "?firstPacketTimestamp")),
     key("session_id", "$connection_id"),
     key("instance_id", "?instanceId", when="?firstPacketTimestamp", omit=NEVER),
     key("connection_counter", "?connectionCounter", when="?firstPacketTimestamp", omit=NEVER),
@@ -182,7 +192,7 @@ PROFILE = Profile("connection", RECORD_TYPES, head() + (
     key("user_id", "?userId", omit=FALSY),
     key("user", label("user", "users", "?userId")),
     key("vlan", "?vlanId", omit=FALSY),
-    key("tcp_flag", call(tcp_flags, "?tcpFlag", type_=TEXTS), omit=FALSY),
+    key("tcp_flag", call(tcp_flags, "?tcpFlag", memo=True, type_=TEXTS), omit=FALSY),
     # Translated addresses (block 174+). Both or neither (CIM cluster): an untranslated side
     # keeps its real address and port.
     let("_nat_src", ip("?natInitiatorIp")),
@@ -208,7 +218,7 @@ PROFILE = Profile("connection", RECORD_TYPES, head() + (
                                    "?dnsResponseType")),
     key("dns_ttl", "?dnsTtl", omit=FALSY),
     let("_si", "?securityIntelligenceSourceDestination"),
-    key("si_event", call(si_marker, context=True, type_=INT), when="$_si"),
+    key("si_event", option(si_marker, type_=INT), when="$_si"),
     key("sec_intel_ip", label("si-source-destination", "securityIntelligenceSourceDestination",
                               "?securityIntelligenceSourceDestination"), when="$_si"),
     key("sec_intel_layer", "?securityIntelligenceLayer", when="$_si"),
@@ -233,7 +243,7 @@ PROFILE = Profile("connection", RECORD_TYPES, head() + (
     key("original_client_ip", ip("?originalClientIpAddress")),
     key("netflow_source", uuid("?netflowSource")),
     key("monitor_rules", call(monitor_rules, "$_revision", *_MONITOR_RULES, context=True,
-                              type_=TEXTS), omit=FALSY),
+                              memo=True, type_=TEXTS), omit=FALSY),
     key("ingress_vrf", text("?ingressVRFName")),
     key("egress_vrf", text("?egressVRFName")),
     key("src_sgt", "?sourceSecurityGroupTag", omit=FALSY),
@@ -250,7 +260,6 @@ PROFILE = Profile("connection", RECORD_TYPES, head() + (
     key("url", text("?clientUrl")),
     key("http_user_agent", text("?userAgent")),
     key("http_referrer", text("?httpReferrer")),
-), time=call(event_time, "?eventSecond", "?eventMicrosecond", "?firstPacketTimestamp",
-             "?archiveTimestamp", type_=FLOAT))
+), time=EVENT_TIME)
 
 FIELDS = PROFILE.keys

@@ -6,7 +6,7 @@ fields an add-on must never set.
 from __future__ import annotations
 
 from .common import Context, ip_from_u32, text as text_value, uuid as uuid_value
-from .profile import FALSY, FLOAT, INT, TEXT, Profile, call, const, formula, key, label, let, \
+from .profile import FALSY, FLOAT, TEXT, Profile, call, const, formula, key, label, let, \
     lookup
 from .rows import constants, head, zones_and_interfaces
 from .tables import (CORRELATION_EVENT_TYPES, CORRELATION_SEVERITY, CRITICALITY, HOST_TYPES,
@@ -73,10 +73,10 @@ PROFILE = Profile("correlation", RECORD_TYPES, head() + (
     key("id", formula("f'{{{0}}}:{{{1}}}:{{{2}}}'", "deviceId", "eventId",
                       "correlationEventSecond", type_=TEXT, doc="device:event id:second")),
     key("signature_id", "ruleId"),
-    let("_signature", call(rule_name, "ruleId", context=True, type_=TEXT)),
+    let("_signature", call(rule_name, "ruleId", context=True, type_=TEXT, memo=True)),
     key("signature", "$_signature"),
     key("correlation_policy_id", "policyId", omit=FALSY),
-    key("correlation_policy", call(policy_name, "policyId", context=True, type_=TEXT)),
+    key("correlation_policy", call(policy_name, "policyId", context=True, type_=TEXT, memo=True)),
     key("severity", lookup(CORRELATION_SEVERITY, "priority", default="informational",
                            type_=TEXT, doc="L5")),
     key("severity_id", "priority"),
@@ -107,9 +107,9 @@ PROFILE = Profile("correlation", RECORD_TYPES, head() + (
     key("dest_host_type", lookup(HOST_TYPES, "destinationHostType", type_=TEXT, doc="T6"),
         when="$_dest_ip"),
     key("src_os", call(os_name, "sourceOperatingSystemFingerprintUuid", context=True,
-                       type_=TEXT)),
+                       type_=TEXT, memo=True)),
     key("dest_os", call(os_name, "destinationOperatingSystemFingerprintUuid", context=True,
-                        type_=TEXT)),
+                        type_=TEXT, memo=True)),
     key("src_port", "sourcePort", omit=FALSY),
     key("dest_port", "destinationPort", omit=FALSY),
     key("protocol_id", "ipProtocol", omit=FALSY),
@@ -119,7 +119,7 @@ PROFILE = Profile("correlation", RECORD_TYPES, head() + (
     key("impact_desc", lookup(IMPACT_LABELS, "impact", type_=TEXT, doc="T1")),
     key("impact_flags", "eventImpactFlags", omit=FALSY),
     key("blocked_id", "blocked", omit=FALSY),
-    key("inline_result", call(inline_result, "blocked", type_=TEXT)),
+    key("inline_result", call(inline_result, "blocked", type_=TEXT, memo=True)),
     key("gid", "signatureGeneratorId", omit=FALSY),
     key("sid", "signatureId", omit=FALSY),
     key("url_category", label("url-category", "urlCategories", "urlCategory")),
@@ -127,8 +127,8 @@ PROFILE = Profile("correlation", RECORD_TYPES, head() + (
     let("_revision", uuid("accessControlPolicyRevision")),
     key("rule_id", "accessControlRuleId", when="$_revision"),
     key("rule", call(ac_rule_name, "$_revision", "accessControlRuleId", context=True,
-                     type_=TEXT)),
-    key("policy", call(ac_policy_name, "$_revision", "deviceId", context=True, type_=TEXT)),
+                     type_=TEXT, memo=True)),
+    key("policy", call(ac_policy_name, "$_revision", "deviceId", context=True, type_=TEXT, memo=True)),
     key("intrusion_policy", label("policy", "policies", uuid("intrusionPolicy"))),
 ) + zones_and_interfaces("?ingressZoneUuid", "?egressZoneUuid", "?ingressIntefaceUuid",
                          "?egressIntefaceUuid") + (

@@ -9,11 +9,11 @@ keys past the 5,000 bytes Splunk extracts.
 from __future__ import annotations
 
 from ..catalog.records import FAMILY_OF
-from ..fields import Int, ListOf, Raw, Text, Var, When
-from .common import clean, ip_version, is_framing, seconds, snake
+from ..fields import Int, Raw, Text, Var, When
+from .common import clean, is_framing, seconds, snake
 from .compiler import nested_dict
 from .profile import TEXT, Expansion, Profile, Row, call, const, formula, key, let
-from .rows import constants, head
+from .rows import constants, head, ip_version
 from .tables import DISCOVERY_EVENTS
 from .values import Text as TextValue, ip, mac
 
@@ -115,7 +115,7 @@ PROFILE = Profile("discovery", RECORD_TYPES, head() + (
     key("host_ip", formula("({0} if {1} else None) or {2}", ip("?hostIpAddr"), "hasIpv6",
                            ip("legacyIpAddress"), type_=TEXT)),
     key("host_mac", mac("macAddress")),
-    key("ip_version", call(ip_version, "$host_ip", type_=TEXT)),
+    key("ip_version", ip_version("$host_ip")),
     let("_os", call(os_parts, "?osfingerprint.uuid", context=True)),
 ) + tuple(key(name, call(os_part, "$_os", const(position), type_=TEXT))
           for position, name in enumerate(OS_FIELDS)) + constants() + (

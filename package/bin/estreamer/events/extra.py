@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from .common import address_from_bytes, ip_version, seconds, text as text_value
+from .common import address_from_bytes, seconds, text as text_value
 from .profile import FALSY, FLOAT, INT, TEXT, Profile, call, formula, key, let, lookup
-from .rows import constants, head
+from .rows import constants, head, ip_version
 from .tables import EXTRA_DATA_CLIENT_IP, EXTRA_DATA_TYPES, IMPACT_LABELS, impact_from_flags
 from .values import ip, text
 
@@ -72,7 +72,7 @@ PROFILE = Profile("intrusion_extra", RECORD_TYPES, head() + (
     let("_dest", ip("?destinationIpAddress")),
     key("src", "$_src", when="$_impact_alert"),
     key("dest", "$_dest", when="$_impact_alert"),
-    key("ip_version", call(ip_version, "$_src", "$_dest", type_=TEXT), when="$_impact_alert"),
+    key("ip_version", ip_version("$_src", "$_dest"), when="$_impact_alert"),
     # record 9 carries the impact bits, not the impact level
     let("_impact", call(alert_impact, "?impact", type_=INT)),
     key("impact", "$_impact", when="$_impact_alert"),

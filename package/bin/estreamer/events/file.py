@@ -8,10 +8,10 @@ IP"/"Receiving IP").
 """
 from __future__ import annotations
 
-from .common import Context, ip_version, text as text_value
+from .common import Context, text as text_value
 from .profile import FALSY, FLOAT, INT, TEXT, Profile, call, formula, key, label, let, lookup
-from .rows import (app_proto, applications, connection_context, constants, head, protocol,
-                   ssl_context)
+from .rows import (app_proto, applications, connection_context, constants, head, ip_version,
+                   protocol, ssl_context)
 from .tables import (ARCHIVE_FILE_STATUSES, DIRECTIONS, DISPOSITIONS, FILE_ACTIONS,
                      MALWARE_ANALYSIS_STATUSES, UPLOAD)
 from .values import hex_digest, ip, text, uuid
@@ -107,13 +107,13 @@ PROFILE = Profile("file", RECORD_TYPES, head() + (
     key("responder_port", "destinationPort"),
     key("direction_id", "direction", omit=FALSY),
     key("direction", lookup(DIRECTIONS, "direction", type_=TEXT), when="direction"),
-    key("ip_version", call(ip_version, "$_initiator", "$_responder", type_=TEXT)),
+    key("ip_version", ip_version("$_initiator", "$_responder")),
 ) + protocol("protocol", when="protocol") + (
-    let("_file_action", call(file_action, "action")),
+    let("_file_action", call(file_action, "action", memo=True)),
     key("action", formula("{0}[1]", "$_file_action", type_=TEXT)),
     key("file_action_id", "action"),
     key("file_action", call(text_value, formula("{0}[0]", "$_file_action"), type_=TEXT)),
-    let("_disposition", call(disposition, "disposition")),
+    let("_disposition", call(disposition, "disposition", memo=True)),
     key("category", formula("{0}[1]", "$_disposition", type_=TEXT)),
     key("severity", formula("{0}[2]", "$_disposition", type_=TEXT)),
     key("disposition_id", "disposition"),
@@ -124,7 +124,7 @@ PROFILE = Profile("file", RECORD_TYPES, head() + (
                                    "speroDisposition")),
     let("_file_hash", hex_digest("shaHash")),
     # FMC names known SHA-256s in metadata 511; the block's own "signature" is the SHA text.
-    let("_threat_name", call(threat_name, "$_file_hash", context=True, type_=TEXT)),
+    let("_threat_name", call(threat_name, "$_file_hash", context=True, type_=TEXT, memo=True)),
     key("signature", formula("{0} or {1}", "$_threat_name", "$_file_hash", type_=TEXT)),
     key("threat_name", "$_threat_name"),
     key("file_name", text("fileName")),
@@ -136,15 +136,15 @@ PROFILE = Profile("file", RECORD_TYPES, head() + (
     key("file_storage_status", label("file-storage", "fileStorages", "fileStorageStatus")),
     key("file_sandbox_status", label("file-sandbox", "fileSandboxes", "fileAnalysisStatus")),
     key("malware_analysis_status", call(analysis_status, "localMalwareAnalysisStatus",
-                                        type_=TEXT)),
+                                        type_=TEXT, memo=True)),
     key("archive_file_status", call(archive_status, "archiveFileStatus", context=True,
-                                    type_=TEXT)),
+                                    type_=TEXT, memo=True)),
 ) + archive() + (
     key("user_id", "userId", omit=FALSY),
     key("user", label("user", "users", "userId"), when="userId"),
     app_proto(),
     key("app", call(application, "protocol", "?applicationId", "$_app_proto", "$ip_proto",
-                    type_=TEXT)),
+                    type_=TEXT, memo=True)),
 ) + applications() + (
     key("file_policy", label("policy", "policies", uuid("accessControlPolicyUuid"))),
 ) + connection_context("deviceId", "connectionInstance", "connectionCounter",

@@ -6,9 +6,9 @@ type 0) carry the same fields but get no CIM values from L9, so no CIM data mode
 """
 from __future__ import annotations
 
-from .common import ip_version, seconds
+from .common import seconds
 from .profile import FALSY, FLOAT, TEXT, Profile, call, const, formula, key, label, let
-from .rows import constants, head
+from .rows import constants, head, ip_version
 from .tables import AUTH_TYPES
 from .values import ip, mac, text
 
@@ -50,7 +50,7 @@ PROFILE = Profile("identity", RECORD_TYPES, head() + (
                         type_=TEXT)),
     key("src", "$_src"),
     key("src_mac", mac("macAddress")),
-    key("ip_version", call(ip_version, "$_src", type_=TEXT)),
+    key("ip_version", ip_version("$_src")),
     let("_domain", text("user.domain")),
     let("_realm", label("realm", "realms", "user.realmId")),
     # The identity realm is what the user authenticated against.

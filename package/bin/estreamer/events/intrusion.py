@@ -1,10 +1,10 @@
 """Intrusion events (record 400) → CIM Intrusion_Detection (design §2.2), as a table."""
 from __future__ import annotations
 
-from .common import Context, ip_version, seconds
+from .common import Context, seconds
 from .profile import FALSY, FLOAT, INT, TEXT, Profile, call, const, formula, key, label, let
-from .rows import (app_proto, applications, connection_context, constants, head, protocol,
-                   ssl_context, zones_and_interfaces)
+from .rows import (app_proto, applications, connection_context, constants, head, ip_version,
+                   protocol, ssl_context, zones_and_interfaces)
 from .tables import (BLOCKED_REASONS, ICMP_PROTOCOLS, IDS_SEVERITY, IMPACT_LABELS,
                      INLINE_RESULTS, impact_from_flags)
 from .values import ip, text, uuid
@@ -84,12 +84,12 @@ PROFILE = Profile("intrusion", RECORD_TYPES, head() + (
     key("dest", "$_dest"),
     key("dest_port", formula("0 if {1} else {0}", "destinationPortOrIcmpType", "$_icmp",
                              type_=INT)),
-    key("ip_version", call(ip_version, "$_src", "$_dest", type_=TEXT)),
+    key("ip_version", ip_version("$_src", "$_dest")),
 ) + protocol("ipProtocolId") + (
     key("icmp_type", "sourcePortOrIcmpType", when="$_icmp"),
     key("icmp_code", "destinationPortOrIcmpType", when="$_icmp"),
     key("ids_type", const("network")),
-    let("_inline", call(inline_result, "blocked")),
+    let("_inline", call(inline_result, "blocked", memo=True)),
     key("action", formula("{0}[1]", "$_inline", type_=TEXT)),
     key("blocked_id", "blocked"),
     key("inline_result", formula("{0}[0]", "$_inline", type_=TEXT)),
@@ -97,19 +97,19 @@ PROFILE = Profile("intrusion", RECORD_TYPES, head() + (
                                      doc="T8")),
     key("inline_result_reason_id", "?blockedReasonId", omit=FALSY),
     let("_gid_sid", formula("f'{{{0}}}:{{{1}}}'", "generatorId", "ruleId", type_=TEXT)),
-    key("signature", call(rule_message, "generatorId", "ruleId", context=True, type_=TEXT)),
+    key("signature", call(rule_message, "generatorId", "ruleId", context=True, type_=TEXT, memo=True)),
     key("signature_id", "ruleId"),
     key("gid", "generatorId"),
     key("rev", "ruleRevision"),
     key("gid_sid", "$_gid_sid"),
     let("_classification", call(classification, "classificationId", context=True,
-                                type_=TEXT)),
+                                type_=TEXT, memo=True)),
     key("category", formula("{0} or 'unclassified'", "$_classification", type_=TEXT)),
     key("classification_id", "classificationId", omit=FALSY),
     key("classification", "$_classification"),
-    key("class_desc", call(class_description, "classificationId", context=True, type_=TEXT)),
-    let("_impact", call(impact, "impact", "impactFlags", type_=INT)),
-    key("severity", call(severity, "priorityId", "$_impact", type_=TEXT)),
+    key("class_desc", call(class_description, "classificationId", context=True, type_=TEXT, memo=True)),
+    let("_impact", call(impact, "impact", "impactFlags", type_=INT, memo=True)),
+    key("severity", call(severity, "priorityId", "$_impact", type_=TEXT, memo=True)),
     key("severity_id", "priorityId"),
     key("priority_id", "priorityId"),
     key("priority", label("priority", "priorities", "priorityId")),
@@ -124,9 +124,9 @@ PROFILE = Profile("intrusion", RECORD_TYPES, head() + (
     let("_policy", uuid("accessControlPolicyUuid")),
     let("_ruled", formula("bool({0} or {1})", "$_policy", "accessControlRuleId")),
     key("rule_id", "accessControlRuleId", when="$_ruled"),
-    key("rule", call(rule_name, "$_policy", "accessControlRuleId", context=True, type_=TEXT),
+    key("rule", call(rule_name, "$_policy", "accessControlRuleId", context=True, type_=TEXT, memo=True),
         when="$_ruled"),
-    key("policy", call(policy_name, "$_policy", "deviceId", context=True, type_=TEXT)),
+    key("policy", call(policy_name, "$_policy", "deviceId", context=True, type_=TEXT, memo=True)),
     key("policy_uuid", "$_policy"),
     let("_intrusion_policy", uuid("policyUuid")),
     let("_nap", uuid("networkAnalysisPolicyUuid")),

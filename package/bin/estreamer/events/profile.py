@@ -82,12 +82,18 @@ class Const(Transform):
 
 class Call(Transform):
     """``function(*inputs)``, or ``function(ctx, *inputs)`` with ``context=True`` (names the
-    FMC sent, site options)."""
+    FMC sent, site options). ``memo``: the inputs repeat and the result depends on nothing
+    else (nor is it changed by whoever gets it), so compiled functions remember it per inputs
+    (until the FMC's names change, for a function of the context)."""
 
-    def __init__(self, function, *inputs, type_=ANY, context=False, doc=None):
+    def __init__(self, function, *inputs, type_=ANY, context=False, memo=False, doc=None):
         self.function, self.inputs, self.type = function, inputs, type_
         self.pure = not context
+        self.memo = ("names" if context else "pure") if memo else None
         self.doc = doc or _doc_of(function, inputs)
+
+    def function_of(self, ctx):
+        return self.bind(ctx)
 
     def bind(self, ctx):
         if self.pure:
@@ -100,6 +106,18 @@ class Call(Transform):
         if self.pure:
             return f"{function}({', '.join(args)})"
         return f"{function}({', '.join([compiler.const(compiler.context, '_ctx')] + args)})"
+
+
+class Option(Transform):
+    """A value of the site's options (``function(options)``): one per mapper."""
+
+    def __init__(self, function, type_=ANY, doc=None):
+        self.get, self.type = function, type_
+        self.doc = doc or _doc_of(function, ())
+
+    def bind(self, ctx):
+        value = self.get(ctx.options)
+        return lambda: value
 
 
 class Present(Transform):
@@ -140,7 +158,7 @@ class Label(Transform):
 
     memo = "names"  # one function of one input, memoisable until the FMC's names change
 
-    def function(self, ctx):
+    def function_of(self, ctx):
         return ctx.labels(self.thing, self.table, self.zero_absent).__getitem__
 
     def emit(self, compiler, args):
@@ -181,7 +199,7 @@ class Normal(Transform):
     def bind(self, ctx):
         return self.normalise
 
-    def function(self, ctx):
+    def function_of(self, ctx):
         return self.normalise
 
 
@@ -258,8 +276,12 @@ def const(value, type_=None) -> Const:
     return Const(value, type_)
 
 
-def call(function, *inputs, type_=ANY, context=False, doc=None) -> Call:
-    return Call(function, *inputs, type_=type_, context=context, doc=doc)
+def call(function, *inputs, type_=ANY, context=False, memo=False, doc=None) -> Call:
+    return Call(function, *inputs, type_=type_, context=context, memo=memo, doc=doc)
+
+
+def option(function, type_=ANY, doc=None) -> Option:
+    return Option(function, type_, doc)
 
 
 def label(thing, table, ref, zero_absent=True) -> Label:

@@ -3,7 +3,7 @@ keys families write alike (applications, the SSL context, zones and interfaces, 
 a record belongs to)."""
 from __future__ import annotations
 
-from .common import CONSTANTS, connection_id, record_name
+from .common import CONSTANTS, record_name
 from .profile import (FALSY, INT, NEVER, TEXT, call, const, formula, key, label, let, lookup,
                       present)
 from .tables import PROTOCOLS
@@ -26,6 +26,20 @@ def head():
     )
 
 
+def ip_version(*refs):
+    """``ipv4``/``ipv6`` of the first address that is set (:func:`.common.ip_version`)."""
+    expression = "None"
+    for position in reversed(range(len(refs))):
+        expression = (f"(('ipv6' if ':' in {{{position}}} else 'ipv4') if {{{position}}} "
+                      f"else {expression})")
+    return formula(expression, *refs, type_=TEXT,
+                   doc=f"`ipv4`/`ipv6` of {', '.join(_name(ref) for ref in refs)}")
+
+
+def _name(ref):
+    return ref.lstrip("$?_").replace("_", " ") if ref.startswith("$") else f"`{ref.lstrip('?')}`"
+
+
 def constants():
     return tuple(key(name, const(value)) for name, value in CONSTANTS)
 
@@ -34,12 +48,19 @@ def connection_context(device, instance, counter, first_packet):
     """The connection a record belongs to: ``connection_id`` (the join key), and with a
     first-packet time ``first_packet_time``, ``instance_id`` and ``connection_counter``."""
     return (
-        key("connection_id", call(connection_id, device, instance, counter, first_packet,
-                                  type_=TEXT)),
+        key("connection_id", connection_key(device, instance, counter, first_packet)),
         key("first_packet_time", first_packet, omit=FALSY),
         key("instance_id", instance, when=first_packet),
         key("connection_counter", counter, when=first_packet),
     )
+
+
+def connection_key(device, instance, counter, first_packet):
+    """The join key linking intrusion/file/malware events to their connection (design §1.3),
+    ``device:instance:counter:first packet`` (:func:`.common.connection_id`)."""
+    return formula("f'{{{0}}}:{{{1}}}:{{{2}}}:{{{3}}}' if {3} else None", device, instance,
+                   counter, first_packet, type_=TEXT,
+                   doc="`device:instance:counter:first packet time` (the join key)")
 
 
 def ssl_context():

@@ -6,9 +6,9 @@ client and the client's MAC, ``src_ip`` the client's public address.
 """
 from __future__ import annotations
 
-from .common import ip_version, seconds, vpn_client_ip
+from .common import seconds, vpn_client_ip
 from .profile import FALSY, FLOAT, TEXT, Profile, call, formula, key, label, let, lookup
-from .rows import constants, head
+from .rows import constants, head, ip_version
 from .tables import AUTH_TYPES, VPN_RECORDS, VPN_TYPES
 from .values import ip, mac, text
 
@@ -52,7 +52,7 @@ PROFILE = Profile("vpn", RECORD_TYPES, head() + (
     key("dest_mac", mac("macAddress")),
     let("_session", call(first, user("vpnSession"))),
     key("src_ip", call(vpn_client_ip, "$_session.clientIP", type_=TEXT)),
-    key("ip_version", call(ip_version, "$dest_ip", "$src_ip", type_=TEXT)),
+    key("ip_version", ip_version("$dest_ip", "$src_ip")),
     key("duration", "$_session.connectionDuration", omit=FALSY),
     key("vpn_type", lookup(VPN_TYPES, "$_session.vpnType", type_=TEXT, doc="T4")),
     key("vpn_group_policy", text("$_session.groupPolicy")),
