@@ -9,10 +9,12 @@ whose ends are not blank cannot be a placeholder, and is kept as it is without a
 from __future__ import annotations
 
 from . import common
+from .compiler import Memo
 from .profile import TEXT, Normal, Transform, _describe
 from .tables import PLACEHOLDERS
 
 _LONGEST_PLACEHOLDER = max(len(placeholder) for placeholder in PLACEHOLDERS)
+_SHORT_TEXTS = Memo(common.text)  # short texts repeat (names, domains, VRFs): one lookup each
 
 
 def ip(ref) -> Normal:
@@ -47,13 +49,13 @@ class Text(Transform):
         return common.text
 
     def emit(self, compiler, args):
-        value, check = args[0], compiler.const(common.text, "_T")
-        if not value.isidentifier():
-            return f"{check}({value})"
+        if not args[0].isidentifier():
+            return f"{compiler.const(common.text, '_T')}({args[0]})"
+        value, check = args[0], compiler.const(_SHORT_TEXTS, "_T")
         # strip() leaves such a text as it is and lower() never shortens one, so it is not a
-        # placeholder: text() would return it unchanged
+        # placeholder: text() would return it unchanged; a shorter one is looked up
         return (f"({value} if len({value}) > {_LONGEST_PLACEHOLDER} and not {value}[0].isspace()"
-                f" and not {value}[-1].isspace() else {check}({value}))")
+                f" and not {value}[-1].isspace() else {check}[{value}])")
 
 
 def text(ref) -> Text:
