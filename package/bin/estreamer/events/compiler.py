@@ -460,10 +460,11 @@ class EventCompiler:
         return tests
 
     def _small_int(self, ref):
-        """A one- or two-byte integer field: few values, each key's text worth remembering."""
+        """A one-byte integer field: few values, each key's text worth remembering (two bytes
+        already hold ports and counters, which seldom repeat)."""
         kind, name, path = parse_ref(ref)
         field_kind = self.reader.kinds.get(f"{name}.{path}" if path else name)
-        return kind != "env" and isinstance(field_kind, Int) and field_kind.size <= 2 and \
+        return kind != "env" and isinstance(field_kind, Int) and field_kind.size == 1 and \
             (f"{name}.{path}" if path else name) in self.reader.exprs
 
     def fragment(self, row: Row, found):
