@@ -10,7 +10,7 @@ SHIPPED = REPO_ROOT / DEFAULT_PATH
 
 def test_the_shipped_field_documentation_is_rendered_from_the_tables():
     assert SHIPPED.read_text(encoding="utf-8") == render(), \
-        "regenerate it: PYTHONPATH=package/bin python -m estreamer.events.docs"
+        "regenerate it: make docs"
 
 
 def test_every_family_and_every_key_of_its_events_is_documented():

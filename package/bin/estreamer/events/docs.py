@@ -1,6 +1,6 @@
 """The event fields of every family, as a Markdown document rendered from the event tables.
 
-    python -m estreamer.events.docs [FILE]     (default docs/event-fields.md)
+    python -m estreamer.events.docs [FILE]     (default docs/event-fields.md; make docs)
 
 The tables are what the mappers run, so the document cannot drift from the events: a test holds
 the shipped file to what this renders.
@@ -48,7 +48,7 @@ def render(profiles=None, sourcetypes=None) -> str:
             families.append(profile)
     out = ["# Event fields", "",
            "Generated from the event tables (`package/bin/estreamer/events/`) by "
-           "`python -m estreamer.events.docs`; do not edit. Each family's events carry "
+           "`make docs`; do not edit. Each family's events carry "
            "these keys in this order; a key is left out as its last column says (no value, "
            "zero or empty, or a condition). Record fields are in `code`; the FMC's names "
            "come from its metadata records, `<thing>-<id>` while it has not sent one.", ""]
