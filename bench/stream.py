@@ -8,6 +8,8 @@ streams the same N connection records from the same simulator:
   each message (no decoding);
 * ``client_null``: the streaming client in this process (frames, acks, decoding, bookmarks)
   into a null sink;
+* ``client_events``: the streaming client in this process writing the modular input's XML
+  stream to /dev/null (the records' bytes → the compiled events);
 * ``cli_raw``: ``python -m estreamer stream`` writing the records as JSON lines to a file;
 * ``cli_events``: ``python -m estreamer stream --events`` writing the events to a file.
 
@@ -31,35 +33,48 @@ from .common import (GENERATION, PASSWORD, REPO, Steady, own_cpu, tls_read,
 RECORDS = int(os.environ.get("BENCH_STREAM_RECORDS", "300000"))
 
 
-def client(port, pkcs12, records, sink):
+def client(port, pkcs12, records, sink_of):
     """The streaming client in this process until ``records`` events went through."""
     from estreamer.bookmark import MemoryBookmarkStore
     from estreamer.client import ClientConfig, StreamClient
     from estreamer.metadata import MetadataCache
     from estreamer.wire import Subscription
     stop = threading.Event()
-    counting = _Counting(sink, records, stop)
+    cache = MetadataCache()
+    counting = _Counting(sink_of(cache), records, stop)
     config = ClientConfig(host="127.0.0.1", port=port, pkcs12=pkcs12, password=PASSWORD,
                           subscription=Subscription(families=("connection",),
                                                     generation=GENERATION),
                           batch_size=5000)
     started, cpu = time.perf_counter(), own_cpu()
-    StreamClient(config, counting, MemoryBookmarkStore(), MetadataCache()).run(stop)
+    StreamClient(config, counting, MemoryBookmarkStore(), cache).run(stop)
     return counting.seen, time.perf_counter() - started, own_cpu() - cpu
 
 
 class _Counting:
-    """Stops the client once ``records`` events went through (metadata not counted)."""
+    """Stops the client once ``records`` events went through (metadata not counted); passes
+    event records' bytes on where the sink takes them."""
 
     def __init__(self, sink, records, stop):
         self.sink, self.records, self.stop, self.seen = sink, records, stop, 0
+        if getattr(sink, "write_body", None) is not None:
+            self.write_body = self._write_body
+
+    def _count(self):
+        self.seen += 1
+        if self.seen >= self.records:
+            self.stop.set()
+
+    def _write_body(self, body):
+        if not self.sink.write_body(body):
+            return False
+        self._count()
+        return True
 
     def write(self, record):
         self.sink.write(record)
         if record.get("archiveTimestamp") is not None:
-            self.seen += 1
-            if self.seen >= self.records:
-                self.stop.set()
+            self._count()
 
     def flush(self):
         self.sink.flush()
@@ -105,10 +120,13 @@ def run(report):
     use_test_helpers()
     from simulator import Simulator
 
+    from estreamer.events import EventMapper
     from estreamer.sinks import NullSink
+    from estreamer_splunk.xml_stream import SplunkEventSink
     from fmcsim import pki as fmc_pki
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-stream-"))
+    devnull = open(os.devnull, "w")
     try:
         pki = fmc_pki.mint(str(tmp / "pki"), password=PASSWORD)
         with open(pki.client, "rb") as f:
@@ -116,7 +134,11 @@ def run(report):
         figures = {}
         for name, measure in (
                 ("tls_read", lambda port: tls_read(port, pkcs12, RECORDS)),
-                ("client_null", lambda port: client(port, pkcs12, RECORDS, NullSink())),
+                ("client_null", lambda port: client(port, pkcs12, RECORDS,
+                                                    lambda cache: NullSink())),
+                ("client_events", lambda port: client(
+                    port, pkcs12, RECORDS, lambda cache: SplunkEventSink(
+                        EventMapper(cache, "fmc"), devnull, index="main", source="bench"))),
                 ("cli_raw", lambda port: cli(port, pki.client, RECORDS, tmp)),
                 ("cli_events", lambda port: cli(port, pki.client, RECORDS, tmp, "--events"))):
             sim = Simulator(pki, tmp, "--records", RECORDS + 10, "--families", "connection",
@@ -129,12 +151,13 @@ def run(report):
         ceiling = seen / elapsed
         report.add("stream_tls_read_records_per_s", ceiling, "records/s")
         report.add("stream_tls_read_cpu_s_per_100k", cpu / seen * 100_000, "cpu-s")
-        for name, unit in (("client_null", "records/s"), ("cli_raw", "records/s"),
-                           ("cli_events", "events/s")):
+        for name, unit in (("client_null", "records/s"), ("client_events", "events/s"),
+                           ("cli_raw", "records/s"), ("cli_events", "events/s")):
             seen, elapsed, cpu = figures[name]
             rate = seen / elapsed
             report.add(f"stream_{name}_per_s", rate, unit)
             report.add(f"stream_{name}_cpu_s_per_100k", cpu / seen * 100_000, "cpu-s")
             report.add(f"stream_{name}_vs_tls_read", rate / ceiling, "ratio")
     finally:
+        devnull.close()
         shutil.rmtree(tmp, ignore_errors=True)
