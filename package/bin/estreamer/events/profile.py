@@ -10,10 +10,13 @@ A :class:`Profile` is a list of rows, in the order the event's keys are written:
 A *source* is a reference or a transform. References: ``"fieldName"`` — a field of the record
 (absent → :class:`KeyError`, as a mapper's ``r["x"]`` would be); ``"?fieldName"`` — a field that
 only some block versions have (absent → None); ``"block.field"`` — a field of a named nested
-block; ``"$name"`` — an earlier row's value (``"$name.field"`` its field). Transforms:
-:func:`call` (a plain function of the inputs, optionally of the mapper's context), :func:`label`
-(a name from a metadata table, memoised), :func:`lookup` (a static table), :func:`const`, and
-the value normalisers :func:`ip`, :func:`uuid`, :func:`text`, :func:`mac`, :func:`hex_digest`.
+block; ``"$name"`` — an earlier row's value (``"$name.field"`` its field). A transform may
+stand where a reference does (``label("zone", "securityZones", uuid("ingressZone"))``).
+Transforms: :func:`call` (a plain function of the inputs, optionally of the mapper's context),
+:func:`formula` (a Python expression of the inputs, compiled inline), :func:`label` (a name from
+a metadata table), :func:`lookup` (a static table), :func:`option` (a site option),
+:func:`present`, :func:`const`, and the value normalisers of :mod:`.values` (``ip``, ``uuid``,
+``text``, ``mac``, ``hex_digest``); a row may also write keys of its own (:class:`Expansion`).
 
 Two things read a profile: :class:`Evaluator`, the reference path — the rows walked by plain
 code over a decoded record, giving the event as a dict (what CEF lines and the tests use) —
@@ -38,7 +41,7 @@ class Transform:
     type = ANY
     pure = True
     doc = ""
-    memo = None  # "pure" or "names": a function of one input the compiler may remember
+    memo = None  # "pure", or "names" (until the FMC's names change): results worth remembering
 
     def bind(self, ctx):
         """The plain function of the input values, for this mapper's context."""
@@ -93,7 +96,7 @@ class Call(Transform):
         self.doc = doc or _doc_of(function, inputs)
 
     def function_of(self, ctx):
-        return self.bind(ctx)
+        return self.bind(ctx)  # (the compiler calls a memoised one through its memo)
 
     def bind(self, ctx):
         if self.pure:
@@ -147,6 +150,7 @@ class Label(Transform):
 
     type = TEXT
     pure = False
+    memo = "names"  # compiled functions remember it until the FMC's names change
 
     def __init__(self, thing, table, ref, zero_absent=True):
         self.thing, self.table, self.zero_absent = thing, table, zero_absent
@@ -156,14 +160,7 @@ class Label(Transform):
     def bind(self, ctx):
         return ctx.labels(self.thing, self.table, self.zero_absent).__getitem__
 
-    memo = "names"  # one function of one input, memoisable until the FMC's names change
-
-    def function_of(self, ctx):
-        return ctx.labels(self.thing, self.table, self.zero_absent).__getitem__
-
-    def emit(self, compiler, args):
-        labels = compiler.context.labels(self.thing, self.table, self.zero_absent)
-        return f"{compiler.const(labels, '_L')}[{args[0]}]"
+    function_of = bind
 
 
 class Lookup(Transform):
@@ -199,8 +196,7 @@ class Normal(Transform):
     def bind(self, ctx):
         return self.normalise
 
-    def function_of(self, ctx):
-        return self.normalise
+    function_of = bind
 
 
 class Formula(Transform):
