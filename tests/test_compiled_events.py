@@ -184,3 +184,25 @@ def test_the_mappers_names_follow_metadata_learned_between_records():
         check(body)
 
     assert check.compiled == 10
+
+
+@pytest.mark.parametrize("names", ["standard", "encore"])
+def test_cef_lines_from_the_compiled_events_are_the_reference_events_lines(names):
+    from fmcsim.traffic import record_bodies
+
+    from estreamer.cef import CefFormatter
+    from estreamer.sinks import compiled_event
+    formatter, check = CefFormatter(names), Check()
+    bodies = record_bodies(Subscription(families=ALL_FAMILIES, generation="7.0"), 400)
+    lines = 0
+    for body in bodies + REAL_BODIES:
+        record = RecordDecoder().decode(body)
+        if record.get("archiveTimestamp") is None:
+            check.cache.learn(record)
+            continue
+        event = compiled_event(check.mapper, body)
+        assert event is not None
+        assert formatter.line(event) == formatter.line(check.mapper.map(record))
+        assert formatter.encode(event, 1024) == formatter.encode(check.mapper.map(record), 1024)
+        lines += 1
+    assert lines > 400
