@@ -52,6 +52,10 @@ def main(argv=None) -> int:
     s.add_argument("--per-second", type=int, default=5, help="records per archive second")
     s.add_argument("--start-time", type=int, default=START_TIME,
                    help="archive timestamp of the first record")
+    s.add_argument("--archive-skew", type=int, default=0, metavar="SECONDS",
+                   help="shift every archive timestamp by SECONDS (may be negative); records, "
+                        "order and content stay the same: two simulators with different skews "
+                        "make an FMC HA pair")
     s.add_argument("--live", type=float, default=0.0, metavar="RATE",
                    help="after the archive, generate RATE new records per second")
     s.add_argument("--replay", metavar="CAPTURE_DIR",

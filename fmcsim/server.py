@@ -41,6 +41,7 @@ class Options:
     records: int = 1000
     per_second: int = 5
     start_time: int = START_TIME
+    archive_skew: int = 0  # seconds added to every archive timestamp (an HA pair's other FMC)
     live: float = 0.0
     replay: str = None
     faults: list = field(default_factory=list)
@@ -76,7 +77,8 @@ class Simulator:
         self.options = options
         self.faults = FaultBook(options.faults)
         self.archive = Archive(options.records, options.families, options.per_second,
-                               options.start_time, options.live, faults=self.faults.records())
+                               options.start_time, options.live, faults=self.faults.records(),
+                               skew=options.archive_skew)
         if options.manifest:
             self.archive.write_manifest(options.manifest)
         self.context = _context(options)

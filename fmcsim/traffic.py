@@ -8,6 +8,12 @@ the hot path, so a million connection records cost no more than the pool. Entrie
 ``records`` are the live stream (``--live RATE``): archive timestamp = simulator start second +
 ``(i - records) // RATE``, available once that moment has passed.
 
+``skew`` (``--archive-skew SECONDS``) shifts every archive timestamp by SECONDS and nothing
+else: the records, their order and every field of their content (event times included) stay
+as they are. Two simulators with different skews are an FMC high-availability pair: the same
+events, each FMC stamping its own archive time (replication lag). The since-timestamp of a
+request is read on the shifted clock.
+
 Identity (``record_key``; the manifest computes the same string without decoding):
 
 =====================  ======================================================================
@@ -82,7 +88,7 @@ BLOCK_CHOICE = {  # record type → ((minimum requested version, block), ...) ne
 }
 
 # Fields patched per record: (field, struct code, value). Values: s = serial, p = serial of the
-# intrusion event a companion belongs to, t = archive timestamp.
+# intrusion event a companion belongs to, t = the event's time (the unshifted archive second).
 _CONN_ID = (("instanceId", "H", "s >> 16 & 65535"), ("connectionCounter", "H", "s & 65535"))
 _FILE_ID = (("connectionInstance", "H", "s >> 16 & 65535"),
             ("connectionCounter", "H", "s & 65535"))
@@ -177,7 +183,7 @@ def _compile(record_type, values, archived):
             found.append((off, code, expr))
     head = 8 + (16 if archived else 8)
     if archived:
-        found.append((-8, "I", "t"))  # the archive timestamp in the record header
+        found.append((-8, "I", "a"))  # the archive timestamp in the record header (t + skew)
         record = _ARCHIVED_HEADER.pack(record_type, len(base), 0, 0) + base
     else:
         record = _RECORD_HEADER.pack(record_type, len(base)) + base
@@ -192,7 +198,7 @@ def _compile(record_type, values, archived):
             groups.append([head + off, code, [expr]])
     # One generated function per variant: a call and a pack_into per group is all a record
     # costs on the hot path.
-    scope, lines = {}, ["def patch(buf, off, s, p, t):"]
+    scope, lines = {}, ["def patch(buf, off, s, p, t, a):"]
     for n, (at, codes, exprs) in enumerate(groups):
         scope[f"pack{n}"] = struct.Struct(">" + codes).pack_into
         lines.append(f"    pack{n}(buf, off + {at}, {', '.join(exprs)})")
@@ -204,12 +210,13 @@ class Archive:
     """The FMC's archive: ``records`` events of ``families`` plus the optional live stream."""
 
     def __init__(self, records=1000, families=FAMILIES, per_second=5, start_time=START_TIME,
-                 live_rate=0.0, pool=POOL, faults=()):
+                 live_rate=0.0, pool=POOL, faults=(), skew=0):
         unknown = set(families) - set(FAMILIES)
         if unknown:
             raise ValueError(f"unknown families {sorted(unknown)}; choose from {FAMILIES}")
         self.records, self.per_second = records, max(1, per_second)
         self.start_time, self.live_rate, self.pool = start_time, live_rate, pool
+        self.skew = int(skew)
         self.families = tuple(f for f in FAMILIES if f in families)
         self.pattern = pattern_for(self.families)
         self.live_epoch = int(time.time())
@@ -223,12 +230,17 @@ class Archive:
                        if f.kind == "future"}
 
     # --- positions ----------------------------------------------------------------------------
-    def timestamp(self, i: int) -> int:
+    def event_time(self, i: int) -> int:
+        """The second entry ``i`` happened: what its content says, the same on every FMC."""
         if i in self.future:
             return self.future[i]
         if i < self.records:
             return self.start_time + i // self.per_second
         return self.live_epoch + int((i - self.records) // self.live_rate)
+
+    def timestamp(self, i: int) -> int:
+        """Entry ``i``'s archive timestamp: its event time on this FMC's clock."""
+        return self.event_time(i) + self.skew
 
     def available(self, now=None) -> int:
         """Entries that exist by ``now``: the archive, plus the live records generated so far."""
@@ -244,6 +256,7 @@ class Archive:
             return 0
         if since == NOW:
             return self.available(now)
+        since -= self.skew  # the request is on this FMC's clock
         index = max(0, since - self.start_time) * self.per_second
         if index < self.records:
             return index
@@ -327,6 +340,7 @@ class Stream:
         Returns the number of events added."""
         archive = self.archive
         records, per_second, start = archive.records, archive.per_second, archive.start_time
+        skew = archive.skew
         end = archive.available()
         cycle, size = self._cycle, len(self._cycle)
         faulty = bool(archive.poison or archive.future)
@@ -343,10 +357,10 @@ class Stream:
             data, patch, delta = slot
             off = len(buf)
             buf += data
-            patch(buf, off, i + 1, i + 1 - delta,
-                  start + i // per_second if i < records else archive.timestamp(i))
+            t = start + i // per_second if i < records else archive.event_time(i)
             if faulty and i in archive.future:
-                patch(buf, off, i + 1, i + 1 - delta, archive.future[i])
+                t = archive.future[i]
+            patch(buf, off, i + 1, i + 1 - delta, t, t + skew)
             added += 1
             i += 1
         self.next = i

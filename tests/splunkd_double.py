@@ -98,7 +98,7 @@ END_MARK = "".join(SEP + c for c in "SPLUNK") + SEP
 CHUNK = 255
 ENCRYPTED = "******"
 SECRET_KEYS = frozenset({"password", "clear_password", "encr_password", "pkcs12_file",
-                         "pkcs12_password"})
+                         "pkcs12_password", "standby_pkcs12_file", "standby_pkcs12_password"})
 FMC_CONF = "ta_firepower_estreamer_fmc_server"
 SETTINGS_CONF = "ta_firepower_estreamer_settings"
 COLLECTION = "TA_firepower_estreamer_checkpointer"
@@ -111,7 +111,8 @@ def realm_of(conf, app=APP):
 
 
 def ucc_state(servers=None, settings=None, app=APP, session_key=SESSION_KEY,
-              encrypted=("pkcs12_file", "pkcs12_password"), collections=None):
+              encrypted=("pkcs12_file", "pkcs12_password", "standby_pkcs12_file",
+                         "standby_pkcs12_password"), collections=None):
     """A seed state holding FMC server stanzas the way UCC writes them: ``servers`` is
     {stanza: {field: clear value}}, the ``encrypted`` fields go to storage/passwords as one JSON
     blob and show "******" in the conf; ``settings`` is {stanza: {key: value}}."""

@@ -69,3 +69,27 @@ def test_the_memory_store_keeps_the_last_bookmark():
     store = MemoryBookmarkStore()
     store.save(Bookmark(5, 1))
     assert store.load() == Bookmark(5, 1)
+
+
+# --- the FMC a bookmark belongs to (HA pairs) ---------------------------------------------------
+
+def test_a_bookmark_of_an_ha_pair_keeps_its_fmc_as_it_advances():
+    assert Bookmark(100, 2, "fmc2:8302").advance(100) == Bookmark(100, 3, "fmc2:8302")
+    assert Bookmark(100, 2, "fmc2:8302").advance(101) == Bookmark(101, 1, "fmc2:8302")
+
+
+def test_the_file_store_keeps_the_fmc_and_reads_bookmarks_without_one(tmp_path):
+    store = FileBookmarkStore(str(tmp_path / "b.json"))
+    store.save(Bookmark(1_700_000_000, 12, "[2001:db8::2]:8302"))
+    assert json.loads((tmp_path / "b.json").read_text()) == {
+        "timestamp": 1_700_000_000, "count": 12, "fmc": "[2001:db8::2]:8302"}
+    assert store.load() == Bookmark(1_700_000_000, 12, "[2001:db8::2]:8302")
+    store.save(Bookmark(5, 1))
+    assert json.loads((tmp_path / "b.json").read_text()) == {"timestamp": 5, "count": 1}
+    assert store.load().fmc == ""
+
+
+def test_an_fmc_that_is_not_text_makes_the_bookmark_unreadable(tmp_path):
+    (tmp_path / "b.json").write_text('{"timestamp": 5, "count": 1, "fmc": 7}')
+    with pytest.raises(ValueError, match="unreadable"):
+        FileBookmarkStore(str(tmp_path / "b.json")).load()

@@ -78,3 +78,51 @@ def test_an_fmc_sending_nothing_for_the_families_says_which(simulator, pki):
     code, verdict, _ = diagnose(sim.port, pki.client, "--families", "vpn")
     assert code == 1
     assert "the FMC sent no records for vpn within 3 s" in verdict
+
+
+# --- an HA pair: test --standby -----------------------------------------------------------------
+
+def run_test(port, pkcs12, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "estreamer", "test", "--host", "127.0.0.1", "--port", str(port),
+         "--pkcs12", str(pkcs12), "--wait", "3", "--timeout", "3"] + [str(a) for a in args],
+        capture_output=True, text=True, timeout=60,
+        env=dict(ENV, ESTREAMER_PKCS12_PASSWORD=PASSWORD))
+
+
+def closed_port():
+    with socket.create_server(("127.0.0.1", 0)) as s:
+        return s.getsockname()[1]
+
+
+def test_standby_checks_both_fmcs_and_says_which_answered(simulator, pki):
+    primary, standby = simulator("--records", 30), simulator("--records", 30, "--archive-skew", 7)
+    proc = run_test(primary.port, pki.client, "--standby", f"127.0.0.1:{standby.port}")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"primary FMC 127.0.0.1:{primary.port}:\n" in proc.stdout
+    assert f"standby FMC 127.0.0.1:{standby.port}:\n" in proc.stdout
+    assert proc.stdout.count("verdict: OK - ") == 2
+    assert proc.stdout.splitlines()[-1] == (
+        f"HA pair: the primary FMC 127.0.0.1:{primary.port} answered; "
+        f"the standby FMC 127.0.0.1:{standby.port} answered")
+
+
+def test_a_standby_that_is_down_fails_the_test_and_is_named(simulator, pki):
+    primary, port = simulator("--records", 30), closed_port()
+    proc = run_test(primary.port, pki.client, "--standby", f"127.0.0.1:{port}")
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines()[-1] == (
+        f"HA pair: the primary FMC 127.0.0.1:{primary.port} answered; "
+        f"the standby FMC 127.0.0.1:{port} failed")
+
+
+def test_standby_takes_the_ipv6_bracket_form(pki):
+    port = closed_port()
+    proc = run_test(closed_port(), pki.client, "--standby", f"[::1]:{port}")
+    assert f"standby FMC [::1]:{port}:\n" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_a_standby_in_no_address_form_is_refused_by_the_parser(pki):
+    proc = run_test(8302, pki.client, "--standby", "https://fmc2/")
+    assert proc.returncode == 2
+    assert "--standby: 'https://fmc2/' is not an address" in proc.stderr

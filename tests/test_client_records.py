@@ -108,3 +108,23 @@ def test_a_bundle_longer_than_a_batch_is_flushed_within_and_the_bookmark_saved()
     stream(made, connection(NOW - 3), connection(NOW - 2), connection(NOW - 1))
 
     assert sink.flushes == 1 and store.load() == Bookmark(NOW - 2, 1)
+
+
+def test_on_the_other_fmc_events_the_journal_holds_are_dropped_by_their_bytes_identity():
+    from estreamer.identity import Identities
+    from estreamer.resume import Replay
+    sink = Recording()
+    made, _ = client(sink)
+    first, second = connection(NOW - 10), _other_connection(NOW - 10)
+    # the other FMC of the pair wrote ``first`` already: its identity is in the journal
+    made._replay = Replay({Identities().of_body(first, 71, NOW - 10)[4:]}, NOW)
+
+    stream(made, first, second)
+
+    assert sink.got == [("bytes", NOW - 10)] and made.stats.duplicates == 1
+    assert made._ids == [Identities().of_body(second, 71, NOW - 10)]
+
+
+def _other_connection(archive):
+    values = sample(RECORDS[71].layout, salt="client-other", version=174)
+    return encode_record(71, values, archive_timestamp=archive)

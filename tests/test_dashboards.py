@@ -22,13 +22,15 @@ DASHBOARDS = sorted(VIEWS.glob("*.xml"))
 FMC = "fmc-sim.example.net"
 INPUT = "fmc_sim"
 T_END = 1700086400.0  # the stream's health reports run up to here
+PRIMARY, STANDBY = "10.0.0.1:8302", "10.0.0.2:8302"  # the FMCs of the input's HA pair
 
 
 # --- the stream -------------------------------------------------------------------------------
 
 def health_stream():
     """The input's health events over six intervals: devices reporting, one reconnect with its
-    error, a quiet device, lag, as ``estreamer_splunk.health`` writes them."""
+    error, a quiet device, lag, a failover to the HA pair's standby in the fifth, as
+    ``estreamer_splunk.health`` writes them."""
     from estreamer_splunk.health import health_events
 
     devices = {1: {"last_event_time": T_END - 7200, "events": 0, "lag": 1.5,
@@ -38,7 +40,8 @@ def health_stream():
                                "parse_errors": 0, "unknown_types": 0, "unknown_blocks": 0,
                                "mapping_errors": 0, "bookmark": None, "last_error": None,
                                "client_cert_days_left": 21, "future_records": 0,
-                               "duplicates_dropped": 0, "devices": {}}, None, []
+                               "duplicates_dropped": 0, "devices": {},
+                               "active_fmc": PRIMARY, "failovers": 0}, None, []
     for step in range(6):
         now = T_END - (5 - step) * 3600
         stats = dict(stats, events=stats["events"] + 500 * step, bookmark=[now - 30, 0],
@@ -47,6 +50,8 @@ def health_stream():
         if step == 3:
             stats.update(reconnects=1, parse_errors=2, connected=False,
                          last_error="connection reset by the FMC")
+        if step == 4:
+            stats.update(active_fmc=STANDBY, failovers=1)
         events += health_events(stats, previous, 60, now, FMC, INPUT, FMC, lag=2.5)
         previous = stats
     return [indexed(event) for event in events]
@@ -246,6 +251,25 @@ def saved_searches():
 @pytest.mark.parametrize("search", saved_searches())
 def test_alert_search_runs_on_the_inputs_events(pipeline, search):
     pipeline.run(search, events=list(stream()), now=T_END + 3600)
+
+
+def test_the_failover_alert_names_the_input_and_the_fmc_now_serving(pipeline):
+    stanza = read_conf(DEFAULT / "savedsearches.conf")["Firepower eStreamer - Failover"]
+    assert stanza["disabled"] == "1"
+    rows = pipeline.run(stanza["search"], events=list(stream()), now=T_END).rows
+    assert [(row["fmc"], row["input"], row["active_fmc"], str(row["failovers"]))
+            for row in rows] == [(FMC, INPUT, STANDBY, "1")]
+
+
+def test_the_serving_fmc_panel_shows_which_fmc_served_when(pipeline):
+    _, _, results = run(pipeline, VIEWS / "firepower_input_health.xml", {})
+    (chart,) = [result for search, result in results if "BY active_fmc" in search.query]
+    served = {name for row in chart.rows for name, value in row.items()
+              if name in (PRIMARY, STANDBY) and value not in (None, "", "0", 0)}
+    assert served == {PRIMARY, STANDBY}
+    (table,) = [result for search, result in results
+                if "table fmc input status active_fmc" in search.query]
+    assert [(row["active_fmc"], str(row["failovers"])) for row in table.rows] == [(STANDBY, "1")]
 
 
 def test_the_silent_device_alert_names_the_quiet_device(pipeline):

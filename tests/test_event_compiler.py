@@ -11,11 +11,11 @@ from estreamer.catalog import CATALOG, RECORDS
 from estreamer.decoder import RecordDecoder, encode_record
 from estreamer.events import MapperOptions, event_json
 from estreamer.events.common import Context, ip, uuid
-from estreamer.events.compiler import CannotCompile, EventCompiler, Shape
+from estreamer.events.compiler import CannotCompile, EventCompiler, Memos, Shape
 from estreamer.events.profile import (FALSY, INT, NEVER, TEXT, TEXTS, Evaluator, Normal,
                                       Profile, call, const, formula, key, label, let, lookup,
                                       present)
-from estreamer.events.programs import Programs
+from estreamer.programs import Programs
 from estreamer.metadata import MetadataCache
 from test_codec_roundtrip import ARCHIVE_TIMESTAMP, sample
 
@@ -129,15 +129,15 @@ def test_names_follow_the_metadata_the_fmc_sends():
     cache = MetadataCache()
     test_profile = profile(key("id", "deviceId"), key("zone", label("zone", "securityZones",
                                                                    "ingressZone")))
-    ctx = Context(cache, MapperOptions())
+    ctx, memos = Context(cache, MapperOptions()), Memos()
     programs = Programs(CATALOG, lambda layout, shape: EventCompiler(
-        CATALOG, layout, shape, test_profile, ctx, programs.memos).compile(), lambda t: True)
+        CATALOG, layout, shape, test_profile, ctx, memos).compile(), lambda t: True)
     body = connection(deviceId=1, ingressZone=ZONE)
 
     before = programs.render(body)[3]
     cache.put("securityZones", ZONE, "inside")
     ctx.sync()
-    programs.memos.sync()
+    memos.sync()
     after = programs.render(body)[3]
 
     assert before == '{"id":1,"zone":"zone-%s"}' % ZONE
@@ -171,11 +171,11 @@ def test_a_record_the_function_cannot_vouch_for_goes_back_to_the_reference_path(
 
 def test_values_normalised_from_raw_bytes_are_remembered_per_raw_value():
     test_profile = profile(key("id", "deviceId"), key("policy", Normal(uuid, "policyRevision")))
-    ctx = Context(MetadataCache(), MapperOptions())
+    ctx, memos = Context(MetadataCache(), MapperOptions()), Memos()
     programs = Programs(CATALOG, lambda layout, shape: EventCompiler(
-        CATALOG, layout, shape, test_profile, ctx, programs.memos).compile(), lambda t: True)
+        CATALOG, layout, shape, test_profile, ctx, memos).compile(), lambda t: True)
 
     programs.render(connection(policyRevision=ZONE.upper().replace("1", "A")))
 
-    (memo,) = programs.memos.pure.values()
+    (memo,) = memos.pure.values()
     assert list(memo.values()) == [',"policy":"%s"' % ZONE.replace("1", "a")]

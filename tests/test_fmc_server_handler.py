@@ -366,7 +366,8 @@ def test_built_rest_handler_runs_our_class(built, tmp_path):
     assert seen["mro"][1] == "estreamer_splunk.fmc_server_handler.FmcServerHandler"
     assert "splunktaucclib.rest_handler.admin_external.AdminExternalHandler" in seen["mro"]
     assert seen["conf"] == "ta_firepower_estreamer_fmc_server"
-    assert seen["encrypted"] == ["pkcs12_file", "pkcs12_password"]
+    assert seen["encrypted"] == ["pkcs12_file", "pkcs12_password", "standby_pkcs12_file",
+                                 "standby_pkcs12_password"]
 
 
 # --- pinning the FMC's certificate ----------------------------------------------------------------
@@ -595,3 +596,99 @@ def test_an_unknown_event_generation_is_refused_before_any_connection(p12):
     with pytest.raises(ValueError, match=r"generation '5\.4' is not one of auto, 7\.0, 6\.2"):
         h.validate_fmc_server(fields(p12, generation="5.4"), diagnose=diagnose)
     assert diagnose.calls == []
+
+
+# --- the standby FMC of an HA pair ------------------------------------------------------------
+class PerHost(Recorder):
+    """A recorder answering per host: ``reports`` = {host: Report}."""
+
+    def __init__(self, reports):
+        super().__init__()
+        self.reports = reports
+
+    def __call__(self, host, *args, **kw):
+        super().__call__(host, *args, **kw)
+        return self.reports[host]
+
+
+def test_a_standby_is_tested_and_pinned_on_its_own_with_the_primarys_pkcs12(p12):
+    other = ":".join(["CD"] * 32)
+    diagnose = PerHost({"fmc.example.test": Report(), "10.0.0.2": Report(server_cert_sha256=other)})
+    updates = h.validate_fmc_server(fields(p12, standby_host="10.0.0.2:9302"), diagnose=diagnose)
+    assert [(c["host"], c["port"], c["pkcs12"]) for c in diagnose.calls] == [
+        ("fmc.example.test", 8302, p12), ("10.0.0.2", 9302, p12)]
+    assert updates["server_cert_sha256"] == PRESENTED
+    assert updates["standby_server_cert_sha256"] == other
+    assert (updates["standby_host"], updates["standby_port"]) == ("10.0.0.2", "9302")
+
+
+def test_a_standby_pkcs12_of_its_own_is_checked_and_used_for_the_standby():
+    primary, standby = mint_pkcs12(), mint_pkcs12(password="other-pass")
+    diagnose = PerHost({"fmc.example.test": Report(), "fmc2.example.test": Report()})
+    h.validate_fmc_server(fields(primary, standby_host="fmc2.example.test",
+                                 standby_pkcs12_file=base64.b64encode(standby).decode(),
+                                 standby_pkcs12_password="other-pass"), diagnose=diagnose)
+    assert [(c["pkcs12"], c["password"]) for c in diagnose.calls] == [
+        (primary, PASSWORD), (standby, "other-pass")]
+
+
+def test_a_wrong_standby_pkcs12_password_is_named_as_the_standbys(p12):
+    standby = mint_pkcs12(password="other-pass")
+    with pytest.raises(ValueError, match="^standby: "):
+        h.validate_fmc_server(fields(p12, standby_host="fmc2.example.test",
+                                     standby_pkcs12_file=base64.b64encode(standby).decode(),
+                                     standby_pkcs12_password="nope"), diagnose=Recorder())
+
+
+def test_the_connection_test_says_which_fmc_answered(p12):
+    diagnose = PerHost({"fmc.example.test": Report(ok=False, verdict="port 8302 is closed"),
+                        "fmc2.example.test": Report()})
+    with pytest.raises(ValueError) as e:
+        h.validate_fmc_server(fields(p12, standby_host="fmc2.example.test"), diagnose=diagnose)
+    assert str(e.value) == ("the primary FMC fmc.example.test:8302 did not pass the connection "
+                            "test: port 8302 is closed; the standby FMC fmc2.example.test:8302 "
+                            "answered")
+
+
+def test_a_standby_that_does_not_answer_is_named(p12):
+    diagnose = PerHost({"fmc.example.test": Report(),
+                        "2001:db8::2": Report(ok=False, verdict="connection refused")})
+    with pytest.raises(ValueError) as e:
+        h.validate_fmc_server(fields(p12, standby_host="[2001:db8::2]"), diagnose=diagnose)
+    assert str(e.value) == ("the standby FMC [2001:db8::2]:8302 did not pass the connection "
+                            "test: connection refused; the primary FMC fmc.example.test:8302 "
+                            "answered")
+
+
+def test_a_standby_pkcs12_without_a_standby_host_is_refused(p12):
+    with pytest.raises(ValueError, match="no standby host is set"):
+        h.validate_fmc_server(fields(p12, standby_pkcs12_file=base64.b64encode(p12).decode()),
+                              diagnose=Recorder())
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"failover_after": "0"}, "failover_after must be from 1 to 86400"),
+    ({"failover_margin": "soon"}, "failover_margin must be a number"),
+])
+def test_failover_timings_are_checked(p12, override, message):
+    with pytest.raises(ValueError, match=message):
+        h.validate_fmc_server(fields(p12, **override), diagnose=Recorder())
+
+
+def test_saving_an_ha_pair_against_two_simulators_pins_both(simulator, pki):
+    primary = simulator("--records", 20)
+    standby = simulator("--records", 20, "--server-cert", "server-2")
+    updates = h.validate_fmc_server(simulator_fields(
+        pki, primary, standby_host="127.0.0.1:{}".format(standby.port)))
+    assert updates["server_cert_sha256"] == sha256_of(pki.server_cert)
+    assert updates["standby_server_cert_sha256"] == sha256_of(pki.server_files("server-2")[0])
+
+
+def test_saving_an_ha_pair_whose_standby_is_down_names_it(simulator, pki):
+    primary = simulator("--records", 20)
+    port = closed_port()
+    with pytest.raises(ValueError) as e:
+        h.validate_fmc_server(simulator_fields(pki, primary,
+                                               standby_host="127.0.0.1:{}".format(port)))
+    assert str(e.value).startswith("the standby FMC 127.0.0.1:{} did not pass".format(port))
+    assert str(e.value).endswith("the primary FMC 127.0.0.1:{} answered".format(primary.port))

@@ -317,6 +317,43 @@ def test_since_semantics(serve, pki_dir, tmp_path):
             assert message.type == MessageType.NULL
 
 
+@pytest.mark.parametrize("skew", [7, -7])
+def test_archive_skew_shifts_only_the_archive_timestamps(serve, pki_dir, tmp_path, skew):
+    """Two simulators, one ``--archive-skew``ed: an HA pair's FMCs. The same records in the same
+    order with the same content (event times included); only each record's archive timestamp
+    differs, by exactly the skew."""
+    first = serve("--records", "150", "--keepalive", "0.3", manifest=True)
+    other = serve("--records", "150", "--keepalive", "0.3", "--archive-skew", str(skew),
+                  manifest=True)
+    assert [m["key"] for m in other.manifest] == [m["key"] for m in first.manifest]
+    assert [m["archive"] for m in other.manifest] == [m["archive"] + skew
+                                                      for m in first.manifest]
+    got = []
+    for sim in (first, other):
+        client = Client(sim.port, pki_dir, tmp=tmp_path)
+        client.start(0, Subscription(families=("connection", "intrusion", "discovery")))
+        records, _ = client.records(150)
+        got.append(events_of(records))
+        client.close()
+    assert len(got[0]) == len(got[1]) > 100
+    for a, b in zip(*got):
+        assert b["archiveTimestamp"] == a["archiveTimestamp"] + skew
+        assert {k: v for k, v in b.items() if k != "archiveTimestamp"} == \
+            {k: v for k, v in a.items() if k != "archiveTimestamp"}
+
+
+def test_archive_skew_reads_the_since_timestamp_on_the_shifted_clock(serve, pki_dir, tmp_path):
+    sim = serve("--records", "200", "--keepalive", "0.3", "--archive-skew", "7", manifest=True)
+    middle = sim.manifest[103]["archive"]
+    expected = [m["key"] for m in sim.manifest if m["archive"] >= middle]
+    client = Client(sim.port, pki_dir, tmp=tmp_path)
+    client.start(middle)
+    records, _ = client.records(len(expected))
+    assert [record_key(r) for r in events_of(records)] == expected
+    assert events_of(records)[0]["archiveTimestamp"] == middle
+    client.close()
+
+
 def test_live_records_follow_now(serve, pki_dir, tmp_path):
     sim = serve("--records", "10", "--live", "40")
     client = Client(sim.port, pki_dir, tmp=tmp_path)

@@ -22,7 +22,7 @@ def test_fmc_event_fields_and_order():
     assert list(fields) == ["scope", "fmc", "input", "interval", "events", "rate", "lag",
                             "connected", "reconnects", "parse_errors", "unknown_types",
                             "unknown_blocks", "mapping_errors", "future_records",
-                            "duplicates_dropped", "bookmark"]
+                            "duplicates_dropped", "failovers", "bookmark"]
     assert fields["scope"] == "fmc" and fields["events"] == 600 and fields["rate"] == 10.0
     assert fields["connected"] == 1 and fields["bookmark"] == 1700000090 and fields["lag"] == 2.5
 
@@ -32,6 +32,14 @@ def test_future_records_and_dropped_duplicates_are_counted_per_interval():
     current = _stats(future_records=3, duplicates_dropped=40)
     fields = fmc_health(current, previous, 60, NOW, "fmc1", "in1")
     assert (fields["future_records"], fields["duplicates_dropped"]) == (2, 0)
+
+
+def test_the_serving_fmc_is_named_and_failovers_counted_per_interval():
+    previous = _stats(active_fmc="10.0.0.1:8302", failovers=0)
+    current = _stats(active_fmc="10.0.0.2:8302", failovers=1)
+    fields = fmc_health(current, previous, 60, NOW, "fmc1", "in1")
+    assert (fields["active_fmc"], fields["failovers"]) == ("10.0.0.2:8302", 1)
+    assert fmc_health(current, current, 60, NOW, "fmc1", "in1")["failovers"] == 0
 
 
 def test_counters_cover_the_interval_only():

@@ -133,6 +133,7 @@ ALERTS = (
     "Firepower eStreamer - Ingest lag",
     "Firepower eStreamer - Parse errors or unknown record types rising",
     "Firepower eStreamer - Client certificate expiring",
+    "Firepower eStreamer - Failover",
 )
 
 
@@ -504,7 +505,7 @@ def test_all_events_macro_covers_every_data_family_and_no_input_event():
 
 # --- savedsearches.conf ------------------------------------------------------------------------
 
-def test_the_five_health_alerts_exist():
+def test_the_six_health_alerts_exist():
     assert set(conf("savedsearches")) == set(ALERTS)
 
 

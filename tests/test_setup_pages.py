@@ -144,8 +144,10 @@ def test_configuration_page_renders_its_tabs(page, web):
     tabs = page.get_by_role("tab")
     expect(tabs).to_have_text(["FMC servers", "Logging", "Advanced"])
     expect(page.get_by_role("button", name="Add")).to_be_visible()
-    for header in ("Name", "Host", "Port", "Verify FMC certificate"):
-        expect(page.get_by_role("columnheader", name=header)).to_be_visible()
+    for header in ("Name", "Host", "Port", "Standby host", "Verify FMC certificate"):
+        # the header's accessible name is its label and "Click to sort"
+        expect(page.get_by_role("columnheader", name=re.compile(
+            "^{} ".format(re.escape(header))))).to_be_visible()
     page.shot("fmc-servers")
 
     page.get_by_role("tab", name="Logging").click()
@@ -453,3 +455,39 @@ def test_a_changed_fmc_certificate_is_refused_with_both_fingerprints(page, web, 
     assert stored_server(web)["server_cert_sha256"] == presented
     assert [p["status"] for p in web.posts("fmc_server")] == [400, 200]
 
+
+
+# --- an FMC HA pair: the standby on the same dialog ------------------------------------------------
+@browser_needed
+def test_saving_an_ha_pair_tests_both_fmcs_pins_both_and_says_which_answered(
+        page, web, simulator, pki, tmp_path):
+    """The standby is one more address on the FMC server: the dialog's save runs the connection
+    test against both simulators and pins each certificate; with the standby down, the message
+    names it and says the primary answered."""
+    from simulator import PASSWORD as SIM_PASSWORD
+    from test_pinning import sha256_of
+    primary = simulator("--records", 20)
+    standby = simulator("--records", 20, "--server-cert", "server-2", "--archive-skew", 7)
+    upload = tmp_path / "fmc1-client.pkcs12"
+    upload.write_bytes(open(pki.client, "rb").read())
+    dialog = open_fmc_dialog(page, web)
+    fill_fmc_server(dialog, upload, SIM_PASSWORD, host="127.0.0.1", port=primary.port,
+                    connect_timeout=5)
+    with socket.socket() as s:  # a port nothing listens on: the standby is down
+        s.bind(("127.0.0.1", 0))
+        down = s.getsockname()[1]
+    field(dialog, "standby_host").locator("input").fill("127.0.0.1:{}".format(down))
+    field(dialog, "failover_after").locator("input").fill("30")
+    dialog.get_by_role("button", name="Add").click()
+    expect(dialog).to_contain_text("the standby FMC 127.0.0.1:{} did not pass the connection "
+                                   "test".format(down), timeout=30000)
+    expect(dialog).to_contain_text("the primary FMC 127.0.0.1:{} answered".format(primary.port))
+    page.shot("ha-standby-down")
+    field(dialog, "standby_host").locator("input").fill("127.0.0.1:{}".format(standby.port))
+    dialog.get_by_role("button", name="Add").click()
+    expect(dialog).to_be_hidden(timeout=30000)
+    stored = stored_server(web)
+    assert (stored["standby_host"], stored["standby_port"]) == ("127.0.0.1", str(standby.port))
+    assert stored["server_cert_sha256"] == sha256_of(pki.server_cert)
+    assert stored["standby_server_cert_sha256"] == sha256_of(pki.server_files("server-2")[0])
+    assert stored["failover_after"] == "30"

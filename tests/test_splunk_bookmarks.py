@@ -188,9 +188,8 @@ def quick_wait(monkeypatch):
 
 
 def _seeded(bookmark=None, **extra):
-    documents = [] if bookmark is None else [
-        {"_key": "fmc_in", "state": json.dumps({"timestamp": bookmark.timestamp,
-                                                "count": bookmark.count})}]
+    state = bookmark.as_dict() if isinstance(bookmark, Bookmark) else bookmark
+    documents = [] if bookmark is None else [{"_key": "fmc_in", "state": json.dumps(state)}]
     state = ucc_state(collections={COLLECTION: {"fields": {"state": "string"},
                                                 "documents": documents}})
     state.update(extra)
@@ -366,3 +365,29 @@ def test_a_401_on_keep_alive_saves_the_last_bookmark_to_the_file(splunkd, tmp_pa
 
 def test_the_keep_alive_interval_is_under_fifteen_minutes():
     assert bookmarks.KEEPALIVE <= 15 * 60
+
+
+# --- the FMC a bookmark belongs to (HA pairs) ---------------------------------------------------
+
+def test_the_document_of_an_ha_pair_names_the_fmc_its_bookmark_belongs_to(splunkd, tmp_path):
+    _store(splunkd, tmp_path).save(Bookmark(1700000000, 3, "10.0.0.2:8302"))
+    doc = splunkd.documents(COLLECTION)["fmc_in"]
+    assert json.loads(doc["state"]) == {"timestamp": 1700000000, "count": 3,
+                                        "fmc": "10.0.0.2:8302"}
+    assert _store(splunkd, tmp_path).load() == Bookmark(1700000000, 3, "10.0.0.2:8302")
+
+
+def test_a_file_of_the_other_fmc_never_outranks_the_kv_store(tmp_path):
+    """Two FMCs' archive seconds are on two clocks: the KV store's bookmark, written at every
+    save, is the current one even when the mirror's (a second older, of the FMC before the
+    failover) has a larger timestamp."""
+    kv, mirror = Bookmark(300, 1, "10.0.0.2:8302"), Bookmark(307, 4, "10.0.0.1:8302")
+    (tmp_path / "fmc_in.bookmark.json").write_text(mirror.as_json())
+    with SplunkdDouble(_seeded(kv)) as double:
+        assert _store(double, tmp_path).load() == kv
+
+
+def test_an_fmc_that_is_not_text_names_the_fix(tmp_path):
+    with SplunkdDouble(_seeded({"timestamp": 5, "count": 1, "fmc": 7})) as double:
+        with pytest.raises(BookmarkUnreadable, match="delete that document"):
+            _store(double, tmp_path).load()

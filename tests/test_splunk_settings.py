@@ -186,3 +186,51 @@ def test_the_event_generation_reaches_the_client_configuration(double):
     fmc = s.fmc.__class__(**dict(s.fmc.__dict__, generation="6.0"))
     client = client_config(settings.Settings(input=s.input, fmc=fmc, advanced=s.advanced))
     assert client.generation == "6.0"
+
+
+# --- the standby FMC of an HA pair -----------------------------------------------------------
+
+def test_a_server_without_a_standby_has_none():
+    fmc = _fmc()
+    assert fmc.standby_host == "" and fmc.standby_pkcs12 == b""
+    assert (fmc.failover_after, fmc.failover_margin) == (60.0, 300.0)
+
+
+def test_the_standby_is_read_with_its_own_pin_and_the_failover_timings():
+    fmc = _fmc(standby_host="[2001:db8::8]:9302", standby_server_cert_sha256="cd" * 32,
+               failover_after="5", failover_margin="120")
+    assert (fmc.standby_host, fmc.standby_port) == ("2001:db8::8", 9302)
+    assert fmc.standby_server_cert_sha256 == ":".join(["CD"] * 32)
+    assert fmc.standby_pkcs12 == b""  # the primary's PKCS12 serves both
+    assert (fmc.failover_after, fmc.failover_margin) == (5.0, 120.0)
+
+
+def test_a_standby_pkcs12_of_its_own_is_read_from_encrypted_storage():
+    other = b"another pkcs12"
+    fmc = _fmc(standby_host="fmc2.example.test", standby_port="8302",
+               standby_pkcs12_file=base64.b64encode(other).decode(),
+               standby_pkcs12_password="standby secret")
+    assert fmc.standby_pkcs12 == other and fmc.standby_pkcs12_password == "standby secret"
+    assert "standby secret" not in repr(fmc) and "another" not in repr(fmc)
+
+
+def test_a_damaged_standby_host_names_the_stanza_and_the_fix():
+    with pytest.raises(ValueError) as err:
+        _fmc(standby_host="https://fmc2/")
+    assert str(err.value).startswith("[fmc1] of ta_firepower_estreamer_fmc_server.conf: "
+                                     "standby: 'https://fmc2/' is not an address")
+
+
+def test_the_standby_and_the_failover_timings_reach_the_client_configuration(double):
+    from estreamer_splunk.runner import client_config
+    (config,) = settings.parse_input_xml(_xml(double.uri, {"record_families": "connection"}))
+    s = settings.load_settings(config)
+    fmc = s.fmc.__class__(**dict(s.fmc.__dict__, standby_host="10.0.0.2", standby_port=9302,
+                                 standby_server_cert_sha256=":".join(["CD"] * 32),
+                                 failover_after=5.0, failover_margin=120.0))
+    client = client_config(settings.Settings(input=s.input, fmc=fmc, advanced=s.advanced))
+    assert (client.standby.host, client.standby.port) == ("10.0.0.2", 9302)
+    assert client.standby.server_cert_sha256 == ":".join(["CD"] * 32)
+    assert client.standby.pkcs12 == b""  # the primary's serves both
+    assert (client.failover_after, client.failover_margin) == (5.0, 120.0)
+    assert client_config(s).standby is None

@@ -9,6 +9,11 @@ request time with ``>`` or ``>=`` is unspecified (spec §2.11), and one second e
 both — then every record older than ``timestamp`` and the first ``count`` records of ``timestamp``
 are dropped as already delivered.
 
+The bookmark of an FMC high-availability pair also names the FMC whose archive clock it counts
+(``fmc``, ``host:port``): the two FMCs stamp the same events with different archive times, so
+on the other FMC the client resumes by event identity instead (:mod:`.journal`). An input with
+one FMC leaves ``fmc`` empty, as bookmarks were before.
+
 Stores keep a bookmark per FMC identity behind two methods, ``load()`` and ``save()``: a JSON file
 here; the add-on stores it in Splunk's KV store.
 """
@@ -27,25 +32,44 @@ class BookmarkUnreadable(ValueError):
 class Bookmark(NamedTuple):
     timestamp: int
     count: int
+    fmc: str = ""  # the FMC of an HA pair whose archive clock this counts ("" = the only one)
 
     def advance(self, archive_timestamp: int) -> "Bookmark":
         """The bookmark after one more delivered record with this archive timestamp."""
         if archive_timestamp == self.timestamp:
-            return Bookmark(self.timestamp, self.count + 1)
+            return Bookmark(self.timestamp, self.count + 1, self.fmc)
         if archive_timestamp > self.timestamp:
-            return Bookmark(archive_timestamp, 1)
+            return Bookmark(archive_timestamp, 1, self.fmc)
         return self  # an older record (an FMC re-sending its past): the bookmark never moves back
 
+    def as_dict(self) -> dict:
+        """The stored form: ``fmc`` only where there is one."""
+        data = {"timestamp": self.timestamp, "count": self.count}
+        if self.fmc:
+            data["fmc"] = self.fmc
+        return data
+
     def as_json(self) -> str:
-        return json.dumps({"timestamp": self.timestamp, "count": self.count})
+        return json.dumps(self.as_dict())
+
+    @classmethod
+    def from_dict(cls, data) -> "Bookmark":
+        """ValueError unless ``data`` is ``{"timestamp": int, "count": int[, "fmc": str]}``."""
+        try:
+            timestamp, count, fmc = data["timestamp"], data["count"], data.get("fmc", "")
+        except (TypeError, KeyError, AttributeError):
+            raise ValueError(f"not a bookmark: {data!r}") from None
+        if not (isinstance(timestamp, int) and isinstance(count, int) and isinstance(fmc, str)) \
+                or timestamp < 0 or count < 0:
+            raise ValueError(f"not a bookmark: {data!r}")
+        return cls(timestamp, count, fmc)
 
     @classmethod
     def from_json(cls, text: str) -> "Bookmark":
-        data = json.loads(text)
-        timestamp, count = data["timestamp"], data["count"]
-        if not (isinstance(timestamp, int) and isinstance(count, int)) or timestamp < 0 or count < 0:
-            raise ValueError(f"not a bookmark: {text!r}")
-        return cls(timestamp, count)
+        try:
+            return cls.from_dict(json.loads(text))
+        except ValueError:
+            raise ValueError(f"not a bookmark: {text!r}") from None
 
 
 class Resume:

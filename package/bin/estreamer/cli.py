@@ -25,6 +25,7 @@ from .generations import AUTO, CHOICES
 from .layout import ParseError
 
 PASSWORD_ENV = "ESTREAMER_PKCS12_PASSWORD"
+STANDBY_PASSWORD_ENV = "ESTREAMER_STANDBY_PKCS12_PASSWORD"
 
 
 def to_json(record) -> str:
@@ -146,14 +147,40 @@ def _read_pkcs12(path) -> bytes:
         return f.read()
 
 
+def _standby_identity(args, pkcs12: bytes, password: str):
+    """The standby's (PKCS12, password): its own with --standby-pkcs12, else the primary's."""
+    if not args.standby_pkcs12:
+        return pkcs12, password
+    return _read_pkcs12(args.standby_pkcs12), os.environ.get(STANDBY_PASSWORD_ENV, password)
+
+
+def _label(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def run_test(args) -> int:
     from .diagnostics import diagnose
-    report = diagnose(args.host, args.port, _read_pkcs12(args.pkcs12), _password(args),
-                      verify=not args.no_verify, timeout=args.timeout,
-                      subscription=_subscription(args), records=args.records, wait=args.wait,
-                      server_cert_sha256=args.server_cert_sha256, generation=args.generation)
-    print(report.as_text())
-    return 0 if report.ok else 1
+    pkcs12, password = _read_pkcs12(args.pkcs12), _password(args)
+    fmcs = [("primary FMC", args.host, args.port, pkcs12, password, args.server_cert_sha256)]
+    if args.standby:
+        host, port = args.standby
+        fmcs.append(("standby FMC", host, port or args.port,
+                     *_standby_identity(args, pkcs12, password),
+                     args.standby_server_cert_sha256))
+    answered, failed = [], []
+    for role, host, port, p12, secret, pin in fmcs:
+        report = diagnose(host, port, p12, secret, verify=not args.no_verify,
+                          timeout=args.timeout, subscription=_subscription(args),
+                          records=args.records, wait=args.wait, server_cert_sha256=pin,
+                          generation=args.generation)
+        if args.standby:
+            print(f"{role} {_label(host, port)}:")
+        print(report.as_text())
+        (answered if report.ok else failed).append(f"the {role} {_label(host, port)}")
+    if args.standby:
+        print("HA pair: " + "; ".join([f"{fmc} answered" for fmc in answered] +
+                                      [f"{fmc} failed" for fmc in failed]))
+    return 0 if not failed else 1
 
 
 class Monitor(threading.Thread):
@@ -180,25 +207,37 @@ class Monitor(threading.Thread):
                        f"(lag {max(time.time() - s.bookmark[0], 0):.0f} s)"
         else:
             bookmark = "bookmark none"
-        return (f"monitor: {'connected' if s.connected else 'disconnected'}; {s.delivered} "
-                f"records; {rate:.0f} records/s; {bookmark}; reconnects {s.reconnects}; "
+        serving = f" to {s.active_fmc}" if s.connected and s.active_fmc else ""
+        return (f"monitor: {'connected' if s.connected else 'disconnected'}{serving}; "
+                f"{s.delivered} records; {rate:.0f} records/s; {bookmark}; reconnects "
+                f"{s.reconnects}; failovers {s.failovers}; "
                 f"parse errors {s.parse_errors}; unknown types {s.unknown_types}; "
                 f"unknown blocks {s.unknown_blocks}; future records {s.future_records}")
 
 
 def run_stream(args) -> int:
     from .bookmark import FileBookmarkStore, MemoryBookmarkStore
-    from .client import ClientConfig, FatalError, StreamClient
+    from .client import ClientConfig, FatalError, Standby, StreamClient
+    from .journal import IdentityJournal
     from .metadata import MetadataCache
     from .syslog import DeliveryError
 
+    pkcs12, password = _read_pkcs12(args.pkcs12), _password(args)
+    standby = None
+    if args.standby:
+        host, port = args.standby
+        own = _read_pkcs12(args.standby_pkcs12) if args.standby_pkcs12 else b""
+        standby = Standby(host=host, port=port or args.port, pkcs12=own,
+                          password=os.environ.get(STANDBY_PASSWORD_ENV, password) if own else "",
+                          server_cert_sha256=args.standby_server_cert_sha256)
     config = ClientConfig(
-        host=args.host, port=args.port, pkcs12=_read_pkcs12(args.pkcs12), password=_password(args),
+        host=args.host, port=args.port, pkcs12=pkcs12, password=password,
         verify=not args.no_verify, server_cert_sha256=args.server_cert_sha256,
         connect_timeout=args.timeout, response_timeout=args.response_timeout, subscription=_subscription(args),
         start=_since(args.since), flush_interval=args.flush_interval, batch_size=args.batch_size,
         backoff_min=args.backoff, backoff_max=max(args.backoff, 60.0),
-        future_tolerance=args.future_tolerance, generation=args.generation)
+        future_tolerance=args.future_tolerance, generation=args.generation, standby=standby,
+        failover_after=args.failover_after, failover_margin=args.failover_margin)
     cache = MetadataCache.load(args.cache) if args.cache and os.path.exists(args.cache) \
         else MetadataCache()
     stop, done = threading.Event(), threading.Event()
@@ -212,7 +251,10 @@ def run_stream(args) -> int:
     from .generations import FileGenerationStore, MemoryGenerationStore
     generations = FileGenerationStore(args.bookmark + ".generation") if args.bookmark \
         else MemoryGenerationStore()
-    client = StreamClient(config, sink, store, cache, generations=generations)
+    # the identity journal next to the bookmark (without one: in memory, for this run)
+    journal = IdentityJournal(args.bookmark + ".journal", config.journal_window) \
+        if args.bookmark else None
+    client = StreamClient(config, sink, store, cache, generations=generations, journal=journal)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     threading.Thread(target=_stop_in_time, args=(stop, done, args.duration), daemon=True,
@@ -343,6 +385,24 @@ def _fingerprint(text: str) -> str:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
+def _standby_address(text: str):
+    from .address import parse_address
+    try:
+        return parse_address(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("the FMC host", "--standby")) from None
+
+
 def _connection_args(command):
     command.add_argument("--host", required=True, help="the FMC's address")
     command.add_argument("--port", type=int, default=8302)
@@ -355,6 +415,15 @@ def _connection_args(command):
                          metavar="FINGERPRINT",
                          help="accept only the FMC certificate with this SHA-256 fingerprint "
                               "(AB:CD:...; `test` shows the FMC's)")
+    command.add_argument("--standby", type=_standby_address, metavar="HOST[:PORT]",
+                         help="the standby FMC of an HA pair (host, host:port, [IPv6] or "
+                              "[IPv6]:port; the port defaults to --port)")
+    command.add_argument("--standby-pkcs12", metavar="FILE",
+                         help=f"the standby's own PKCS12, if it issued one (password: "
+                              f"${STANDBY_PASSWORD_ENV}, else the primary's)")
+    command.add_argument("--standby-server-cert-sha256", type=_fingerprint, default="",
+                         metavar="FINGERPRINT",
+                         help="accept only the standby certificate with this fingerprint")
     command.add_argument("--timeout", type=float, default=10.0, help="connect timeout, seconds")
     command.add_argument("--families", default="all",
                          help="comma-separated: " + ",".join(wire.ALL_FAMILIES) + " (default all)")
@@ -407,6 +476,13 @@ def main(argv=None) -> int:
     stream.add_argument("--flush-interval", type=float, default=1.0)
     stream.add_argument("--batch-size", type=int, default=500)
     stream.add_argument("--backoff", type=float, default=1.0, help="first reconnect delay")
+    stream.add_argument("--failover-after", type=_seconds, default=60.0, metavar="SECONDS",
+                        help="with --standby: fail over once the primary has not answered for "
+                             "this long (and at least one reconnect after a full backoff)")
+    stream.add_argument("--failover-margin", type=_seconds, default=300.0, metavar="SECONDS",
+                        help="with --standby: on the other FMC, resume this long before the "
+                             "bookmark and drop what was written by event identity; more than "
+                             "the lag between the two FMCs' archive clocks")
     stream.add_argument("--future-tolerance", type=float, default=86400.0, metavar="SECONDS",
                         help="records stamped later than now + SECONDS are delivered but never "
                              "move the bookmark (default 86400)")

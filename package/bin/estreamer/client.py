@@ -6,6 +6,13 @@ reads, the kernel buffers fill, and TCP slows the FMC down — memory stays flat
 sink. The bookmark moves only after ``sink.flush()`` has returned, and a resumed stream drops
 what was already delivered (:mod:`.bookmark`). The client flushes every ``batch_size`` records,
 inside a bundle too (one bundle can hold two million), and after ``flush_interval`` seconds.
+Each flush's event identities go to the journal first (:mod:`.journal`), and a resume also drops
+what the journal says was written (:mod:`.resume`).
+
+An FMC high-availability pair (``ClientConfig.standby``) is one input: the client streams from
+the primary and, when it stays unreachable for the grace period, from the standby
+(:mod:`.failover` decides which); on the other FMC it resumes by event identity, so nothing is
+lost or written twice across the switch.
 
 Only trustworthy times move the bookmark. A record stamped later than this host's clock plus
 ``future_tolerance`` (an FMC clock set ahead, a flipped bit) is delivered and counted but leaves
@@ -30,18 +37,35 @@ from .bookmark import Bookmark, Resume
 from .connection import (ConnectError, IdentityError, closed_after_request_hint, connect,
                          load_identity, local_address, tls_failure)
 from .decoder import RecordDecoder, record_header
+from .failover import PRIMARY, STANDBY, FailoverPolicy
 from .generations import AUTO, MemoryGenerationStore, candidates
+from .identity import Identities
+from .journal import MemoryJournal
 from .layout import ParseError
 from .metadata import MetadataCache
 from .pinning import CertificateChanged, check_pinned
 from .ratelimit import RateLimitedLog, error_kind, report_suppressed
 from .record import Record
+from .resume import plan as resume_plan
 from .wire import (GENESIS, NOW, ClientSession, KeepAlive, ProtocolError, Records, ServerError,
                    StreamBroken, StreamStarted, Subscription, Unexpected)
 
 log = logging.getLogger("estreamer.client")
 
 RECV_BYTES = 1 << 18
+
+
+@dataclass(repr=False)
+class Standby:
+    """The standby FMC of an HA pair; its PKCS12 only where the site issued one for it."""
+    host: str
+    port: int = 8302
+    pkcs12: bytes = b""              # b"": the primary's (the pair replicates the client)
+    password: str = ""
+    server_cert_sha256: str = ""     # the certificate pinned for the standby
+
+    def __repr__(self):
+        return f"Standby(host={self.host!r}, port={self.port})"
 
 
 @dataclass(repr=False)
@@ -64,10 +88,20 @@ class ClientConfig:
     # "auto": the newest event generation the FMC accepts, remembered per FMC server (see
     # .generations); "7.0", "6.2", "6.0": that one only; None: the subscription's, as given
     generation: Optional[str] = None
+    standby: Optional[Standby] = None  # the other FMC of an HA pair
+    failover_after: float = 60.0     # the primary's grace period before the standby is tried
+    failover_margin: float = 300.0   # on the other FMC, resume this long before the bookmark
 
     def __repr__(self):  # never the PKCS12 or its password
         return (f"ClientConfig(host={self.host!r}, port={self.port}, verify={self.verify}, "
-                f"families={self.subscription.families!r}, start={self.start!r})")
+                f"families={self.subscription.families!r}, start={self.start!r}, "
+                f"standby={self.standby!r})")
+
+    @property
+    def journal_window(self) -> float:
+        """Seconds of archive time the identity journal keeps: twice the margin (see
+        :mod:`.journal`)."""
+        return 2 * self.failover_margin
 
     @property
     def start_timestamp(self) -> int:
@@ -97,6 +131,8 @@ class Stats:
         self.client_cert_not_after: Optional[float] = None  # epoch seconds, once loaded
         self.future_records = 0   # records stamped beyond now + future_tolerance
         self.generation: Optional[str] = None  # the event generation asked for last
+        self.active_fmc: Optional[str] = None  # host:port of the FMC that served last
+        self.failovers = 0        # switches between the FMCs of an HA pair
 
     def as_dict(self) -> dict:
         return {"connected": self.connected, "records": self.records,
@@ -108,7 +144,27 @@ class Stats:
                 "client_cert_days_left": None if self.client_cert_not_after is None else
                 math.floor((self.client_cert_not_after - time.time()) / 86400),
                 "future_records": self.future_records, "duplicates_dropped": self.duplicates,
-                "generation": self.generation}
+                "generation": self.generation,
+                "active_fmc": self.active_fmc, "failovers": self.failovers}
+
+
+def fmc_label(host: str, port: int) -> str:
+    """``host:port`` as an admin writes it (IPv6 in brackets): names an FMC in logs, health
+    events and the bookmark."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class _Fmc:
+    """One FMC of the input: where it is, how to reach it, its TLS context once made."""
+
+    def __init__(self, role, host, port, pkcs12, password, pin):
+        self.role, self.host, self.port = role, host, port
+        self.pkcs12, self.password, self.pin = pkcs12, password, pin
+        self.label = fmc_label(host, port)
+        self.context = self.identity = None
+
+    def __str__(self):
+        return f"{self.role} FMC {self.label}"
 
 
 class FatalError(Exception):
@@ -117,12 +173,31 @@ class FatalError(Exception):
 
 class StreamClient:
     def __init__(self, config: ClientConfig, sink, bookmarks, cache: Optional[MetadataCache] = None,
-                 clock=time.monotonic, tick=None, wallclock=time.time, generations=None):
+                 clock=time.monotonic, tick=None, wallclock=time.time, generations=None,
+                 journal=None):
         """``tick()`` is called from the streaming thread after each flush and every half second
         while idle or reconnecting (the add-on writes its health events from it). ``clock``
         times intervals; ``wallclock`` (epoch seconds) judges records stamped in the future;
-        ``generations`` remembers which event generation each FMC server accepted."""
+        ``generations`` remembers which event generation each FMC server accepted;
+        ``journal``: where the identities of written events go (:mod:`.journal`; default in
+        memory, for this run)."""
         self.config, self.sink, self.bookmarks = config, sink, bookmarks
+        self.journal = journal if journal is not None else MemoryJournal(config.journal_window)
+        standby = config.standby
+        self._fmcs = {PRIMARY: _Fmc("primary", config.host, config.port, config.pkcs12,
+                                    config.password, config.server_cert_sha256)}
+        if standby is not None:
+            self._fmcs[STANDBY] = _Fmc("standby", standby.host, standby.port,
+                                       standby.pkcs12 or config.pkcs12,
+                                       standby.password if standby.pkcs12 else config.password,
+                                       standby.server_cert_sha256)
+        self.policy = FailoverPolicy(standby is not None, config.failover_after, clock)
+        self._identify = Identities()
+        self._ids = []          # journal entries of the events handed over, not yet journaled
+        self._replay = None     # the identities this session drops (.resume.Replay)
+        self._tag = ""          # the FMC the session's bookmark belongs to ("" without a standby)
+        self._fmc = self._fmcs[PRIMARY]
+        self._hold = False      # on the other FMC: no bookmark saved before its first new event
         self.generations = generations if generations is not None else MemoryGenerationStore()
         self._to_try = []        # generations still to try after a refusal, oldest last
         self._probing = False    # this round tries more than one generation
@@ -134,8 +209,6 @@ class StreamClient:
         self.stats = Stats()
         self.clock, self.wallclock = clock, wallclock
         self._future_reported = False
-        self._context = None
-        self._identity = None
         self._bookmark: Optional[Bookmark] = None   # covers everything handed to the sink
         self._saved: Optional[Bookmark] = None      # covers everything the sink confirmed
         self._pending = 0
@@ -151,33 +224,39 @@ class StreamClient:
         self.stats.bookmark = self._saved
         self._log_start()
         delay = self.config.backoff_min
+        policy = self.policy
         try:
             while not stop.is_set():
+                fmc = self._fmcs[policy.target]
                 started = self.clock()
                 fallback = False
                 try:
-                    self._session(stop)
+                    self._session(stop, fmc)
                 except GenerationRefused as e:
                     fallback = self._fall_back(e)
                     if not fallback:
-                        self._failed(e)
+                        self._failed(fmc, e)
                 except (ConnectError, ProtocolError, ServerGone, OSError) as e:
                     if stop.is_set():  # stopped while connecting: nothing went wrong
                         break
-                    self._failed(e)
+                    self._failed(fmc, e)
                 finally:
                     self.stats.connected = False
                     self._flush()
                 if stop.is_set():
                     break
+                self.stats.reconnects += 1
                 if fallback:  # at once, asking for the older generation
-                    self.stats.reconnects += 1
                     continue
                 if self.clock() - started > 60:
                     delay = self.config.backoff_min  # it streamed for a while: start over
+                if policy.failed():  # to the other FMC, at once: it is not the one that failed
+                    self._switching(fmc, self._fmcs[policy.target])
+                    delay = self.config.backoff_min
+                    continue
                 wait = delay * random.uniform(0.5, 1.0)  # jitter: a fleet must not reconnect in step
-                log.info("reconnecting to %s:%s in %.1f s", self.config.host, self.config.port, wait)
-                self.stats.reconnects += 1
+                wait = policy.wait(wait)  # an HA pair fails over when the grace period ends
+                log.info("reconnecting to %s in %.1f s", fmc.label, wait)
                 until = self.clock() + wait
                 while not stop.is_set() and self.clock() < until:
                     stop.wait(min(0.5, max(until - self.clock(), 0)))
@@ -185,16 +264,32 @@ class StreamClient:
                 delay = min(delay * 2, self.config.backoff_max)
         finally:
             self._flush()
+            self.journal.close()
             report_suppressed(final=True)
+
+    def flush(self) -> None:
+        """Flush what the sink holds now (journal first, then the sink, then the bookmark):
+        for a caller writing to the same sink from the streaming thread (health events)."""
+        self._flush()
+
+    def _switching(self, failed: _Fmc, target: _Fmc) -> None:
+        self._to_try, self._probing = [], False  # the other FMC's generation is its own
+        if target.role == "standby":
+            log.warning("failing over to the %s: the %s has not answered for %.0f s (failover "
+                        "after %g s)", target, failed, self.policy.down_for,
+                        self.config.failover_after)
+        else:
+            log.warning("the %s failed: back to the %s, preferred whenever the standby fails",
+                        failed, target)
 
     def _log_start(self):
         start = self.config.start
         if self._saved is not None:
             # the configured start (a date, say) only places a stream that has no bookmark yet
             log.info("resuming from the bookmark (archive time %d, %d records of that second "
-                     "delivered): it wins over the start position (%s), which only places an "
+                     "delivered%s): it wins over the start position (%s), which only places an "
                      "input that has no bookmark yet", self._saved[0], self._saved[1],
-                     _start_text(start))
+                     f", on {self._saved.fmc}" if self._saved.fmc else "", _start_text(start))
         else:
             log.info("no bookmark yet: starting from %s", _start_text(start))
 
@@ -204,7 +299,7 @@ class StreamClient:
         now, tolerance = self.wallclock(), self.config.future_tolerance
         if bookmark is None or bookmark.timestamp <= now + tolerance:
             return bookmark
-        replacement = Bookmark(max(int(now - tolerance), 0), 0)
+        replacement = Bookmark(max(int(now - tolerance), 0), 0, bookmark.fmc)
         text = (f"the stored bookmark {_utc(bookmark.timestamp)} is "
                 f"{bookmark.timestamp - now:.0f} s ahead of this host's clock (more than the "
                 f"future tolerance of {tolerance:g} s): it was set by a record stamped in the "
@@ -230,7 +325,7 @@ class StreamClient:
 
     @property
     def _server(self) -> str:
-        return f"{self.config.host}:{self.config.port}"
+        return f"{self._fmc.host}:{self._fmc.port}"  # each FMC of a pair is remembered apart
 
     def _subscription(self) -> Subscription:
         """The subscription of the next session, with the generation to ask for."""
@@ -273,28 +368,32 @@ class StreamClient:
         the reason to report if every generation is refused."""
         if self._asked and not self._streamed:
             return self._refused("it closed the connection right after the Streaming Request",
-                                 closed_after_request_hint(self._identity, source))
+                                 closed_after_request_hint(self._fmc.identity, source))
         return ServerGone("the FMC closed the connection")
 
-    def _failed(self, error):
+    def _failed(self, fmc: _Fmc, error):
         text = str(error) or type(error).__name__
         self.stats.last_error = text
-        log.error("%s:%s: %s", self.config.host, self.config.port, text)
+        log.error("%s: %s", fmc.label, text)
 
-    def _tls_context(self):
-        if self._context is None:
+    def _tls_context(self, fmc: _Fmc):
+        if fmc.context is None:
             try:
-                self._identity = load_identity(self.config.pkcs12, self.config.password)
-                self._context = self._identity.client_context(self.config.verify)
+                fmc.identity = load_identity(fmc.pkcs12, fmc.password)
+                fmc.context = fmc.identity.client_context(self.config.verify)
             except IdentityError as e:
-                raise FatalError(str(e)) from None
-            self.stats.client_cert_not_after = self._identity.not_after.timestamp()
-        expired = self._identity.expired()  # checked per session: it may expire while running
+                raise FatalError(str(e) if fmc.role == "primary" else
+                                 f"the standby's PKCS12: {e}") from None
+            not_after = fmc.identity.not_after.timestamp()
+            known = self.stats.client_cert_not_after
+            self.stats.client_cert_not_after = not_after if known is None else min(known,
+                                                                                   not_after)
+        expired = fmc.identity.expired()  # checked per session: it may expire while running
         if expired:
             raise FatalError(expired)
-        return self._context
+        return fmc.context
 
-    def _check_pinned(self, sock) -> None:
+    def _check_pinned(self, sock, fmc: _Fmc) -> None:
         """A certificate other than the pinned one ends the run (FatalError) rather than being
         retried: the FMC may have replaced its certificate legitimately, or another server
         answers at its address, and only the admin can tell and act. In Splunk the input then
@@ -302,31 +401,33 @@ class StreamClient:
         its restart interval; each start re-reads the FMC server, so a re-saved pin takes
         effect then — a mismatch is logged once per start, never retried silently."""
         try:
-            check_pinned(sock, self.config.host, self.config.port,
-                         self.config.server_cert_sha256)
+            check_pinned(sock, fmc.host, fmc.port, fmc.pin)
         except CertificateChanged as e:
             _close(sock)
             raise FatalError(str(e)) from None
 
     # --- one session -------------------------------------------------------------------------
 
-    def _session(self, stop: threading.Event) -> None:
+    def _session(self, stop: threading.Event, fmc: _Fmc) -> None:
         config = self.config
-        context = self._tls_context()
-        resume = Resume(self._saved)
-        since = resume.since if self._saved else config.start_timestamp
-        sock = connect(config.host, config.port, context, config.connect_timeout, stop)
-        self._check_pinned(sock)
+        context = self._tls_context(fmc)
+        sock = connect(fmc.host, fmc.port, context, config.connect_timeout, stop)
+        self._check_pinned(sock, fmc)
         source = self._source = local_address(sock)
+        plan = self._begin(fmc)
+        resume, since = plan.resume, plan.since
         subscription = self._subscription()
         session = ClientSession(subscription, since)
         session.start()
         self._asked = self._streamed = False
         # short socket timeouts: flushes must happen on time and stop must be seen while idle
         sock.settimeout(min(config.flush_interval, 0.5))
-        log.info("connected to %s:%s from %s; requesting %s since %s (event generation %s)",
-                 config.host, config.port, source, ",".join(subscription.families), since,
-                 subscription.generation)
+        log.info("connected to %s from %s; requesting %s since %s (event generation %s)%s",
+                 fmc.label, source, ",".join(subscription.families), since,
+                 subscription.generation, "" if plan.same_fmc else
+                 f"; the bookmark belongs to {self._saved.fmc or self._fmcs[PRIMARY].label}: "
+                 f"resuming {config.failover_margin:g} s before it, dropping by event identity "
+                 f"what was written")
         self.stats.connected = True
         last_heard = self.clock()
         received_anything = False
@@ -355,8 +456,10 @@ class StreamClient:
                     raise ServerGone(tls_failure(e)) from None
                 if not data:
                     if not received_anything:
-                        raise ServerGone(closed_after_request_hint(self._identity, source))
+                        raise ServerGone(closed_after_request_hint(fmc.identity, source))
                     raise self._closed(source)
+                if not received_anything:
+                    self._serving(fmc)
                 received_anything = True
                 last_heard = self.clock()
                 self._handle(session.receive_data(data), resume)
@@ -367,6 +470,25 @@ class StreamClient:
                     self.tick()
         finally:
             _close(sock)
+
+    def _begin(self, fmc: _Fmc):
+        """The session's resume plan (:mod:`.resume`), and the state it starts from."""
+        paired = self.config.standby is not None
+        plan = resume_plan(self._saved, fmc.label, self._fmcs[PRIMARY].label, self.journal,
+                           self.config.failover_margin, self.config.start_timestamp, paired)
+        self._fmc, self._tag = fmc, fmc.label if paired else ""
+        self._replay = plan.replay
+        self._bookmark = plan.bookmark
+        self._hold = not plan.same_fmc  # its first new event gives the other FMC a bookmark
+        return plan
+
+    def _serving(self, fmc: _Fmc) -> None:
+        """The FMC answered: its outage is over; a switch from the other one is a failover."""
+        self.policy.streaming()
+        stats = self.stats
+        if stats.active_fmc is not None and stats.active_fmc != fmc.label:
+            stats.failovers += 1
+        stats.active_fmc = fmc.label
 
     def _handle(self, events, resume: Resume) -> None:
         for event in events:
@@ -428,20 +550,39 @@ class StreamClient:
                           event.error, len(event.rest))
             self.stats.parse_errors += 1
         decode, learn, write = self.decoder.decode, self.cache.learn, self.sink.write
-        # a sink that writes event records from their bytes (compiled per record shape) gets
-        # them so; the records it cannot vouch for, and all the others, come decoded
-        write_body = getattr(self.sink, "write_body", None)
-        stats, bookmark = self.stats, self._bookmark or Bookmark(0, 0)
+        identify, ids, replay = self._identify.entry, self._ids, self._replay
+        # A sink that writes event records from their bytes (compiled per record shape) gets
+        # them so, their identities read in place too; the records it cannot vouch for, and
+        # all the others, come decoded.
+        write_body, identify_body = getattr(self.sink, "write_body", None), self._identify.of_body
+        start = self._bookmark or Bookmark(0, 0, self._tag)
+        stats, bookmark = self.stats, start
         now = self.wallclock()
         latest = now + self.config.future_tolerance
         batch = self.config.batch_size
+        fresh = False  # an event never written before moved the bookmark
         for body in event.bodies:
             if write_body is not None:
                 record_type, archive = _event_header(body)
+                entry = None
                 if archive is not None:
                     if resume.already_delivered(archive):
                         stats.records += 1
                         stats.duplicates += 1
+                        continue
+                    entry = identify_body(body, record_type, archive)
+                if entry is not None:
+                    written = False
+                    if replay is not None:
+                        if archive > replay.horizon:  # past what the journal can hold
+                            replay = self._replay = None
+                        else:
+                            written = entry[4:] in replay.seen
+                    if written:  # the journal says so (an unsaved flush, the other FMC's)
+                        stats.records += 1
+                        stats.duplicates += 1
+                        if archive <= latest:
+                            bookmark = bookmark.advance(archive)  # written before: covered
                         continue
                     if not self._pending:
                         self._first_pending = self.clock()
@@ -451,11 +592,15 @@ class StreamClient:
                             self._future(record_type, archive, now)
                         else:
                             bookmark = bookmark.advance(archive)
+                            fresh = True
+                        ids.append(entry)
                         self._pending += 1
                         stats.delivered += 1
                         if self._pending >= batch:
-                            if bookmark != (0, 0):
+                            if bookmark is not start:
                                 self._bookmark = bookmark
+                            if fresh:
+                                self._hold = False
                             self._flush()
                         continue
             malformed = False
@@ -470,25 +615,44 @@ class StreamClient:
             elif resume.already_delivered(archive):
                 stats.duplicates += 1
                 continue
-            elif archive > latest:
-                self._future(record.get("recordType"), archive, now)
-            elif malformed:
-                # Its time cannot be trusted: it never moves the bookmark to a new second. In
-                # the bookmark's own second it is counted, so a resume skips it exactly.
-                if archive == bookmark.timestamp:
-                    bookmark = bookmark.advance(archive)
             else:
-                bookmark = bookmark.advance(archive)
+                entry = identify(record, body, archive)
+                written = False
+                if replay is not None:
+                    if archive > replay.horizon:  # past what the journal can hold: let it go
+                        replay = self._replay = None
+                    else:
+                        written = entry[4:] in replay.seen
+                if archive > latest:
+                    if not written:
+                        self._future(record.get("recordType"), archive, now)
+                elif malformed:
+                    # Its time cannot be trusted: it never moves the bookmark to a new second.
+                    # In the bookmark's own second it is counted, so a resume skips it exactly.
+                    if archive == bookmark.timestamp:
+                        bookmark = bookmark.advance(archive)
+                else:
+                    bookmark = bookmark.advance(archive)  # written before or now: covered
+                    fresh = fresh or not written
+                if written:  # the journal says so (an unsaved flush, the other FMC's events)
+                    stats.duplicates += 1
+                    continue
+                ids.append(entry)
             if not self._pending:
                 self._first_pending = self.clock()
             write(record)
             self._pending += 1
             stats.delivered += 1
             if self._pending >= batch:  # one bundle may hold millions: flush inside it too,
-                if bookmark != (0, 0):  # the bookmark covering exactly what was written
+                if bookmark is not start:  # the bookmark covering exactly what was written
                     self._bookmark = bookmark
+                if fresh:
+                    self._hold = False
                 self._flush()
-        self._bookmark = bookmark if bookmark != (0, 0) else self._bookmark
+        if bookmark is not start:
+            self._bookmark = bookmark
+        if fresh:
+            self._hold = False
         if event.rest:
             self._write_rest(event)
         decoder_stats = self.decoder.stats
@@ -525,9 +689,14 @@ class StreamClient:
         report_suppressed()
         if not self._pending and self._bookmark == self._saved:
             return
+        ids = self._ids
+        if ids:  # before any byte of these events leaves the sink (see .journal)
+            self.journal.append(self._fmc.label, ids)
+            ids.clear()
         self.sink.flush()
+        self.journal.commit()
         self._pending = 0
-        if self._bookmark is not None and self._bookmark != self._saved:
+        if self._bookmark is not None and self._bookmark != self._saved and not self._hold:
             self.bookmarks.save(self._bookmark)
             self._saved = self.stats.bookmark = self._bookmark
 

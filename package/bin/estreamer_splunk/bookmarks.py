@@ -2,7 +2,8 @@
 
 KV store: collection ``TA_firepower_estreamer_checkpointer`` (default/collections.conf), one
 document per input: ``{"_key": <input>, "state": "{\\"timestamp\\": T, \\"count\\": N}"}``,
-written through solnlib's KVStoreCheckpointer (it creates the collection if it is missing).
+written through solnlib's KVStoreCheckpointer (it creates the collection if it is missing). The
+bookmark of an input with a standby FMC adds ``"fmc": "<host:port>"``, the FMC it belongs to.
 
 Mirror: the same bookmark in ``<checkpoint_dir>/<input>.bookmark.json``, written atomically at
 most once a second and at shutdown (:meth:`close`). ``load`` takes the later of the two (a
@@ -92,7 +93,9 @@ def _describe(exc):
 
 
 def _later(a, b):
-    if a is None or (b is not None and b > a):
+    """The later of the KV store's bookmark ``a`` and the file's ``b``. Bookmarks of two FMCs
+    of a pair are on two clocks: then the KV store's, written at every save, is the newer."""
+    if a is None or (b is not None and b.fmc == a.fmc and b > a):
         return b
     return a
 
@@ -172,12 +175,11 @@ class KVStoreBookmarkStore:
         return _later(from_kv, from_file)
 
     def save(self, bookmark):
-        bookmark = Bookmark(int(bookmark.timestamp), int(bookmark.count))
+        bookmark = Bookmark(int(bookmark.timestamp), int(bookmark.count), bookmark.fmc)
         self._latest = bookmark
         if not (self._fallen_back or self._expired):
             try:
-                self._call(lambda kv: kv.update(self.input_name, {
-                    "timestamp": bookmark.timestamp, "count": bookmark.count}))
+                self._call(lambda kv: kv.update(self.input_name, bookmark.as_dict()))
             except Exception as exc:  # noqa: BLE001
                 if _refused(exc):
                     self._expire(exc)
@@ -272,17 +274,13 @@ class KVStoreBookmarkStore:
 
     def _parse(self, state):
         try:
-            timestamp, count = state["timestamp"], state["count"]
-            if not (isinstance(timestamp, int) and isinstance(count, int)) \
-                    or timestamp < 0 or count < 0:
-                raise ValueError
-        except (TypeError, KeyError, ValueError):
+            return Bookmark.from_dict(state)
+        except ValueError:
             raise BookmarkUnreadable(self._bad_document(state)) from None
-        return Bookmark(timestamp, count)
 
     def _bad_document(self, what):
         return ("the bookmark of input {!r} in KV store collection {} is not "
-                "{{\"timestamp\": int, \"count\": int}} ({!r}): delete that document (key "
+                "{{\"timestamp\": int, \"count\": int[, \"fmc\": str]}} ({!r}): delete that document (key "
                 "{!r}) to resume from the bookmark file {} or, without one, from the input's "
                 "start position".format(self.input_name, self.collection, what, self.input_name,
                                         self.file_path))

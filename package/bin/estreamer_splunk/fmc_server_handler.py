@@ -27,7 +27,8 @@ except ImportError:  # outside splunkd (no splunk.admin): only the pure function
 
 log = logging.getLogger("estreamer_splunk.fmc_server_handler")
 
-SECRET_FIELDS = ("pkcs12_file", "pkcs12_password")
+SECRET_FIELDS = ("pkcs12_file", "pkcs12_password", "standby_pkcs12_file",
+                 "standby_pkcs12_password")
 PLACEHOLDERS = ("******", "********")  # what splunktaucclib shows instead of a stored secret
 INVALID_FILE = "##INVALID_FILE##"  # what the UCC file field sends for a wrong type or size
 # Splunk Web gives up on splunkd after 30 s; the check may wait up to ~3 timeouts (TCP, TLS, stream)
@@ -40,9 +41,11 @@ MAX_PASSWORD = 256
 _NAME = re.compile(r"^[a-zA-Z]\w{0,99}$")
 
 # Each address of an FMC server stanza, with the field that pins its certificate: pins are per
-# address. The HA standby FMC is one more row here (standby_host, standby_port,
-# standby_server_cert_sha256), checked and pinned like the first.
-ADDRESSES = (("host", "port", "server_cert_sha256"),)
+# address. The second row is the standby FMC of an HA pair (optional), checked and pinned like
+# the first, with its own PKCS12 when the site issued one (else the primary's).
+ADDRESSES = (("host", "port", "server_cert_sha256"),
+             ("standby_host", "standby_port", "standby_server_cert_sha256"))
+ROLES = {"host": "primary FMC", "standby_host": "standby FMC"}
 
 
 def is_placeholder(value):
@@ -153,6 +156,7 @@ def validate_fmc_server(fields, diagnose=None):
     """
     # cheap checks first: nothing below reads the upload until its size and every pattern passed
     _check_pkcs12_size(fields.get("pkcs12_file"))
+    _check_pkcs12_size(fields.get("standby_pkcs12_file"))
     name = fields.get("name")
     if name is not None and not _NAME.match(name):
         raise ValueError("the name {!r} must begin with a letter and have at most 100 letters, "
@@ -162,9 +166,18 @@ def validate_fmc_server(fields, diagnose=None):
     from estreamer.generations import check_setting
     generation = check_setting(fields.get("generation"))
     _number(fields, "response_timeout", 30, 1, 3600, float)
-    password = fields.get("pkcs12_password") or ""
-    if len(password) > MAX_PASSWORD and not is_placeholder(password):
-        raise ValueError("the PKCS12 password is longer than {} characters".format(MAX_PASSWORD))
+    _number(fields, "failover_after", 60, 1, 86400, float)
+    _number(fields, "failover_margin", 300, 0, 86400, float)
+    for secret in ("pkcs12_password", "standby_pkcs12_password"):
+        password = fields.get(secret) or ""
+        if len(password) > MAX_PASSWORD and not is_placeholder(password):
+            raise ValueError("the {} is longer than {} characters".format(
+                "PKCS12 password" if secret == "pkcs12_password" else "standby's PKCS12 password",
+                MAX_PASSWORD))
+    if (fields.get("standby_pkcs12_file") or "").strip() and \
+            not (fields.get("standby_host") or "").strip():
+        raise ValueError("a standby PKCS12 was uploaded but no standby host is set: enter the "
+                         "standby FMC's host, or remove the standby PKCS12")
     updates = {}
     for host, port, pin, (host_field, port_field, pin_field) in addresses:
         updates.update({host_field: host, port_field: str(port), pin_field: pin})
@@ -174,27 +187,58 @@ def validate_fmc_server(fields, diagnose=None):
         log.info("FMC server %s: %s not re-entered and not readable; PKCS12 and connection "
                  "checks skipped", fields.get("name") or addresses[0][0], " and ".join(masked))
         return updates
-    pkcs12 = _decode_pkcs12(fields.get("pkcs12_file"))
+    identities = {"host": _identity(fields, "pkcs12_file", "pkcs12_password", "")}
+    if (fields.get("standby_pkcs12_file") or "").strip():
+        identities["standby_host"] = _identity(fields, "standby_pkcs12_file",
+                                               "standby_pkcs12_password", "standby: ")
+
+    if diagnose is None:
+        from estreamer.diagnostics import diagnose
+    verify = str(fields.get("verify_server_cert", "1")).strip().lower() in _TRUE
+    answered, failed, pins = [], [], {}
+    for host, port, pin, (host_field, port_field, pin_field) in addresses:
+        pkcs12, password = identities.get(host_field, identities["host"])
+        report = diagnose(host, port, pkcs12, password, verify=verify,
+                          timeout=min(timeout, MAX_CHECK_TIMEOUT), server_cert_sha256=pin,
+                          generation=generation)
+        failure = _connection_failure(report)
+        where = "the {} {}".format(ROLES[host_field], _address(host, port))
+        if failure:
+            failed.append((where, failure))
+        else:
+            answered.append(where)
+            pins[pin_field] = pin or getattr(report, "server_cert_sha256", "") or ""
+    if failed and len(addresses) == 1:
+        raise ValueError(failed[0][1])
+    if failed:  # an HA pair: say which FMC answered and why the other did not
+        raise ValueError("; ".join(
+            ["{} did not pass the connection test: {}".format(where, failure)
+             for where, failure in failed] +
+            ["{} answered".format(where) for where in answered]))
+    if len(addresses) > 1:
+        log.info("FMC server %s: connection test passed: %s answered",
+                 fields.get("name") or addresses[0][0], " and ".join(answered))
+    updates.update(pins)
+    return updates
+
+
+def _identity(fields, file_field, password_field, label):
+    """(PKCS12 bytes, password) of an upload, opened once to check the password."""
+    pkcs12 = _decode_pkcs12(fields.get(file_field))
+    password = fields.get(password_field) or ""
 
     from estreamer.connection import IdentityError, load_identity
 
     try:
         load_identity(pkcs12, password)
     except IdentityError as e:
-        raise ValueError(str(e)) from None
+        raise ValueError(label + str(e)) from None
+    return pkcs12, password
 
-    if diagnose is None:
-        from estreamer.diagnostics import diagnose
-    verify = str(fields.get("verify_server_cert", "1")).strip().lower() in _TRUE
-    for host, port, pin, (host_field, port_field, pin_field) in addresses:
-        report = diagnose(host, port, pkcs12, password, verify=verify,
-                          timeout=min(timeout, MAX_CHECK_TIMEOUT), server_cert_sha256=pin,
-                          generation=generation)
-        failure = _connection_failure(report)
-        if failure:
-            raise ValueError(failure)
-        updates[pin_field] = pin or getattr(report, "server_cert_sha256", "") or ""
-    return updates
+
+def _address(host, port):
+    return "[{}]:{}".format(host, port) if ":" in host else "{}:{}".format(host, port)
+
 
 
 if AdminExternalHandler is not None:

@@ -8,7 +8,8 @@ that went backwards — the client restarted — counts from zero).
 
 Stats (cumulative): ``{"connected", "reconnects", "events", "parse_errors", "unknown_types",
 "unknown_blocks", "mapping_errors", "future_records", "duplicates_dropped",
-"bookmark": [timestamp, count] | None, "last_error", "client_cert_days_left", "generation",
+"failovers", "bookmark": [timestamp, count, fmc] | None, "last_error", "client_cert_days_left",
+"generation", "active_fmc" (host:port of the FMC that served last),
 "devices": {device_id: last_event_time | {"last_event_time", "events", "name"}}}``. ``events``
 are the events the sink wrote (not the records the client handed it: metadata and records of
 filtered-out devices make none), and so are a device's.
@@ -23,7 +24,7 @@ from estreamer.events import Event
 
 SOURCETYPE = "cisco:firepower:estreamer:health"
 FMC_COUNTERS = ("reconnects", "parse_errors", "unknown_types", "unknown_blocks", "mapping_errors",
-                "future_records", "duplicates_dropped")
+                "future_records", "duplicates_dropped", "failovers")
 DEVICE_SILENCE = 24 * 3600
 MAX_DEVICES = 2000
 
@@ -68,6 +69,7 @@ def fmc_health(stats, previous, interval, now, fmc, input_name, lag=None):
     for key in FMC_COUNTERS:
         fields[key] = _delta(stats, previous, key)
     fields["bookmark"] = int(bookmark[0]) if bookmark else None
+    fields["active_fmc"] = stats.get("active_fmc")
     fields["last_error"] = stats.get("last_error")
     fields["client_cert_days_left"] = stats.get("client_cert_days_left")
     fields["generation"] = stats.get("generation")

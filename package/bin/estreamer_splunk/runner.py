@@ -10,15 +10,17 @@ escapes is caught once, around everything, and logged with its traceback (secret
 """
 import logging
 import os
+import re
 import signal
 import sys
 import threading
 import time
 
 from estreamer.bookmark import BookmarkUnreadable
-from estreamer.client import ClientConfig, FatalError, Stats, StreamClient
+from estreamer.client import ClientConfig, FatalError, Standby, Stats, StreamClient
 from estreamer.events import EventMapper, MapperOptions
 from estreamer.events.options import parse_rule_actions
+from estreamer.journal import IdentityJournal
 from estreamer.metadata import MetadataCache
 from estreamer.wire import Subscription
 
@@ -46,13 +48,20 @@ def client_config(settings) -> ClientConfig:
         start = int(parse_start_date(params.get("start_date") or "").timestamp())
     else:
         start = START.get(position, "genesis")
+    standby = None
+    if fmc.standby_host:
+        standby = Standby(host=fmc.standby_host, port=fmc.standby_port,
+                          pkcs12=fmc.standby_pkcs12, password=fmc.standby_pkcs12_password,
+                          server_cert_sha256=fmc.standby_server_cert_sha256)
     return ClientConfig(
         host=fmc.host, port=fmc.port, pkcs12=fmc.pkcs12, password=fmc.pkcs12_password,
         verify=fmc.verify_server_cert, server_cert_sha256=fmc.server_cert_sha256,
         connect_timeout=fmc.connect_timeout,
         response_timeout=fmc.response_timeout, subscription=subscription, start=start,
         flush_interval=advanced.flush_interval, batch_size=advanced.batch_size,
-        future_tolerance=advanced.future_tolerance, generation=fmc.generation)
+        future_tolerance=advanced.future_tolerance, generation=fmc.generation,
+        standby=standby, failover_after=fmc.failover_after,
+        failover_margin=fmc.failover_margin)
 
 
 def mapper_options(params) -> MapperOptions:
@@ -127,6 +136,9 @@ class Health:
         for event in health_events(stats, self.previous, self.interval, now, self.fmc,
                                    self.input, self.host, lag):
             self.sink.write_event(event)
+        # the client's flush journals the identities of the events in the sink before they
+        # leave it (estreamer.journal); the sink's own flush then sends the health events
+        self.client.flush()
         self.sink.flush()
         self.previous = stats
 
@@ -201,8 +213,10 @@ def _run(config, sink, stop, handler, report) -> int:
     except ValueError as e:
         return fatal("cannot start", e)
     masks = mask_filter(handler)
-    masks.add(settings.fmc.pkcs12_password)
-    masks.add(settings.fmc.pkcs12)
+    for secret in (settings.fmc.pkcs12_password, settings.fmc.pkcs12,
+                   settings.fmc.standby_pkcs12_password, settings.fmc.standby_pkcs12):
+        if secret:
+            masks.add(secret)
     logging.getLogger().setLevel(settings.loglevel)
 
     params, fmc = config.params, settings.fmc
@@ -220,8 +234,11 @@ def _run(config, sink, stop, handler, report) -> int:
     from estreamer.generations import FileGenerationStore
     generations = FileGenerationStore(os.path.join(config.checkpoint_dir,
                                                    f"{config.name}.generation.json"))
-    client = StreamClient(client_config(settings), filtered, bookmarks, cache,
-                          generations=generations)
+    client_settings = client_config(settings)
+    journal = IdentityJournal(journal_prefix(config.checkpoint_dir, config.name),
+                              client_settings.journal_window)
+    client = StreamClient(client_settings, filtered, bookmarks, cache, generations=generations,
+                          journal=journal)
     health = Health(client, sink, cache, settings.advanced.health_interval, fmc.name,
                     config.name, fmc.host)
     report.health = health
@@ -231,8 +248,11 @@ def _run(config, sink, stop, handler, report) -> int:
         bookmarks.keep_alive()  # an idle session key must not age out while the FMC is quiet
     client.tick = tick
 
-    log.info("input %s starting: FMC %s (%s:%s), families %s, bookmark in %s", config.name,
-             fmc.name, fmc.host, fmc.port, params.get("record_families"), bookmarks.backend)
+    log.info("input %s starting: FMC %s (%s:%s%s), families %s, bookmark in %s", config.name,
+             fmc.name, fmc.host, fmc.port,
+             ", standby {}:{}, failover after {:g} s".format(
+                 fmc.standby_host, fmc.standby_port, fmc.failover_after)
+             if fmc.standby_host else "", params.get("record_families"), bookmarks.backend)
     try:
         client.run(stop)
     except FatalError as e:
@@ -254,6 +274,12 @@ def _run(config, sink, stop, handler, report) -> int:
             log.info("input %s stopped: %d events delivered, bookmark %s", config.name,
                      sink.events, client.stats.bookmark)
     return 0
+
+
+def journal_prefix(checkpoint_dir, input_name):
+    """Where an input's identity journal lives: ``<checkpoint_dir>/<input>.journal.NNNNNN``."""
+    return os.path.join(checkpoint_dir, "{}.journal".format(
+        re.sub(r"[^\w.-]+", "_", input_name)))
 
 
 def _load_cache(path, size) -> MetadataCache:

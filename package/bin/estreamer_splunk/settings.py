@@ -75,14 +75,28 @@ class FmcServer:
     response_timeout: float
     server_cert_sha256: str = ""  # the FMC certificate pinned for host ("" = none yet)
     generation: str = "auto"      # the event versions to ask for (estreamer.generations)
+    # the standby FMC of an HA pair ("" = none); its PKCS12 only where the site issued its own
+    standby_host: str = ""
+    standby_port: int = 8302
+    standby_pkcs12: bytes = b""
+    standby_pkcs12_password: str = ""
+    standby_server_cert_sha256: str = ""
+    failover_after: float = 60.0
+    failover_margin: float = 300.0
 
     def __repr__(self):
         return ("FmcServer(name={!r}, host={!r}, port={!r}, pkcs12=<{} bytes>, "
                 "pkcs12_password={!r}, verify_server_cert={!r}, connect_timeout={!r}, "
-                "response_timeout={!r}, server_cert_sha256={!r}, generation={!r})").format(
+                "response_timeout={!r}, server_cert_sha256={!r}, generation={!r}, "
+                "standby_host={!r}, standby_port={!r}, standby_pkcs12=<{} bytes>, "
+                "standby_pkcs12_password={!r}, standby_server_cert_sha256={!r}, "
+                "failover_after={!r}, failover_margin={!r})").format(
                     self.name, self.host, self.port, len(self.pkcs12), _MASK,
                     self.verify_server_cert, self.connect_timeout, self.response_timeout,
-                    self.server_cert_sha256, self.generation)
+                    self.server_cert_sha256, self.generation, self.standby_host,
+                    self.standby_port, len(self.standby_pkcs12),
+                    _MASK if self.standby_pkcs12_password else "",
+                    self.standby_server_cert_sha256, self.failover_after, self.failover_margin)
 
     __str__ = __repr__
 
@@ -186,19 +200,7 @@ def read_fmc_server(config, server_name):
             "Configuration > FMC servers, or edit the input to pick an existing "
             "one".format(server_name, where, config.name)) from None
 
-    encoded = re.sub(r"\s+", "", _value(stanza, "pkcs12_file"))
-    if not encoded or encoded == "******":
-        raise ValueError("FMC server [{}] in {} has no PKCS12 client certificate: upload the "
-                         ".pkcs12 file again under Configuration > FMC servers".format(
-                             server_name, where))
-    try:
-        pkcs12 = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        pkcs12 = b""
-    if not pkcs12:
-        raise ValueError("FMC server [{}] in {}: the stored PKCS12 certificate is not valid "
-                         "base64 (a damaged or non-PKCS12 upload): upload the .pkcs12 file "
-                         "again under Configuration > FMC servers".format(server_name, where))
+    pkcs12 = _pkcs12(stanza, "pkcs12_file", server_name, where)
     host = _value(stanza, "host")
     if not host:
         raise ValueError("FMC server [{}] in {} has no host: set it under Configuration > "
@@ -214,16 +216,61 @@ def read_fmc_server(config, server_name):
     except ValueError as e:
         raise ValueError("{}: {}; fix it under Configuration > FMC servers".format(
             label, e)) from None
+    standby = _standby(stanza, server_name, where, label)
     return FmcServer(
         name=server_name, host=host,
         port=port_in_host or _number(stanza, "port", int, 8302, label),
         server_cert_sha256=pin,
         generation=generation,
+        failover_after=_number(stanza, "failover_after", float, 60.0, label),
+        failover_margin=_number(stanza, "failover_margin", float, 300.0, label),
+        **standby,
         pkcs12=pkcs12,
         pkcs12_password=_value(stanza, "pkcs12_password"),
         verify_server_cert=flag(_value(stanza, "verify_server_cert"), True),
         connect_timeout=_number(stanza, "connect_timeout", float, 10.0, label),
         response_timeout=_number(stanza, "response_timeout", float, 10.0, label))
+
+
+def _pkcs12(stanza, key, server_name, where, required=True):
+    encoded = re.sub(r"\s+", "", _value(stanza, key))
+    if not encoded and not required:
+        return b""
+    if not encoded or encoded == "******":
+        raise ValueError("FMC server [{}] in {} has no {}PKCS12 client certificate: upload the "
+                         ".pkcs12 file again under Configuration > FMC servers".format(
+                             server_name, where, "" if key == "pkcs12_file" else "standby "))
+    try:
+        pkcs12 = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        pkcs12 = b""
+    if not pkcs12:
+        raise ValueError("FMC server [{}] in {}: the stored {}PKCS12 certificate is not valid "
+                         "base64 (a damaged or non-PKCS12 upload): upload the .pkcs12 file "
+                         "again under Configuration > FMC servers".format(
+                             server_name, where, "" if key == "pkcs12_file" else "standby "))
+    return pkcs12
+
+
+def _standby(stanza, server_name, where, label):
+    """The FmcServer fields of the stanza's standby FMC (none when standby_host is empty)."""
+    text = _value(stanza, "standby_host")
+    if not text:
+        return {}
+    from estreamer.address import parse_address
+    from estreamer.pinning import normalize
+    try:
+        host, port_in_host = parse_address(text)
+        pin = normalize(_value(stanza, "standby_server_cert_sha256"))
+    except ValueError as e:
+        raise ValueError("{}: standby: {}; fix it under Configuration > FMC servers".format(
+            label, e)) from None
+    return dict(standby_host=host,
+                standby_port=port_in_host or _number(stanza, "standby_port", int, 8302, label),
+                standby_pkcs12=_pkcs12(stanza, "standby_pkcs12_file", server_name, where,
+                                       required=False),
+                standby_pkcs12_password=_value(stanza, "standby_pkcs12_password"),
+                standby_server_cert_sha256=pin)
 
 
 def read_global_settings(config):

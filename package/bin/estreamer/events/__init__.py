@@ -29,11 +29,11 @@ from ..ratelimit import RateLimitedLog, error_kind
 from . import (connection, correlation, discovery, extra, file, identity, intrusion, malware,
                vpn)
 from .common import Context
-from .compiler import EventCompiler
+from .compiler import EventCompiler, Memos
 from .metadata_records import map_metadata, map_unknown, map_unmappable
 from .options import MapperOptions
 from .profile import Evaluator
-from .programs import Programs
+from ..programs import Programs
 
 __all__ = ["Event", "EventMapper", "MapperOptions", "event_json", "SOURCETYPES", "FIELDS",
            "FREE_TEXT", "sourcetype_of"]
@@ -106,6 +106,7 @@ class EventMapper:
         self._log = RateLimitedLog(log)
         self.catalog = catalog
         self.programs = Programs(catalog, self._compile, PROFILES.__contains__)
+        self.memos = Memos()  # what its compiled functions remember
         self._generation = cache.generation
         self._evaluators = {}  # profile -> its Evaluator with this mapper's context
 
@@ -118,13 +119,13 @@ class EventMapper:
         if generation != self._generation:
             self._generation = generation
             self.context.sync()
-            self.programs.memos.sync()
+            self.memos.sync()
         return self.programs.render(body)
 
     def _compile(self, layout, shape):
         profile = PROFILES[shape.record_type]
         return EventCompiler(self.catalog, layout, shape, profile, self.context,
-                             self.programs.memos, SOURCETYPES[profile.family],
+                             self.memos, SOURCETYPES[profile.family],
                              self.options.clock).compile()
 
     def map(self, record):

@@ -19,24 +19,15 @@ only on constants (the record type), are decided here, once.
 from __future__ import annotations
 
 import json
-import struct
 
-from ..compiler import Compiler, dispatcher, list_reader
-from ..fields import BlockRef, Int, ListOf, Raw, Text, Var, When
-from ..layout import Short
+from ..compiler import CannotCompile, FlatReader, Shape  # noqa: F401 (part of this module's API)
+from ..fields import Int, ListOf, Raw, Text, Var, When
 from ..record import plain
 from .profile import (ANY, FALSY, FLOAT, INT, INTS, JSON, NEVER, NONE, TEXT, TEXTS, Expansion,
                       Field, Formula, Option, Present, Profile, Row, Transform, parse_ref)
 
-_HEADER = struct.Struct(">II")
-_U32 = struct.Struct(">I")
 _encode_text = json.encoder.encode_basestring  # json's C escaper (ensure_ascii=False)
 _encode_any = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-class CannotCompile(Exception):
-    """The profile cannot be compiled for this layout (it needs a field the layout lacks):
-    records of this shape take the reference path."""
 
 
 def _float_json(value) -> str:
@@ -63,158 +54,6 @@ def _path(value, path):
             return None
         value = value.get(part)
     return value
-
-
-class Shape:
-    """What one compiled function is for: the record type, whether the header carries the
-    archive timestamp, and the wire type of each single nested block, in reading order (None
-    for a headerless one)."""
-
-    __slots__ = ("record_type", "archived", "blocks")
-
-    def __init__(self, record_type, archived, blocks=()):
-        self.record_type, self.archived, self.blocks = record_type, archived, tuple(blocks)
-
-    @property
-    def key(self):
-        return self.record_type, self.archived, self.blocks
-
-    @classmethod
-    def of(cls, catalog, layout, record):
-        """The shape of a decoded ``record`` (header fields included) read by ``layout``."""
-        return cls(record["recordType"], record.get("archiveTimestamp") is not None,
-                   block_types(catalog, layout, record))
-
-    def __repr__(self):
-        return f"Shape{self.key}"
-
-
-def block_types(catalog, layout, record):
-    """The wire types of ``record``'s single blocks, in reading order (see :class:`Shape`)."""
-    types = []
-    for name, kind in layout.rows:
-        if not isinstance(kind, BlockRef):
-            continue
-        value = record if name is None else record.get(name)
-        wire_type = None if value is None else value.get("blockType")
-        types.append(wire_type)
-        inner = catalog.block(kind.series, kind.expected if wire_type is None else wire_type)
-        if inner is not None and value is not None:
-            types.extend(block_types(catalog, inner, value))
-    return types
-
-
-# --- reading a whole record into locals ------------------------------------------------------------
-
-class FlatReader(Compiler):
-    """Reads a record body into one local per field, its single nested blocks inline in the
-    versions ``shape`` names (a named block's fields as ``block.field``); lists stay lists of
-    Records. Keeps each field's kind, the fields in reading order (``order``: top-level names,
-    a field named twice at its first place) and the fields of each named block (``nested``)."""
-
-    def __init__(self, catalog, layout, shape: Shape, uses=None):
-        super().__init__(catalog, layout)
-        self.shape, self._blocks, self.uses = shape, list(shape.blocks), uses
-        self.keep = {"blockType", "blockLength"}
-        self.prefix, self._level = "", 0
-        self.kinds = {}
-        self.order = []
-        self.nested = {}
-
-    def bind(self, name, expr=None):
-        var = self.fresh()
-        self._record(name, var, expr or var)
-        return var
-
-    def bind_optional(self, name, flag):
-        var = self.fresh()
-        self._record(name, var, var)
-        return var
-
-    def bind_value(self, name, var, expr):
-        self._record(name, var, expr)
-
-    def var_of(self, name):
-        return self.vars[self.prefix + name]
-
-    def wants(self, name):
-        """The fields the profile uses, and the lengths and flags other fields need."""
-        full = self.prefix + name
-        return self.uses is None or full in self.uses or full in self.keep
-
-    def _record(self, name, var, expr):
-        full = self.prefix + name
-        self.vars[full], self.exprs[full] = var, expr
-        siblings = self.nested[self.prefix[:-1]] if self.prefix else self.order
-        if full not in siblings:
-            siblings.append(full)
-
-    def walk(self, rows):
-        for name, kind in rows:
-            if name is not None:
-                self.kinds[self.prefix + name] = kind
-            if isinstance(kind, Var):
-                self.keep.add(self.prefix + kind.length_field)
-            elif isinstance(kind, When):
-                self.keep.add(self.prefix + kind.flag_field)
-        super().walk(rows)
-
-    def block(self, name, ref):
-        if not self._blocks:
-            raise CannotCompile(f"no version given for block {ref!r}")
-        wire_type, catalog = self._blocks.pop(0), self.catalog
-        layout = catalog.block(ref.series, ref.expected if wire_type is None else wire_type)
-        if layout is None or (wire_type is None) == layout.has_header or (
-                wire_type is not None and wire_type not in catalog.accepts(ref)):
-            raise CannotCompile(f"block type {wire_type} cannot stand where {ref!r} does")
-        outer = self.prefix
-        if name is not None:
-            full = outer + name
-            (self.nested[outer[:-1]] if outer else self.order).append(full)
-            self.nested[full] = []
-            self.kinds[full] = ref
-            self.prefix = full + "."
-        self._level += 1
-        line, level = self.line, self._level
-        if layout.has_header:
-            line(f"_t{level}, _n{level} = _HDR(buf, off)")
-            line(f"if _t{level} != {wire_type} or _n{level} < 8 or off + _n{level} > end: "
-                 f"raise _Short")
-            line(f"_end{level} = end")
-            line(f"end = off + _n{level}")
-            line("off += 8")
-            for field, var in (("blockType", f"_t{level}"), ("blockLength", f"_n{level}")):
-                self._record(field, var, var)
-                self.kinds[self.prefix + field] = _U32_KIND
-        self.walk(layout.body_rows)
-        if layout.has_header:
-            line("if off > end: raise _Short")
-            line("off = end")
-            line(f"end = _end{level}")
-        self.prefix, self._level = outer, self._level - 1
-
-    def list(self, name, kind):
-        reader = self.const(list_reader(dispatcher(self.catalog, kind.item)), "_l")
-        var = self.bind(name)
-        self.line(f"{var}, off = {reader}(buf, off, end, {self._level})")
-
-    def read_record(self):
-        """Lines reading the body from ``off`` to ``end``, nothing left over."""
-        layout, line = self.layout, self.line
-        if layout.has_header:  # a record body that is a block header and fields (530, 700)
-            line("_t0, _n0 = _HDR(buf, off)")
-            line("if _n0 < 8 or off + _n0 != end: raise _Short")
-            line("off += 8")
-            for field, var in (("blockType", "_t0"), ("blockLength", "_n0")):
-                self._record(field, var, var)
-                self.kinds[field] = _U32_KIND
-        self.walk(layout.body_rows)
-        if self._blocks:
-            raise CannotCompile(f"{len(self._blocks)} block versions left over")
-        line("if off != end: raise _Short")
-
-
-_U32_KIND = Int("I", 4)
 
 
 # --- the event -------------------------------------------------------------------------------------
@@ -289,8 +128,7 @@ class EventCompiler:
                                  None if profile.whole else _fields_used(profile))
         self.reader.signature = "event(buf)"
         self.reader.env.update(_E=_encode_text, _ET=_texts_json, _EI=_ints_json,
-                               _EF=_float_json, _EA=_any_json, _I=int.__repr__, _P=_path,
-                               _HDR=_HEADER.unpack_from, _U32=_U32.unpack_from, _Short=Short)
+                               _EF=_float_json, _EA=_any_json, _I=int.__repr__, _P=_path)
         self.referenced = _referenced(profile)
         self.env = {}        # row name -> Value
         self.parts = []      # the event text: (literal, expression, expression is literal)
@@ -313,15 +151,7 @@ class EventCompiler:
 
     def compile(self):
         reader, shape, line = self.reader, self.shape, self.line
-        line("rt, n = _HDR(buf, 0)")
-        if shape.archived:
-            line("if len(buf) != 16 + n: raise _Short")
-            line("archive = _U32(buf, 8)[0]")
-            line("off = 16")
-        else:
-            line("if len(buf) != 8 + n: raise _Short")
-            line("off = 8")
-        line("end = len(buf)")
+        reader.read_header(shape)
         reader.read_record()
         for row in self.profile.rows:
             self.row(row)
