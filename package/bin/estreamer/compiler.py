@@ -14,8 +14,11 @@ raises :class:`~estreamer.layout.Short` and the caller asks the reference reader
 
 The field kinds write their own code (``emit``, ``fmt``, ``expression`` in
 :mod:`estreamer.fields`); :class:`Compiler` holds what they share — the lines, the constants
-and the local variable of each field — and decides how nested blocks are read. The event
-compiler (:mod:`estreamer.events.compiler`) extends it to read a whole record into locals.
+and the local variable of each field — and decides how nested blocks are read.
+:class:`FlatReader` reads a whole record of one :class:`Shape` (record type, header, the
+version of each nested block) into one local per field, nested blocks inline: the event
+compiler (:mod:`estreamer.events.compiler`) writes events from those locals, the identity
+journal (:mod:`estreamer.identity`) its entries.
 """
 from __future__ import annotations
 
