@@ -136,7 +136,11 @@ class Compiler:
             self.fixed_run(run)
             run = []
             kind.emit(self, name)
+            self.emitted()
         self.fixed_run(run)
+
+    def emitted(self):
+        """Called once the lines reading a field (or a run of fixed-size ones) are written."""
 
     def fixed_run(self, run):
         """One ``unpack_from`` for consecutive fixed-size fields."""
@@ -157,6 +161,7 @@ class Compiler:
         else:
             self.line(f"{unpack}(buf, off)")
         self.line(f"off += {struct.calcsize(fmt)}")
+        self.emitted()
 
     def bind_value(self, name, var: str, expr: str):
         """Record the already unpacked ``var`` as field ``name`` (text form ``expr``)."""
@@ -298,6 +303,7 @@ class FlatReader(Compiler):
         super().__init__(catalog, layout)
         self.env.update(_HDR=_HEADER.unpack_from, _U32=_U32)
         self.shape, self._blocks, self.uses = shape, list(shape.blocks), uses
+        self.all_read = None
         self.keep = {"blockType", "blockLength"}
         self.prefix, self._level = "", 0
         self.kinds = {}
@@ -319,6 +325,10 @@ class FlatReader(Compiler):
 
     def var_of(self, name):
         return self.vars[self.prefix + name]
+
+    def emitted(self):
+        if self.uses is not None and self.all_read is None and self.uses <= self.exprs.keys():
+            self.all_read = len(self.code)  # the lines that read every field used
 
     def wants(self, name):
         """The fields the profile uses, and the lengths and flags other fields need."""

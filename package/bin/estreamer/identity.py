@@ -98,6 +98,10 @@ class Identities:
         reader.read_record()
         if not shape.archived or any(name not in reader.exprs for name in names):
             raise CannotCompile("the identity fields are not all there: a digest names it")
+        # the rest of the record is the event function's to vouch for: this one is used only
+        # for a record the sink took from its bytes
+        if reader.all_read is not None:
+            del reader.code[reader.all_read:]
         pack = reader.const(struct.Struct(">Ic I%dQ" % len(names)).pack, "_pack")
         fields = ", ".join(reader.exprs[name] for name in names)
         reader.line(f"return {pack}(archive, b'f', rt, {fields})")
