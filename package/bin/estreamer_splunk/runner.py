@@ -78,7 +78,9 @@ class DeviceFilter:
         self.allow, self.deny = set(allow), set(deny)
 
     def wanted(self, record) -> bool:
-        device = record.get("deviceId")
+        return self.wanted_device(record.get("deviceId"))
+
+    def wanted_device(self, device) -> bool:
         if device is None:
             return True
         names = {str(device), self.cache.name("devices", device) or ""}
@@ -89,6 +91,16 @@ class DeviceFilter:
     def write(self, record):
         if self.wanted(record):
             self.sink.write(record)
+
+    def write_body(self, body):
+        """An event record's bytes, compiled (see the sink's ``write_body``): dropped here
+        when its device is not wanted."""
+        rendered = self.sink.mapper.render(body)
+        if rendered is None:
+            return False
+        if self.wanted_device(rendered[2]):
+            self.sink.write_rendered(rendered)
+        return True
 
     def flush(self):
         self.sink.flush()
