@@ -26,7 +26,7 @@ OFFLINE_ENV := PIP_NO_INDEX=1 PIP_FIND_LINKS=$(CURDIR)/$(WHEELHOUSE) PIP_CONFIG_
 OFFLINE_DEP := $(WHEELHOUSE)/.stamp
 endif
 
-.PHONY: venv test lint build package inspect inspect-precert inspect-cloud bench demo wheelhouse clean distclean
+.PHONY: venv test lint build package inspect inspect-precert inspect-cloud bench demo docs wheelhouse clean distclean
 
 venv: $(BUILD_VENV)/.stamp $(TEST_VENV)/.stamp
 
@@ -92,6 +92,10 @@ endef
 
 bench: build $(TEST_VENV)/.stamp
 	PYTHONPATH=package/bin $(TEST_VENV)/bin/python -m bench
+
+# docs/event-fields.md from the event tables (a test holds the file to them).
+docs:
+	PYTHONPATH=package/bin $(PYTHON) -m estreamer.events.docs docs/event-fields.md
 
 # The simulator and the splunkd double, the packaged input run as splunkd runs it, ~20 s.
 demo: build $(TEST_VENV)/.stamp

@@ -1,93 +1,123 @@
-"""End to end through real TLS: simulator → client, against a bare TLS read of the same stream.
+"""End to end through real TLS, FMC 7 connection records (block 174): simulator → client, against
+a bare TLS read of the same stream.
 
-The simulator runs as its own process (one core); the client runs here (the other core). Each
-figure streams the same N connection records from the same simulator:
+The simulator runs as its own process (one core); the client runs on the other. Each figure
+streams the same N connection records from the same simulator:
 
 * ``tls_read``: the transport ceiling — a loop that only reads the TLS stream and acknowledges
   each message (no decoding);
-* ``client_null``: the streaming client (frames, acks, decoding, bookmarks) into a null sink;
-* ``client_events``: the same with the CIM mapper and the Splunk XML writer into /dev/null.
+* ``client_null``: the streaming client in this process (frames, acks, decoding, bookmarks)
+  into a null sink;
+* ``client_events``: the streaming client in this process writing the modular input's XML
+  stream to /dev/null (the records' bytes → the compiled events);
+* ``cli_raw``: ``python -m estreamer stream`` writing the records as JSON lines to a file;
+* ``cli_events``: ``python -m estreamer stream --events`` writing the events to a file.
+
+The command-line figures are the steady state of the real command (a subprocess): from its
+first line to its last, in wall time and in its own CPU time.
 """
 from __future__ import annotations
 
 import os
-import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from .common import REPO
+from .common import (GENERATION, PASSWORD, REPO, Steady, own_cpu, tls_read,
+                     use_test_helpers)
 
 RECORDS = int(os.environ.get("BENCH_STREAM_RECORDS", "300000"))
-PASSWORD = "bench"
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def tls_read(port, pkcs12, records):
-    """Read until ``records`` records went by: TLS, framing, bundle splitting and acks only
-    (the protocol's minimum), no decoding."""
-    from estreamer import wire
-    from estreamer.connection import connect, load_identity
-    context = load_identity(pkcs12, PASSWORD).client_context()
-    sock = connect("127.0.0.1", port, context)
-    session = wire.ClientSession(wire.Subscription(families=("connection",)), wire.GENESIS)
-    session.start()
-    sock.sendall(session.data_to_send())
-    seen, records_event = 0, wire.Records
-    started, cpu = time.perf_counter(), _cpu()
-    while seen < records:
-        for event in session.receive_data(sock.recv(1 << 18)):
-            if type(event) is records_event:
-                seen += len(event.bodies)
-        sock.sendall(session.data_to_send())
-    elapsed, cpu = time.perf_counter() - started, _cpu() - cpu
-    sock.close()
-    return seen - 10, elapsed, cpu  # the simulator's metadata records are not events
-
-
-def client(port, pkcs12, records, sink_factory):
+def client(port, pkcs12, records, sink_of):
+    """The streaming client in this process until ``records`` events went through."""
     from estreamer.bookmark import MemoryBookmarkStore
     from estreamer.client import ClientConfig, StreamClient
     from estreamer.metadata import MetadataCache
     from estreamer.wire import Subscription
     stop = threading.Event()
     cache = MetadataCache()
-    sink = sink_factory(cache)
-    counting = _Counting(sink, records, stop)
+    counting = _Counting(sink_of(cache), records, stop)
     config = ClientConfig(host="127.0.0.1", port=port, pkcs12=pkcs12, password=PASSWORD,
-                          subscription=Subscription(families=("connection",)),
+                          subscription=Subscription(families=("connection",),
+                                                    generation=GENERATION),
                           batch_size=5000)
-    started, cpu = time.perf_counter(), _cpu()
+    started, cpu = time.perf_counter(), own_cpu()
     StreamClient(config, counting, MemoryBookmarkStore(), cache).run(stop)
-    return counting.seen, time.perf_counter() - started, _cpu() - cpu, sink
+    return counting.seen, time.perf_counter() - started, own_cpu() - cpu
 
 
 class _Counting:
-    """Stops the client once ``records`` events went through (metadata not counted)."""
+    """Stops the client once ``records`` events went through (metadata not counted); passes
+    event records' bytes on where the sink takes them."""
 
     def __init__(self, sink, records, stop):
         self.sink, self.records, self.stop, self.seen = sink, records, stop, 0
+        if getattr(sink, "write_body", None) is not None:
+            self.write_body = self._write_body
+
+    def _count(self):
+        self.seen += 1
+        if self.seen >= self.records:
+            self.stop.set()
+
+    def _write_body(self, body):
+        if not self.sink.write_body(body):
+            return False
+        self._count()
+        return True
 
     def write(self, record):
         self.sink.write(record)
         if record.get("archiveTimestamp") is not None:
-            self.seen += 1
-            if self.seen >= self.records:
-                self.stop.set()
+            self._count()
 
     def flush(self):
         self.sink.flush()
 
 
+class _Lines:
+    """Lines written to a file so far, counted over the new bytes only."""
+
+    def __init__(self, path: Path):
+        self.path, self.offset, self.lines = path, 0, 0
+
+    def __call__(self) -> int:
+        if not self.path.exists():
+            return 0
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        self.offset += len(data)
+        self.lines += data.count(b"\n")
+        return self.lines
+
+
+def cli(port, pki_client, records, work: Path, *options):
+    """``python -m estreamer stream ... --output FILE`` until ``records`` lines → (lines,
+    seconds, cpu seconds), steady state."""
+    out = work / f"stream-{time.monotonic_ns()}.jsonl"
+    env = dict(os.environ, ESTREAMER_PKCS12_PASSWORD=PASSWORD,
+               PYTHONPATH=str(REPO / "package" / "bin"))
+    command = [sys.executable, "-m", "estreamer", "stream", "--host", "127.0.0.1", "--port",
+               str(port), "--pkcs12", str(pki_client), "--families", "connection",
+               "--monitor", "0", "--output", str(out), *options]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=str(REPO))
+    try:  # the last, partial batch waits out the flush interval: steady state ends before it
+        return Steady(proc.pid, _Lines(out)).measure(records - 1000, timeout=600)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        out.unlink(missing_ok=True)
+
+
 def run(report):
-    sys.path[:0] = [str(REPO / "tests"), str(REPO / "package" / "bin"), str(REPO)]
+    use_test_helpers()
     from simulator import Simulator
 
     from estreamer.events import EventMapper
@@ -105,23 +135,26 @@ def run(report):
         for name, measure in (
                 ("tls_read", lambda port: tls_read(port, pkcs12, RECORDS)),
                 ("client_null", lambda port: client(port, pkcs12, RECORDS,
-                                                    lambda cache: NullSink())[:3]),
+                                                    lambda cache: NullSink())),
                 ("client_events", lambda port: client(
-                    port, pkcs12, RECORDS,
-                    lambda cache: SplunkEventSink(EventMapper(cache, "fmc"), devnull,
-                                                  index="main", source="bench"))[:3])):
+                    port, pkcs12, RECORDS, lambda cache: SplunkEventSink(
+                        EventMapper(cache, "fmc"), devnull, index="main", source="bench"))),
+                ("cli_raw", lambda port: cli(port, pki.client, RECORDS, tmp)),
+                ("cli_events", lambda port: cli(port, pki.client, RECORDS, tmp, "--events"))):
             sim = Simulator(pki, tmp, "--records", RECORDS + 10, "--families", "connection",
                             "--window", 64, manifest=False)
             try:
                 figures[name] = measure(sim.port)
             finally:
                 sim.stop()
-        ceiling = figures["tls_read"][0] / figures["tls_read"][1]
+        seen, elapsed, cpu = figures["tls_read"]
+        ceiling = seen / elapsed
         report.add("stream_tls_read_records_per_s", ceiling, "records/s")
-        for name in ("client_null", "client_events"):
+        report.add("stream_tls_read_cpu_s_per_100k", cpu / seen * 100_000, "cpu-s")
+        for name, unit in (("client_null", "records/s"), ("client_events", "events/s"),
+                           ("cli_raw", "records/s"), ("cli_events", "events/s")):
             seen, elapsed, cpu = figures[name]
             rate = seen / elapsed
-            unit = "events/s" if name == "client_events" else "records/s"
             report.add(f"stream_{name}_per_s", rate, unit)
             report.add(f"stream_{name}_cpu_s_per_100k", cpu / seen * 100_000, "cpu-s")
             report.add(f"stream_{name}_vs_tls_read", rate / ceiling, "ratio")

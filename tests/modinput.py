@@ -141,11 +141,16 @@ class Rig:
         self.doubles.append(self.splunkd)
         return self.splunkd
 
+    def input_xml(self, name, params):
+        """What splunkd hands the input ``firepower_estreamer://<name>`` with ``params`` on
+        stdin (the splunkd double's address and session key, the checkpoint dir)."""
+        return input_xml(self.splunkd.uri, self.splunkd.session_key, self.checkpoints, name,
+                         params)
+
     def run(self, name, params, python=None):
         """One run of the packaged input ``firepower_estreamer://<name>`` with ``params``."""
-        xml = input_xml(self.splunkd.uri, self.splunkd.session_key, self.checkpoints, name,
-                        params)
-        run = PackagedInput(self.app_dir, python or self.python, xml, self.workdir)
+        run = PackagedInput(self.app_dir, python or self.python, self.input_xml(name, params),
+                            self.workdir)
         self.runs.append(run)
         return run
 

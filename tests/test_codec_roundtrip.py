@@ -1,5 +1,5 @@
 """Encoder and decoder are inverses, for every record type and every block version we know; and
-the compiled fast reader says exactly what the reference reader (``decode_slow``) says.
+the compiled fast reader says exactly what the reference reader says.
 
 Sample values are generated from each layout's rows: a distinctive value per field (the same
 value for the same name, so a merged block repeating a header field stays consistent), valid
@@ -17,10 +17,9 @@ import uuid
 import pytest
 
 from conftest import VECTORS
-from estreamer.catalog import RECORDS
+from estreamer.catalog import CATALOG, RECORDS
 from estreamer.decoder import RecordDecoder, encode_record, record_header
 from estreamer.fields import BlockRef, Int, ListOf, Raw, Skip, Text, Var, When
-from estreamer.layout import SERIES, decode_slow, encode
 from estreamer.record import Record
 from estreamer.wire import FrameParser, split_bundle
 
@@ -65,7 +64,9 @@ def _raw_value(name, kind, salt):
 
 
 def _layout_of(ref: BlockRef, wire_type=None):
-    return SERIES[ref.series][ref.expected if wire_type is None else wire_type]
+    layout = CATALOG.block(ref.series, ref.expected if wire_type is None else wire_type)
+    assert layout is not None
+    return layout
 
 
 def sample(layout, salt="s", depth=0, flag=1, version=None):
@@ -154,7 +155,7 @@ def _block_layout(ref, value):
 
 
 def _references_undefined_block(layout) -> bool:
-    return any(isinstance(kind, BlockRef) and kind.expected not in SERIES[kind.series]
+    return any(isinstance(kind, BlockRef) and CATALOG.block(kind.series, kind.expected) is None
                for _, kind in layout.rows)
 
 
@@ -167,9 +168,8 @@ def _has_flag(layout) -> bool:
 def assert_readers_agree(layout, buf, off, end):
     """The compiled reader (built once per layout, private to the layout) and the reference
     reader give the same fields and stop at the same offset."""
-    compiled = layout._fast or layout._compile()
-    shape, values, after = compiled(buf, off, end)
-    reference, reference_after = decode_slow(layout, buf, off, end)
+    shape, values, after = CATALOG.reader(layout)(buf, off, end)
+    reference, reference_after = CATALOG.read_reference(layout, buf, off, end)
     fast = Record(shape, values).as_dict()
     assert fast == Record.from_dict(reference).as_dict()
     assert list(fast) == list(reference)
@@ -225,13 +225,13 @@ def test_records_round_trip_in_every_version_of_their_block(record_type, block_t
 
 
 @pytest.mark.parametrize("series, wire_type", [
-    (series, wire_type) for series in (1, 2) for wire_type in sorted(SERIES[series])])
+    (series, wire_type) for series, wire_type, _ in CATALOG.blocks()])
 def test_every_block_version_round_trips(series, wire_type):
-    layout = SERIES[series][wire_type]
+    layout = CATALOG.block(series, wire_type)
     values = sample(layout, salt=f"b{series}.{wire_type}")
-    data = encode(layout, values)
+    data = CATALOG.encode(layout, values)
 
-    rec, after = layout.decode(data, 0, len(data))
+    rec, after = CATALOG.decode(layout, data, 0, len(data))
 
     assert len(data) == wire_size(layout, values)
     assert after == len(data)

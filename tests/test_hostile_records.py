@@ -14,11 +14,10 @@ import sys
 import pytest
 
 from conftest import REPO_ROOT
-from estreamer import layout as layout_module
-from estreamer.catalog import RECORDS
+from estreamer.catalog import CATALOG, RECORDS, Catalog
 from estreamer.decoder import RecordDecoder
 from estreamer.fields import U32, BlockRef, ListOf, list_of
-from estreamer.layout import MAX_DEPTH, SERIES, VERSIONS, Layout, ParseError, decode_slow
+from estreamer.layout import MAX_DEPTH, Layout, ParseError, Short
 from simulator import event_records, records
 from handmade import (block, discovery_header, list_block, record, u8, u16, u32)
 
@@ -56,8 +55,8 @@ def both_readers(body):
     """(compiled reader's outcome, reference reader's outcome) for record 88's layout."""
     layout = RECORDS[88].layout
     outcomes = []
-    for read in (lambda: layout.read(body, 16, len(body))[:2],
-                 lambda: decode_slow(layout, body, 16, len(body))[0]):
+    for read in (lambda: CATALOG.read(layout, body, 16, len(body))[:2],
+                 lambda: CATALOG.read_reference(layout, body, 16, len(body))[0]):
         try:
             outcomes.append(read())
         except ParseError as exc:
@@ -141,8 +140,8 @@ def test_the_catalog_nests_at_most_four_blocks_deep_and_never_in_a_cycle():
             ref = kind.item if isinstance(kind, ListOf) else kind
             if not isinstance(ref, BlockRef):
                 continue
-            for wire_type in layout_module.versions(ref):
-                inner = SERIES[ref.series].get(wire_type)
+            for wire_type in CATALOG.accepts(ref):
+                inner = CATALOG.block(ref.series, wire_type)
                 if inner is not None:
                     assert inner not in path, f"{inner} nests inside itself"
                     deepest = max(deepest, 1 + depth(inner, path + (inner,)))
@@ -152,14 +151,12 @@ def test_the_catalog_nests_at_most_four_blocks_deep_and_never_in_a_cycle():
 
 
 @pytest.fixture
-def nesting_series(monkeypatch):
-    """A made-up series 99 whose block 1 lists itself: the one way to nest a well-placed block
-    past MAX_DEPTH (the real catalog cannot)."""
-    monkeypatch.setitem(SERIES, 99, {})
-    monkeypatch.setitem(VERSIONS, 99, {})
-    layout_module.register(99, 1, "NEST", (("blockType", U32), ("blockLength", U32),
-                                            ("inner", list_of(99, 1)), ("value", U32)))
-    return Layout("record NEST", (("nest", BlockRef(99, 1)),))
+def nesting_series():
+    """A catalog of a made-up series 99 whose block 1 lists itself: the one way to nest a
+    well-placed block past MAX_DEPTH (the real catalog cannot). → (catalog, record layout)"""
+    nest_block = Layout("NEST", (("blockType", U32), ("blockLength", U32),
+                                 ("inner", list_of(99, 1)), ("value", U32)), 99, 1)
+    return Catalog([nest_block]), Layout("record NEST", (("nest", BlockRef(99, 1)),))
 
 
 def nest(depth):
@@ -170,11 +167,12 @@ def nest(depth):
 
 
 def test_blocks_nested_exactly_max_depth_deep_decode_alike_in_both_readers(nesting_series):
+    catalog, layout = nesting_series
     data = nest(MAX_DEPTH)
 
-    shape, values, after = nesting_series.read(data, 0, len(data))
-    fast = nesting_series._fast(data, 0, len(data))  # the compiled reader alone, no fallback
-    slow, slow_after = decode_slow(nesting_series, data, 0, len(data))
+    shape, values, after = catalog.read(layout, data, 0, len(data))
+    fast = catalog.reader(layout)(data, 0, len(data))  # the compiled reader alone, no fallback
+    slow, slow_after = catalog.read_reference(layout, data, 0, len(data))
 
     assert after == slow_after == len(data)
     assert fast[:2] == (shape, values)
@@ -185,24 +183,24 @@ def test_blocks_nested_exactly_max_depth_deep_decode_alike_in_both_readers(nesti
 
 
 def test_one_block_deeper_than_max_depth_is_malformed_in_both_readers(nesting_series):
+    catalog, layout = nesting_series
     data = nest(MAX_DEPTH + 1)
-    nesting_series._compile()
 
-    with pytest.raises(layout_module._Short):
-        nesting_series._fast(data, 0, len(data))  # the compiled reader gives way
+    with pytest.raises(Short):
+        catalog.reader(layout)(data, 0, len(data))  # the compiled reader gives way
     with pytest.raises(ParseError, match=f"nest deeper than {MAX_DEPTH}"):
-        nesting_series.read(data, 0, len(data))
+        catalog.read(layout, data, 0, len(data))
     with pytest.raises(ParseError, match=f"nest deeper than {MAX_DEPTH}"):
-        decode_slow(nesting_series, data, 0, len(data))
+        catalog.read_reference(layout, data, 0, len(data))
 
 
 # --- any other failure --------------------------------------------------------------------------
 
-def test_any_exception_inside_one_records_decoding_is_that_records_parse_error(monkeypatch):
-    def broken(buf, off, end):
-        raise ZeroDivisionError("a bug in a reader")
-    monkeypatch.setattr(RECORDS[400].layout, "read", broken)
-    decoder = RecordDecoder()
+def test_any_exception_inside_one_records_decoding_is_that_records_parse_error():
+    class Broken(Catalog):
+        def read(self, layout, buf, off, end):
+            raise ZeroDivisionError("a bug in a reader")
+    decoder = RecordDecoder(Broken(record_types=RECORDS.values()))
 
     with pytest.raises(ParseError) as caught:
         decoder.decode(record(400, block(60, bytes(8)), archive=5))

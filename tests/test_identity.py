@@ -129,3 +129,31 @@ def test_two_simulators_with_different_skews_give_the_same_identities():
             off += 8 + length
         keys.append(got)
     assert keys[0] == keys[1] and len(keys[0]) == 300
+
+
+def test_an_events_entry_read_from_its_bytes_is_the_decoded_records_entry():
+    """Records a sink writes from their bytes are journaled from their bytes: the entry is the
+    same as the decoded record's, in every generation, for every family and the capture."""
+    from test_codec_roundtrip import REAL_BODIES
+
+    from estreamer.wire import EVENT_VERSIONS
+    decoder, from_bytes, read = RecordDecoder(), Identities(), 0
+    for generation in sorted(EVENT_VERSIONS):
+        sub = Subscription(families=ALL_FAMILIES, packets=True, extra_data=True,
+                           generation=generation)
+        for body in record_bodies(sub, 300) + REAL_BODIES:
+            record = decoder.decode(body)
+            archive = record.get("archiveTimestamp")
+            if archive is None:
+                continue
+            entry = from_bytes.of_body(body, record["recordType"], archive)
+            assert entry == Identities().entry(record, body, archive)
+            read += record["recordType"] in FIELDS
+    assert read > 500
+
+
+def test_a_record_whose_identity_fields_cannot_be_read_in_place_is_left_to_its_decoding():
+    body = bytearray(record_bodies(Subscription(families=("connection",)), 5)[-1])
+    struct.pack_into(">I", body, 4, 0)  # a record length that does not match the message
+
+    assert Identities().of_body(bytes(body), 71, 1700000000) is None

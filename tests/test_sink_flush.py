@@ -10,10 +10,12 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from conftest import REPO_ROOT
 from estreamer.bookmark import MemoryBookmarkStore, Resume
 from estreamer.client import SINK_BUFFER, ClientConfig, StreamClient
-from estreamer.events import Event
+from estreamer.events import Event, event_json
 from estreamer.sinks import JsonLinesSink
 from estreamer.wire import Records
 from estreamer_splunk.xml_stream import SplunkEventSink
@@ -26,24 +28,28 @@ BIG = Event(1.0, ST, "fmc", {"uri": "/" + "x" * 1000})  # about 1.1 KB of event 
 
 
 class BigEvents:
-    """A mapper giving every record the same 1 KB event."""
+    """A mapper giving every record the same 1 KB event: from the record's bytes (``render``,
+    the compiled path), or, ``compiled`` False, only from the decoded record (``map``)."""
 
-    errors = 0
+    errors, host = 0, "fmc"
+
+    def __init__(self, compiled=True):
+        self.compiled = compiled
 
     def map(self, record):
         return BIG
 
+    def render(self, body):
+        return (ST, BIG.time, None, event_json(BIG.event)) if self.compiled else None
+
 
 class WatchedSink(SplunkEventSink):
-    """Remembers the most it ever held and how often it was flushed."""
+    """Remembers the most it ever held (just before a flush) and how often it was flushed."""
 
     most = flushes = 0
 
-    def write_event(self, event):
-        super().write_event(event)
-        self.most = max(self.most, self.buffered)
-
     def flush(self):
+        self.most = max(self.most, self.buffered)
         self.flushes += bool(self.pending)
         super().flush()
 
@@ -51,8 +57,9 @@ class WatchedSink(SplunkEventSink):
 def test_the_sink_holds_its_events_until_it_is_flushed_and_says_how_much():
     out = io.BytesIO()
     sink = SplunkEventSink(BigEvents(), out)
-    for _ in range(5000):  # 5 MB of events, as one huge bundle brings them
+    for _ in range(2500):  # 5 MB of events, as one huge bundle brings them, either way
         sink.write(None)
+        sink.write_body(b"")
     assert out.getvalue() == b"" and sink.pending == 5000
     assert sink.buffered > 5 * SINK_BUFFER
     sink.flush()
@@ -62,16 +69,18 @@ def test_the_sink_holds_its_events_until_it_is_flushed_and_says_how_much():
 def test_the_json_lines_sink_holds_its_lines_until_it_is_flushed_and_says_how_much():
     out = io.StringIO()
     sink = JsonLinesSink(out, BigEvents())
-    for _ in range(2000):
+    for _ in range(1000):
         sink.write(None)
+        sink.write_body(b"")
     assert out.getvalue() == "" and sink.buffered > SINK_BUFFER
     sink.flush()
     assert sink.buffered == 0 and out.getvalue().count("\n") == 2000
 
 
-def test_a_bundle_of_huge_events_never_grows_the_buffer_past_about_1_mib():
+@pytest.mark.parametrize("compiled", [True, False], ids=["from-bytes", "decoded"])
+def test_a_bundle_of_huge_events_never_grows_the_buffer_past_about_1_mib(compiled):
     out = io.BytesIO()
-    sink = WatchedSink(BigEvents(), out)
+    sink = WatchedSink(BigEvents(compiled), out)
     client = StreamClient(ClientConfig(host="fmc", batch_size=1_000_000), sink,
                           MemoryBookmarkStore(), wallclock=lambda: 1_700_000_000)
     bodies = [record(9999, bytes(8), archive=1_600_000_000 + i // 10) for i in range(5000)]

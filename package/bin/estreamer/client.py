@@ -27,6 +27,7 @@ import math
 import random
 import socket
 import ssl
+import struct
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -312,7 +313,7 @@ class StreamClient:
         self.bookmarks.save(replacement)
         return replacement
 
-    def _future(self, record, archive: int, now: float) -> None:
+    def _future(self, record_type, archive: int, now: float) -> None:
         """A record stamped beyond now + tolerance: counted; the first one is logged."""
         self.stats.future_records += 1
         if not self._future_reported:
@@ -320,7 +321,7 @@ class StreamClient:
             log.warning("record type %s is stamped %s, %.0f s ahead of this host's clock (more "
                         "than the future tolerance of %g s): delivered, but the bookmark does "
                         "not move to it; check the FMC's clock. Further such records are only "
-                        "counted (future_records in the health events)", record.get("recordType"),
+                        "counted (future_records in the health events)", record_type,
                         _utc(archive), archive - now, self.config.future_tolerance)
 
     # --- event generations (see .generations) ------------------------------------------------
@@ -560,6 +561,10 @@ class StreamClient:
         decode, learn, write = self.decoder.decode, self.cache.learn, sink.write
         sized = hasattr(sink, "buffered")  # a sink that buffers: flushed at SINK_BUFFER too
         identify, ids, replay = self._identify.entry, self._ids, self._replay
+        # A sink that writes event records from their bytes (compiled per record shape) gets
+        # them so, their identities read in place too; the records it cannot vouch for, and
+        # all the others, come decoded.
+        write_body, identify_body = getattr(sink, "write_body", None), self._identify.of_body
         start = self._bookmark or Bookmark(0, 0, self._tag)
         stats, bookmark = self.stats, start
         now = self.wallclock()
@@ -567,6 +572,47 @@ class StreamClient:
         batch = self.config.batch_size
         fresh = False  # an event never written before moved the bookmark
         for body in event.bodies:
+            if write_body is not None:
+                record_type, archive = _event_header(body)
+                entry = None
+                if archive is not None:
+                    if resume.already_delivered(archive):
+                        stats.records += 1
+                        stats.duplicates += 1
+                        continue
+                    entry = identify_body(body, record_type, archive)
+                if entry is not None:
+                    written = False
+                    if replay is not None:
+                        if archive > replay.horizon:  # past what the journal can hold
+                            replay = self._replay = None
+                        else:
+                            written = entry[4:] in replay.seen
+                    if written:  # the journal says so (an unsaved flush, the other FMC's)
+                        stats.records += 1
+                        stats.duplicates += 1
+                        if archive <= latest:
+                            bookmark = bookmark.advance(archive)  # written before: covered
+                        continue
+                    if not self._pending:
+                        self._first_pending = self.clock()
+                    if write_body(body):
+                        stats.records += 1
+                        if archive > latest:
+                            self._future(record_type, archive, now)
+                        else:
+                            bookmark = bookmark.advance(archive)
+                            fresh = True
+                        ids.append(entry)
+                        self._pending += 1
+                        stats.delivered += 1
+                        if self._pending >= batch or (sized and sink.buffered >= SINK_BUFFER):
+                            if bookmark is not start:
+                                self._bookmark = bookmark
+                            if fresh:
+                                self._hold = False
+                            self._flush()
+                        continue
             malformed = False
             try:
                 record = decode(body)
@@ -589,7 +635,7 @@ class StreamClient:
                         written = entry[4:] in replay.seen
                 if archive > latest:
                     if not written:
-                        self._future(record, archive, now)
+                        self._future(record.get("recordType"), archive, now)
                 elif malformed:
                     # Its time cannot be trusted: it never moves the bookmark to a new second.
                     # In the bookmark's own second it is counted, so a resume skips it exactly.
@@ -667,6 +713,21 @@ class StreamClient:
         if self._bookmark is not None and self._bookmark != self._saved and not self._hold:
             self.bookmarks.save(self._bookmark)
             self._saved = self.stats.bookmark = self._bookmark
+
+
+_RECORD_HEADER = struct.Struct(">II")
+_ARCHIVE = struct.Struct(">8xI")
+
+
+def _event_header(body):
+    """``(record type, archive timestamp)`` of a record with the 16-byte header of events;
+    ``(None, None)`` for any other."""
+    if len(body) < 16:
+        return None, None
+    record_type, length = _RECORD_HEADER.unpack_from(body)
+    if len(body) != 16 + length:
+        return None, None
+    return record_type, _ARCHIVE.unpack_from(body)[0]
 
 
 def _utc(timestamp) -> str:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import struct
 
-from .catalog import RECORDS
-from .layout import ParseError, UnknownBlock, encode
+from .catalog import CATALOG
+from .layout import ParseError, UnknownBlock
 from .record import Record, combine, shape_of
 
 _HEADER = struct.Struct(">II")
@@ -52,7 +52,10 @@ def record_header(body):
 
 
 class RecordDecoder:
-    def __init__(self):
+    """Record bodies → :class:`~estreamer.record.Record`, by the layouts of ``catalog``."""
+
+    def __init__(self, catalog=CATALOG):
+        self.catalog = catalog
         self.stats = Stats()
 
     def decode(self, body) -> Record:
@@ -66,13 +69,13 @@ class RecordDecoder:
             prefix, head = _PLAIN, (record_type,)
         else:
             prefix, head = _ARCHIVED, (record_type, archive_timestamp)
-        kind = RECORDS.get(record_type)
+        kind = self.catalog.records.get(record_type)
         if kind is None:
             self.stats.unknown_types += 1
             return _unknown(dict(zip(prefix.names, head)), body, start)
         end = len(body)
         try:
-            shape, values, after = kind.layout.read(body, start, end)
+            shape, values, after = self.catalog.read(kind.layout, body, start, end)
         except UnknownBlock as exc:
             self.stats.unknown_blocks += 1
             return _unknown(dict(zip(prefix.names, head), blockType=exc.block_type), body, start)
@@ -95,10 +98,11 @@ def _unknown(fields: dict, body, start: int) -> Record:
     return Record.from_dict(fields)
 
 
-def encode_record(record_type: int, values, archive_timestamp=None) -> bytes:
+def encode_record(record_type: int, values, archive_timestamp=None,
+                  catalog=CATALOG) -> bytes:
     """A record body from field values (the simulator's writer): the inverse of decode.
     With ``archive_timestamp`` the 16-byte header is written, as for events."""
-    data = encode(RECORDS[record_type].layout, values)
+    data = catalog.encode(catalog.records[record_type].layout, values)
     if archive_timestamp is None:
         return _HEADER.pack(record_type, len(data)) + data
     return _EXTENDED.pack(record_type, len(data), archive_timestamp, 0) + data

@@ -1,13 +1,27 @@
-"""Field kinds: how one value of a record or block is laid out on the wire.
+"""Field kinds: how one value of a record or block is laid out on the wire, and how to read,
+write and compile it.
 
-A layout is a tuple of ``(name, kind)`` rows, exactly as the protocol tables list them. Every
-kind knows its wire size (fixed kinds) and how to turn bytes into a plain value and back; the
-generic codec in :mod:`estreamer.layout` walks the rows. All integers are big-endian.
+A layout is a tuple of ``(name, kind)`` rows, exactly as the protocol tables list them. Each kind
+carries its own behaviour, as ``construct``'s do, for the three things that walk the rows:
+
+* ``read(reader, name, buf, off, end, out, depth)`` — the reference reader
+  (:mod:`estreamer.reader`): exact bounds, the value into ``out``, the next offset back;
+* ``write(writer, name, values, out)`` — the writer (:mod:`estreamer.writer`), which also
+  derives length fields (``derive``);
+* ``emit(compiler, name)`` — straight-line code for the compiler (:mod:`estreamer.compiler`).
+  Fixed-size kinds instead give their ``struct`` code (``fmt``), so the compiler unpacks a run
+  of them at once, and the text form of an unpacked value (``expression``).
+
+All integers are big-endian. The reader, writer and compiler pass themselves in; this module
+knows none of them.
 """
 from __future__ import annotations
 
 import socket
 import struct
+
+BLOCK_HEADER = struct.Struct(">II")  # block type, block length (length includes these 8 bytes)
+LIST_TYPE = 11  # written in list headers; the value is not documented and readers ignore it
 
 
 class Kind:
@@ -15,6 +29,8 @@ class Kind:
 
     fmt = None
     size = None
+    binary = False
+    has_value = True  # False for reserved bytes
 
     def decode(self, raw):
         return raw
@@ -22,13 +38,34 @@ class Kind:
     def encode(self, value):
         return value
 
+    def present_at_end(self, name, out) -> bool:
+        """Whether a field whose bytes would start exactly where its block ends is present
+        anyway (and then set in ``out``); otherwise the block is an older, shorter version."""
+        return False
+
+    def derive(self, name, values, derived):
+        """Length fields the writer computes from the values (``derived`` is a copy)."""
+
+    def expression(self, compiler, var: str) -> str:
+        """The compiled expression of an unpacked fixed-size value (``var``)."""
+        return var
+
 
 class Int(Kind):
     def __init__(self, fmt: str, size: int):
         self.fmt, self.size = fmt, size
+        self.struct = struct.Struct(">" + fmt)
 
     def encode(self, value):
         return int(value or 0)
+
+    def read(self, reader, name, buf, off, end, out, depth):
+        reader.need(off, end, self.size, name)
+        out[name] = self.struct.unpack_from(buf, off)[0]
+        return off + self.size
+
+    def write(self, writer, name, values, out):
+        out += self.struct.pack(self.encode(values.get(name)))
 
     def __repr__(self):
         return f"U{self.size * 8}"
@@ -40,6 +77,7 @@ class Raw(Kind):
     def __init__(self, size: int, name: str, decode, encode):
         self.size, self.fmt, self.name = size, f"{size}s", name
         self.decode, self._encode = decode, encode
+        self.struct = struct.Struct(">" + self.fmt)
 
     def encode(self, value):
         if not value:
@@ -49,6 +87,23 @@ class Raw(Kind):
             raise ValueError(f"{self.name} needs {self.size} bytes, got {len(raw)} from {value!r}")
         return raw
 
+    def read(self, reader, name, buf, off, end, out, depth):
+        reader.need(off, end, self.size, name)
+        out[name] = self.decode(self.struct.unpack_from(buf, off)[0])
+        return off + self.size
+
+    def write(self, writer, name, values, out):
+        out += self.struct.pack(self.encode(values.get(name)))
+
+    def expression(self, compiler, var: str) -> str:
+        """A memoised converter is asked through its memo's ``dict.get`` first (a C call, the
+        usual hit; texts are never empty), the converter itself only on a miss."""
+        convert = compiler.const(self.decode, "_f")
+        memo = getattr(self.decode, "cache", None)
+        if memo is None:
+            return f"{convert}({var})"
+        return f"({compiler.const(memo.get, '_m')}({var}) or {convert}({var}))"
+
     def __repr__(self):
         return self.name
 
@@ -56,11 +111,34 @@ class Raw(Kind):
 class Skip(Kind):
     """Reserved bytes: consumed, never output, written as zeros."""
 
+    has_value = False
+
     def __init__(self, size: int):
         self.size, self.fmt = size, f"{size}x"
 
+    def read(self, reader, name, buf, off, end, out, depth):
+        reader.need(off, end, self.size, name)
+        return off + self.size
+
+    def write(self, writer, name, values, out):
+        out += bytes(self.size)
+
     def __repr__(self):
         return f"SKIP{self.size}"
+
+
+def _emit_text(compiler, var: str, start: str, stop: str, binary: bool):
+    """Variable text inline: UTF-8 with NULs removed, lowercase hex when not UTF-8
+    (:func:`text_value`), binary always hex; empty when no bytes."""
+    line = compiler.line
+    if binary:
+        line(f"{var} = buf[{start}:{stop}].hex()")
+        return
+    line("try:")
+    line(f"    {var} = buf[{start}:{stop}].decode()")
+    line("except UnicodeDecodeError:")
+    line(f"    {var} = buf[{start}:{stop}].hex()")
+    line(f"if '\\x00' in {var}: {var} = {var}.replace('\\x00', '')")
 
 
 class Text(Kind):
@@ -68,6 +146,23 @@ class Text(Kind):
 
     def __init__(self, wire_type: int, name: str, binary: bool = False):
         self.wire_type, self.name, self.binary = wire_type, name, binary
+
+    def read(self, reader, name, buf, off, end, out, depth):
+        _, n = reader.block_header(buf, off, end, name)
+        out[name] = (binary_value if self.binary else text_value)(buf[off + 8:off + n])
+        return off + n
+
+    def write(self, writer, name, values, out):
+        data = value_bytes(self, values.get(name))
+        out += BLOCK_HEADER.pack(self.wire_type, 8 + len(data)) + data
+
+    def emit(self, compiler, name):
+        line = compiler.line
+        line("_n, = _N(buf, off)")
+        line("if _n < 8 or off + _n > end: raise _Short")
+        if compiler.wants(name):
+            _emit_text(compiler, compiler.bind(name), "off + 8", "off + _n", self.binary)
+        line("off += _n")
 
     def __repr__(self):
         return self.name
@@ -80,6 +175,37 @@ class Var(Kind):
     def __init__(self, length_field: str, adjust: int = 0, binary: bool = False):
         self.length_field, self.adjust, self.binary = length_field, adjust, binary
 
+    def length(self, out) -> int:
+        return out.get(self.length_field, 0) + self.adjust
+
+    def present_at_end(self, name, out) -> bool:
+        if self.length(out) != 0:
+            return False
+        out[name] = ""  # an empty text that ends the record is present, not absent
+        return True
+
+    def read(self, reader, name, buf, off, end, out, depth):
+        n = self.length(out)
+        if n < 0:
+            raise reader.error(f"{name} has negative length {n}", off)
+        reader.need(off, end, n, name)
+        out[name] = (binary_value if self.binary else text_value)(buf[off:off + n])
+        return off + n
+
+    def derive(self, name, values, derived):
+        derived[self.length_field] = len(value_bytes(self, values.get(name))) - self.adjust
+
+    def write(self, writer, name, values, out):
+        out += value_bytes(self, values.get(name))
+
+    def emit(self, compiler, name):
+        line = compiler.line
+        line(f"_n = {compiler.var_of(self.length_field)} + {self.adjust}")
+        line("if _n < 0 or off + _n > end: raise _Short")
+        if compiler.wants(name):
+            _emit_text(compiler, compiler.bind(name), "off", "off + _n", self.binary)
+        line("off += _n")
+
     def __repr__(self):
         extra = (f", {self.adjust}" if self.adjust else "") + (", binary=True" if self.binary else "")
         return f"var({self.length_field!r}{extra})"
@@ -87,11 +213,26 @@ class Var(Kind):
 
 class BlockRef(Kind):
     """A nested block. The block type read from the wire picks the layout within ``series``,
-    so a newer block version decodes without code changes; ``expected`` is what the tables
-    name and what the encoder writes by default."""
+    among the versions the catalog accepts at this position, so a newer block version decodes
+    without code changes; ``expected`` is what the tables name and what the writer writes by
+    default. Unnamed (``None``), the block's fields belong to the layout holding it."""
 
     def __init__(self, series: int, expected: int):
         self.series, self.expected = series, expected
+
+    def read(self, reader, name, buf, off, end, out, depth):
+        value, off = reader.block(name, self, buf, off, end, depth + 1)
+        if name is None:
+            out.update(value)
+        else:
+            out[name] = value
+        return off
+
+    def write(self, writer, name, values, out):
+        writer.block(self, (values if name is None else values.get(name)) or {}, out)
+
+    def emit(self, compiler, name):
+        compiler.block(name, self)
 
     def __repr__(self):
         return f"block({self.series}, {self.expected})"
@@ -103,15 +244,59 @@ class ListOf(Kind):
     def __init__(self, item: BlockRef):
         self.item = item
 
+    def read(self, reader, name, buf, off, end, out, depth):
+        _, n = reader.block_header(buf, off, end, f"{name} list")
+        stop, off, items = off + n, off + 8, []
+        while off < stop:
+            item, off = reader.block(name, self.item, buf, off, stop, depth + 1)
+            items.append(item)
+        out[name] = items
+        return off
+
+    def write(self, writer, name, values, out):
+        start = len(out)
+        out += BLOCK_HEADER.pack(LIST_TYPE, 0)
+        for item in values.get(name) or ():
+            writer.block(self.item, item, out)
+        struct.pack_into(">I", out, start + 4, len(out) - start)
+
+    def emit(self, compiler, name):
+        compiler.list(name, self)
+
     def __repr__(self):
         return f"list_of({self.item.series}, {self.item.expected})"
 
 
 class When(Kind):
-    """A value present only when an earlier flag field is non-zero (discovery header IPv6)."""
+    """A fixed-size value present only when an earlier flag field is non-zero (discovery
+    header IPv6)."""
 
     def __init__(self, flag_field: str, kind: Kind):
+        if kind.fmt is None:
+            raise TypeError(f"when() takes a fixed-size kind, not {kind!r}")
         self.flag_field, self.kind = flag_field, kind
+
+    def read(self, reader, name, buf, off, end, out, depth):
+        if not out.get(self.flag_field):
+            return off
+        return self.kind.read(reader, name, buf, off, end, out, depth)
+
+    def write(self, writer, name, values, out):
+        if values.get(self.flag_field):
+            self.kind.write(writer, name, values, out)
+
+    def emit(self, compiler, name):
+        flag, inner, line = compiler.var_of(self.flag_field), self.kind, compiler.line
+        var = compiler.bind_optional(name, flag)
+        unpack = compiler.const(struct.Struct(">" + inner.fmt).unpack_from, "_s")
+        line(f"if {flag}:")
+        line(f"    {var} = {unpack}(buf, off)[0]")
+        value = inner.expression(compiler, var)
+        if value != var:
+            line(f"    {var} = {value}")
+        line(f"    off += {inner.size}")
+        line("else:")
+        line(f"    {var} = None")
 
     def __repr__(self):
         return f"when({self.flag_field!r}, {self.kind!r})"
@@ -185,7 +370,7 @@ def binary_value(raw) -> str:
 
 
 def binary_bytes(value) -> bytes:
-    """The encoder's side of :func:`binary_value`: hex text, or bytes as they are."""
+    """The writer's side of :func:`binary_value`: hex text, or bytes as they are."""
     if value is None:
         return b""
     return bytes(value) if isinstance(value, (bytes, bytearray)) else bytes.fromhex(value)
@@ -222,6 +407,3 @@ def list_of(series: int, expected: int) -> ListOf:
 
 def when(flag_field: str, kind: Kind) -> When:
     return When(flag_field, kind)
-
-
-BLOCK_HEADER = struct.Struct(">II")  # block type, block length (length includes these 8 bytes)

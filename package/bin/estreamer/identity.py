@@ -67,10 +67,45 @@ def archive_of(entry: bytes) -> int:
 
 class Identities:
     """``entry(record, body, archive) -> bytes``: the journal entry of a decoded event record,
-    given the body it was decoded from (read only for a digest)."""
+    given the body it was decoded from (read only for a digest); ``of_body(body, record_type,
+    archive)``: the same entry from the record's bytes alone, for the records a sink writes
+    from their bytes (compiled per record shape, as the events are)."""
 
-    def __init__(self):
+    def __init__(self, catalog=None):
         self._by_shape = {}  # record layout -> function(values, body, archive)
+        self._catalog = catalog
+        self._bodies = None  # compiled per shape on first use
+
+    def of_body(self, body, record_type: int, archive: int):
+        """The entry of an event record (with the 16-byte header) from its bytes; None where
+        the compiled reader cannot vouch for the record: decode it and ask :meth:`entry`."""
+        if record_type not in FIELDS:
+            return ARCHIVE.pack(archive) + body_digest(record_type, body)
+        if self._bodies is None:
+            from .catalog import CATALOG
+            from .programs import Programs
+            self._catalog = self._catalog or CATALOG
+            self._bodies = Programs(self._catalog, self._compile_body, FIELDS.__contains__)
+        return self._bodies.render(body)
+
+    def _compile_body(self, layout, shape):
+        """``entry(buf)`` for records of ``shape``: the identity fields read in place."""
+        from .compiler import CannotCompile, FlatReader
+        names = FIELDS[shape.record_type]
+        reader = FlatReader(self._catalog, layout, shape, set(names))
+        reader.signature = "entry(buf)"
+        reader.read_header(shape)
+        reader.read_record()
+        if not shape.archived or any(name not in reader.exprs for name in names):
+            raise CannotCompile("the identity fields are not all there: a digest names it")
+        # the rest of the record is the event function's to vouch for: this one is used only
+        # for a record the sink took from its bytes
+        if reader.all_read is not None:
+            del reader.code[reader.all_read:]
+        pack = reader.const(struct.Struct(">Ic I%dQ" % len(names)).pack, "_pack")
+        fields = ", ".join(reader.exprs[name] for name in names)
+        reader.line(f"return {pack}(archive, b'f', rt, {fields})")
+        return reader.function(f"<identity {shape.key}>")
 
     def entry(self, record, body, archive: int) -> bytes:
         make = self._by_shape.get(record.shape)

@@ -8,7 +8,6 @@ gives plain dicts and lists (for JSON), ``==`` compares with any mapping.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from operator import itemgetter
 
 
 class Shape:
@@ -80,35 +79,6 @@ class Record(Mapping):
 
     def __repr__(self):
         return f"Record({self.as_dict()!r})"
-
-
-def picker(names):
-    """``pick(record) -> tuple`` of the values of ``names``, None where the record lacks one.
-
-    Mappers unpack it into locals: one C-level ``itemgetter`` call per record (built once per
-    shape) instead of a keyed lookup per field, which cost more than the mapping itself.
-    """
-    names = tuple(names)
-    by_shape = {}
-
-    def pick(record):
-        shape = getattr(record, "shape", None)
-        if shape is None:  # any other mapping
-            return tuple(record.get(name) for name in names)
-        get = by_shape.get(shape)
-        if get is None:
-            get = by_shape[shape] = _getter(shape, names)
-        return get(record.values)
-    return pick
-
-
-def _getter(shape: Shape, names):
-    index, size = shape.index, len(shape.names)
-    positions = [index.get(name, size) for name in names]  # size: the None appended below
-    get = itemgetter(*positions) if len(positions) > 1 else (lambda v, p=positions[0]: (v[p],))
-    if size not in positions:
-        return get
-    return lambda values: get(values + (None,))
 
 
 def freeze(value):

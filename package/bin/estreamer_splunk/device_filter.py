@@ -6,11 +6,18 @@ carry the id, and the FMC's metadata (the client's cache) names it. A record of 
 """
 from __future__ import annotations
 
-from typing import AbstractSet, Any, Mapping, Optional, Protocol
+from typing import AbstractSet, Any, Mapping, Optional, Protocol, Tuple
+
+
+class _Mapper(Protocol):
+    def render(self, body: bytes) -> Optional[Tuple[str, float, Any, str]]: ...
 
 
 class _Sink(Protocol):
+    mapper: _Mapper
+
     def write(self, record: Any) -> Any: ...
+    def write_rendered(self, rendered: Tuple[str, float, Any, str]) -> bool: ...
     def flush(self) -> None: ...
 
 
@@ -27,7 +34,9 @@ class DeviceFilter:
         self.allow, self.deny = set(allow), set(deny)
 
     def wanted(self, record: Mapping[str, Any]) -> bool:
-        device = record.get("deviceId")
+        return self.wanted_device(record.get("deviceId"))
+
+    def wanted_device(self, device: Any) -> bool:
         if device is None:
             return True
         names = {str(device), self.names.name("devices", device) or ""}
@@ -38,6 +47,16 @@ class DeviceFilter:
     def write(self, record: Mapping[str, Any]) -> None:
         if self.wanted(record):
             self.sink.write(record)
+
+    def write_body(self, body: bytes) -> bool:
+        """An event record's bytes, compiled (see the sink's ``write_body``): dropped here
+        when its device is not wanted."""
+        rendered = self.sink.mapper.render(body)
+        if rendered is None:
+            return False
+        if self.wanted_device(rendered[2]):
+            self.sink.write_rendered(rendered)
+        return True
 
     def flush(self) -> None:
         self.sink.flush()

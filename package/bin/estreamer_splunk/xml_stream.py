@@ -2,8 +2,10 @@
 
 splunkd reads one ``<stream>`` document from the input's stdout; each ``<event>`` carries its own
 time, index, sourcetype, source and host. Events are buffered as ready-made XML text and written
-with one write + flush per batch: the per-event cost is a JSON dump, a few ``in`` checks and a
-string join (no XML library per event), which keeps the writer to a few µs per event.
+with one write + flush per batch. An event record comes as its bytes (:meth:`write_body`): the
+function compiled for its shape gives the event's JSON text, and the frame around it (index,
+sourcetype, source, host) is made once per (sourcetype, host), so an event costs its text, a
+few ``in`` checks and a string join (no dict, no JSON encoder, no XML library per event).
 
 Delivery contract with the client: everything passed to :meth:`write` before :meth:`flush`
 returns has been handed to the OS pipe splunkd reads, so the bookmark may move past it. The
@@ -111,39 +113,59 @@ class SplunkEventSink:
         if event is None:
             self.skipped += 1
             return None
-        device = event.event.get("device_id")
-        if device is not None:
-            seen = self._pending_devices.get(device)
-            if seen is None:
-                self._pending_devices[device] = [event.time, 1]
-            else:
-                seen[1] += 1
-                if event.time > seen[0]:
-                    seen[0] = event.time
+        self._count_device(event.event.get("device_id"), event.time)
         self.write_event(event)
         return event
 
+    def write_body(self, body):
+        """Buffer the event of an event record's bytes, made by the compiled function of its
+        shape (:meth:`EventMapper.render`); False, with nothing buffered, where that function
+        cannot vouch for the record: the client then writes it decoded (:meth:`write`)."""
+        return self.write_rendered(self.mapper.render(body))
+
+    def write_rendered(self, rendered):
+        """Buffer what :meth:`EventMapper.render` gave (False for None)."""
+        if rendered is None:
+            return False
+        sourcetype, time, device, text = rendered
+        self._count_device(device, time)
+        self._buffer_event(sourcetype, self.mapper.host, time, text)
+        return True
+
+    def _count_device(self, device, time):
+        if device is not None:
+            seen = self._pending_devices.get(device)
+            if seen is None:
+                self._pending_devices[device] = [time, 1]
+            else:
+                seen[1] += 1
+                if time > seen[0]:
+                    seen[0] = time
+
     def write_event(self, event):
         """Buffer an already built event (``time``, ``sourcetype``, ``host``, ``event``)."""
-        sourcetype = event.sourcetype
-        key = (sourcetype, event.host)
+        self._buffer_event(event.sourcetype, event.host, event.time, event_json(event.event))
+
+    def _buffer_event(self, sourcetype, host, time, text):
+        """One ``<event>``: its frame (time, index, sourcetype, source, host) is made once
+        per (sourcetype, host), the event's JSON goes into ``<data>``."""
+        key = (sourcetype, host)
         middle = self._middle.get(key)
         if middle is None:
-            host = self._host_override if self._host_override is not None \
-                else xml_escape(event.host or "")
+            host_text = self._host_override if self._host_override is not None \
+                else xml_escape(host or "")
             middle = self._middle[key] = (
                 "</time><index>{}</index><sourcetype>{}</sourcetype><source>{}</source>"
                 "<host>{}</host><data>".format(self._index, xml_escape(sourcetype),
-                                               self._source, host))
-        text = "".join((self._event_open, "%.6f" % event.time, middle,
-                        _escape_data(_xml_safe_json(event_json(event.event))),
-                        "</data></event>\n"))
+                                               self._source, host_text))
+        text = "".join((self._event_open, "%.6f" % time, middle,
+                        _escape_data(_xml_safe_json(text)), "</data></event>\n"))
         self._buffer.append(text)
         self.buffered += len(text)
         counts = self._pending_counts
         counts[sourcetype] = counts.get(sourcetype, 0) + 1
-        if self._oldest is None or event.time < self._oldest:
-            self._oldest = event.time
+        if self._oldest is None or time < self._oldest:
+            self._oldest = time
 
     def flush(self):
         """Write the buffered events and flush the stream: on return splunkd's pipe has them."""

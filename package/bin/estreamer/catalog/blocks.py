@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from ..fields import (BLOB, HEX16, HEX20, HEX32, IPV4, IPV6, MAC, STRING, U8, U16, U32, U64, UUID,
                       list_of)
-from ..layout import register, register_versions
+from ..layout import Layout
 
 HEADER = (("blockType", U32), ("blockLength", U32))
 
 
 def _block(series, wire_type, name, rows, header):
-    return register(series, wire_type, name, (HEADER if header else ()) + tuple(rows))
+    return Layout(name, (HEADER if header else ()) + tuple(rows), series, wire_type)
 
 
 def S1(wire_type: int, name: str, *rows, header: bool = True):
@@ -423,49 +423,6 @@ MALWARE_EVENT_60 = S2(62, "MALWARE_EVENT_60",
 ACCESS_CONTROL_POLICY_METADATA = S2(64, "ACCESS_CONTROL_POLICY_METADATA",
     ("uuid", UUID), ("sensorId", U32), ("name", STRING))
 
-CONNECTION_STATISTICS_174 = S1(174, "CONNECTION_STATISTICS_174",
-    ("deviceId", U32), ("ingressZone", UUID), ("egressZone", UUID), ("ingressInterface", UUID),
-    ("egressInterface", UUID), ("initiatorIpAddress", IPV6), ("responderIpAddress", IPV6),
-    ("originalClientIpAddress", IPV6), ("policyRevision", UUID), ("ruleId", U32),
-    ("tunnelRuleId", U32), ("ruleAction", U16), ("ruleReason", U32), ("initiatorPort", U16),
-    ("responderPort", U16), ("tcpFlag", U16), ("protocol", U8), ("netflowSource", UUID),
-    ("instanceId", U16), ("connectionCounter", U16), ("firstPacketTimestamp", U32),
-    ("lastPacketTimestamp", U32), ("initiatorTransmittedPackets", U64),
-    ("responderTransmittedPackets", U64), ("initiatorTransmittedBytes", U64),
-    ("responderTransmittedBytes", U64), ("initiatorPacketsDropped", U64),
-    ("responderPacketsDropped", U64), ("initiatorBytesDropped", U64),
-    ("responderBytesDropped", U64), ("qosAppliedInterface", UUID), ("qosRuleId", U32),
-    ("userId", U32), ("applicationId", U32), ("urlCategory", U32), ("urlReputation", U32),
-    ("clientApplicationId", U32), ("webApplicationId", U32), ("clientUrl", STRING),
-    ("netbios", STRING), ("clientApplicationVersion", STRING), ("monitorRule1", U32),
-    ("monitorRule2", U32), ("monitorRule3", U32), ("monitorRule4", U32), ("monitorRule5", U32),
-    ("monitorRule6", U32), ("monitorRule7", U32), ("monitorRule8", U32),
-    ("securityIntelligenceSourceDestination", U8), ("securityIntelligenceLayer", U8),
-    ("fileEventCount", U16), ("intrusionEventCount", U16), ("initiatorCountry", U16),
-    ("responderCountry", U16), ("originalClientCountry", U16), ("iocNumber", U16),
-    ("sourceAutonomousSystem", U32), ("destinationAutonomousSystem", U32), ("snmpIn", U16),
-    ("snmpOut", U16), ("sourceTos", U8), ("destinationTos", U8), ("sourceMask", U8),
-    ("destinationMask", U8), ("securityContext", UUID), ("vlanId", U16),
-    ("referencedHost", STRING), ("userAgent", STRING), ("httpReferrer", STRING),
-    ("sslCertificateFingerprint", HEX20), ("sslPolicyId", UUID), ("sslRuleId", U32),
-    ("sslCipherSuite", U16), ("sslVersion", U8), ("sslServerCertificateStatus", U32),
-    ("sslActualAction", U16), ("sslExpectedAction", U16), ("sslFlowStatus", U16),
-    ("sslFlowError", U32), ("sslFlowMessages", U32), ("sslFlowFlags", U64),
-    ("sslServerName", STRING), ("sslUrlCategory", U32), ("sslSessionId", HEX32),
-    ("sslSessionIdLength", U8), ("sslTicketId", HEX20), ("sslTicketIdLength", U8),
-    ("networkAnalysisPolicyRevision", UUID), ("endpointProfileId", U32), ("securityGroupId", U32),
-    ("sourceSecurityGroupTag", U16), ("sourceSecurityGroupTagType", U8),
-    ("destinationSecurityGroupTag", U16), ("destinationSecurityGroupTagType", U8),
-    ("locationIpv6", IPV6), ("httpResponse", U32), ("dnsQuery", STRING), ("dnsRecordType", U16),
-    ("dnsResponseType", U16), ("dnsTtl", U32), ("sinkholeUuid", UUID),
-    ("securityIntelligenceList1", U32), ("securityIntelligenceList2", U32),
-    ("threatIntelligenceCategory", U32), ("eveProcess", STRING),
-    ("eveProcessConfidencePercentage", U8), ("eveThreatConfidencePercentage", U8),
-    ("eveThreatConfidenceIndex", U8), ("clientAppDectectorId", U8), ("natInitiatorPort", U16),
-    ("natResponderPort", U16), ("natInitiatorIp", IPV6), ("natResponderIp", IPV6),
-    ("ingressVRFName", STRING), ("egressVRFName", STRING), ("sourceIpDynamicAttributes", STRING),
-    ("destIpDynamicAttributes", STRING))
-
 INTRUSION_EVENT_85 = S2(85, "INTRUSION_EVENT_85",
     ("deviceId", U32), ("eventId", U32), ("eventSecond", U32), ("eventMicrosecond", U32),
     ("ruleId", U32), ("generatorId", U32), ("ruleRevision", U32), ("classificationId", U32),
@@ -568,6 +525,13 @@ CONNECTION_STATISTICS_171 = S1(171, "CONNECTION_STATISTICS_171", *_insert_after(
 CONNECTION_STATISTICS_173 = S1(173, "CONNECTION_STATISTICS_173", *_rows(CONNECTION_STATISTICS_171),
                                ("sourceIpDynamicAttributes", STRING),
                                ("destIpDynamicAttributes", STRING))
+# FMC 7: encrypted visibility (EVE), the client detector and NAT, after the threat category.
+CONNECTION_STATISTICS_174 = S1(174, "CONNECTION_STATISTICS_174", *_insert_after(
+    _rows(CONNECTION_STATISTICS_173), "threatIntelligenceCategory",
+    ("eveProcess", STRING), ("eveProcessConfidencePercentage", U8),
+    ("eveThreatConfidencePercentage", U8), ("eveThreatConfidenceIndex", U8),
+    ("clientAppDectectorId", U8), ("natInitiatorPort", U16), ("natResponderPort", U16),
+    ("natInitiatorIp", IPV6), ("natResponderIp", IPV6)))
 INTRUSION_EVENT_81 = S2(81, "INTRUSION_EVENT_81", *_insert_after(
     _rows(INTRUSION_EVENT_60), "blocked", ("blockedReasonId", U8)),
     ("ingressVRFName", STRING), ("egressVRFName", STRING), ("snortVersion", U8))
@@ -576,10 +540,15 @@ INTRUSION_EVENT_81 = S2(81, "INTRUSION_EVENT_81", *_insert_after(
 # --- versions of one block ----------------------------------------------------------------------
 # A table names one block per position; the FMC sends there the version of that block that the
 # event version the client requested calls for (spec §4.3, §4.4, §4.7, §4.9), and nothing else.
-register_versions(1, 160, 161, 163, 168, 169, 170, 171, 173, 174)  # connection statistics
-register_versions(2, 41, 60, 81, 85)  # intrusion event
-register_versions(2, 56, 79)  # file event
-register_versions(2, 62, 80)  # malware event
-# The user of records 92-95: user information (120; 155 in 5.2.11) or login information (127
-# in 3.5.8; 167 since), by FMC version.
-register_versions(1, 120, 121, 127, 155, 159, 165, 167)
+VERSIONS = (
+    (1, (160, 161, 163, 168, 169, 170, 171, 173, 174)),  # connection statistics
+    (2, (41, 60, 81, 85)),  # intrusion event
+    (2, (56, 79)),  # file event
+    (2, (62, 80)),  # malware event
+    # The user of records 92-95: user information (120; 155 in 5.2.11) or login information
+    # (127 in 3.5.8; 167 since), by FMC version.
+    (1, (120, 121, 127, 155, 159, 165, 167)),
+)
+
+# Every block layout defined above.
+LAYOUTS = tuple(value for value in list(globals().values()) if isinstance(value, Layout))

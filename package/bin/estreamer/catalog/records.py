@@ -11,7 +11,6 @@ from __future__ import annotations
 from ..fields import (HEX16, IPV4, IPV6, MAC, STRING, U8, U16, U32, UUID, block, skip, var,
                       when)
 from ..layout import Layout
-from . import blocks  # noqa: F401  (registers the block layouts the records refer to)
 
 # RNA/RUA discovery event header (40 bytes, then the host's IPv6 address when hasIpv6 is set).
 DISCOVERY_HEADER = (

@@ -1,4 +1,4 @@
-"""Decoded records → CIM-ready events, one sourcetype per record family.
+"""Records → CIM-ready events, one sourcetype per record family.
 
     mapper = EventMapper(cache, host="fmc.example.com")
     for record in records:            # metadata records go to cache.learn() first
@@ -11,20 +11,29 @@ microseconds, the record's own event time), ``sourcetype`` (``cisco:firepower:es
 ``host`` (the FMC) and ``event``, a compact dict: empty, zero and placeholder values omitted,
 keys in a fixed order per family, raw ids beside resolved names, and every CIM field computed
 here (design: ``spec/cim-mapping.md``; lookup tables in :mod:`.tables`).
+
+Each family's event is a table (:mod:`.profile`; the families' modules hold them). Two paths
+read the tables and give the same bytes: :meth:`EventMapper.map` walks them over a decoded
+record (the reference; the event's dict is what CEF lines are made from), and
+:meth:`EventMapper.render` runs the function compiled from (record layout, table) on the
+record's bytes, straight to the event's JSON text (:mod:`.compiler`, :mod:`.programs`).
 """
 from __future__ import annotations
 
 import json
 import logging
 
-from ..catalog import RECORDS
+from ..catalog import CATALOG, RECORDS
 from ..catalog.records import FAMILIES, FAMILY_OF
 from ..ratelimit import RateLimitedLog, error_kind
 from . import (connection, correlation, discovery, extra, file, identity, intrusion, malware,
                vpn)
-from .common import CONSTANT_FIELDS, Context
+from .common import Context
+from .compiler import EventCompiler, Memos
 from .metadata_records import map_metadata, map_unknown, map_unmappable
 from .options import MapperOptions
+from .profile import Evaluator
+from ..programs import Programs
 
 __all__ = ["Event", "EventMapper", "MapperOptions", "event_json", "SOURCETYPES", "FIELDS",
            "FREE_TEXT", "sourcetype_of"]
@@ -34,9 +43,9 @@ log = logging.getLogger("estreamer.events")
 SOURCETYPE_PREFIX = "cisco:firepower:estreamer:"
 SOURCETYPES = {family: SOURCETYPE_PREFIX + family for family in FAMILIES}
 
-_MODULES = (connection, intrusion, extra, file, malware, correlation, identity, vpn)
-_MAPPERS = {number: module.map_record for module in _MODULES for number in module.RECORD_TYPES}
-_DISCOVERY = FAMILY_OF["discovery"]
+_MODULES = (connection, intrusion, extra, file, malware, correlation, identity, vpn, discovery)
+# The event table of each record type of a family.
+PROFILES = {number: module.PROFILE for module in _MODULES for number in module.RECORD_TYPES}
 _FAMILY_BY_NUMBER = {number: family for family, numbers in FAMILY_OF.items()
                      for number in numbers}
 
@@ -44,23 +53,10 @@ _FAMILY_BY_NUMBER = {number: family for family, numbers in FAMILY_OF.items()
 # the family's FREE_TEXT (texts of unbounded length: Splunk extracts only an event's first
 # 5,000 bytes). Discovery events also carry the record's own fields (cleaned, snake_case) after
 # the constants, and metadata events after ``rec_type_desc``.
-FIELDS = {
-    "connection": connection.FIELDS,
-    "intrusion": intrusion.FIELDS,
-    "intrusion_extra": extra.FIELDS,
-    "file": file.FIELDS,
-    "malware": malware.FIELDS,
-    "correlation": correlation.FIELDS,
-    "identity": identity.FIELDS,
-    "vpn": vpn.FIELDS,
-    "discovery": discovery.HEAD + discovery.OS_FIELDS + CONSTANT_FIELDS,
-    "metadata": ("rec_type", "rec_type_desc"),
-}
-FREE_TEXT = {family: module.FREE_TEXT for family, module in (
-    ("connection", connection), ("intrusion", intrusion), ("intrusion_extra", extra),
-    ("file", file), ("malware", malware), ("correlation", correlation), ("identity", identity),
-    ("vpn", vpn))}
-FREE_TEXT.update(discovery=(), metadata=())
+FIELDS = {module.PROFILE.family: module.PROFILE.keys for module in _MODULES}
+FIELDS["metadata"] = ("rec_type", "rec_type_desc")
+FREE_TEXT = {module.PROFILE.family: module.FREE_TEXT for module in _MODULES}
+FREE_TEXT["metadata"] = ()
 
 
 def sourcetype_of(record_type: int) -> str:
@@ -102,12 +98,35 @@ class EventMapper:
     ``cache.learn`` (the FMC sends them before the events that use them).
     """
 
-    def __init__(self, cache, host: str, options: MapperOptions = None):
+    def __init__(self, cache, host: str, options: MapperOptions = None, catalog=CATALOG):
         self.options = options or MapperOptions()
         self.context = Context(cache, self.options)
         self.host = host
         self.errors = 0  # records sent unmapped because their family's mapper failed
         self._log = RateLimitedLog(log)
+        self.catalog = catalog
+        self.programs = Programs(catalog, self._compile, PROFILES.__contains__)
+        self.memos = Memos()  # what its compiled functions remember
+        self._generation = cache.generation
+        self._evaluators = {}  # profile -> its Evaluator with this mapper's context
+
+    def render(self, body):
+        """``(sourcetype, time, device id, event JSON text)`` of an event record's bytes, by
+        the compiled function of the record's shape; None where that function cannot vouch
+        for the record (or the record type has no profile): the caller decodes the record and
+        calls :meth:`map`, which gives the same event."""
+        generation = self.context.cache.generation
+        if generation != self._generation:
+            self._generation = generation
+            self.context.sync()
+            self.memos.sync()
+        return self.programs.render(body)
+
+    def _compile(self, layout, shape):
+        profile = PROFILES[shape.record_type]
+        return EventCompiler(self.catalog, layout, shape, profile, self.context,
+                             self.memos, SOURCETYPES[profile.family],
+                             self.options.clock).compile()
 
     def map(self, record):
         """The event for ``record``, or None (metadata unless ``emit_metadata``; undecodable
@@ -118,21 +137,24 @@ class EventMapper:
             if not self.options.raw_unknown:
                 return None
             time, event = map_unknown(record, self.context)
+        elif record_type in PROFILES:
+            evaluator = self._evaluator(PROFILES[record_type])
+            try:
+                time, event = evaluator(record)
+            except Exception as error:  # noqa: BLE001 - one odd record must not stop a stream
+                time, event = self._unmappable(record, error)
+        elif record_type in RECORDS and self.options.emit_metadata:
+            time, event = map_metadata(record, self.context)
         else:
-            mapper = _MAPPERS.get(record_type)
-            if mapper is None and record_type in _DISCOVERY:
-                mapper = discovery.map_record
-            if mapper is not None:
-                try:
-                    time, event = mapper(record, self.context)
-                except Exception as error:  # noqa: BLE001 - one odd record must not stop a stream
-                    time, event = self._unmappable(record, error)
-            elif record_type in RECORDS and self.options.emit_metadata:
-                time, event = map_metadata(record, self.context)
-            else:
-                return None
+            return None
         # A record with no time of its own at all (metadata, zeroed fields): now.
         return Event(time or self.options.clock(), sourcetype_of(record_type), self.host, event)
+
+    def _evaluator(self, profile):
+        evaluator = self._evaluators.get(profile)
+        if evaluator is None:
+            evaluator = self._evaluators[profile] = Evaluator(profile, self.context)
+        return evaluator
 
     def _unmappable(self, record, error: Exception):
         """Counted, logged at most once a minute per record type and error, sent with its

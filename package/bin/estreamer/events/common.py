@@ -1,4 +1,4 @@
-"""What every family mapper shares: value normalisation, name resolution, field order.
+"""What every event table shares: value normalisation and name resolution.
 
 Rules of the CIM design (§1.3, §0.3) implemented once: addresses as RFC 5952 text with
 IPv4-mapped addresses as dotted quads, lowercase MACs and hashes, zero values and FMC
@@ -10,16 +10,13 @@ import ipaddress
 
 from ..catalog import RECORDS
 from ..fields import memoised
-from .tables import PLACEHOLDERS, PROTOCOLS, RULE_ACTIONS, ZERO_MAC, ZERO_UUID
+from .tables import PLACEHOLDERS, RULE_ACTIONS, ZERO_MAC, ZERO_UUID
 
 VENDOR = "Cisco"
 PRODUCT = "Secure Firewall"
 VENDOR_PRODUCT = "Cisco Secure Firewall"
 CONSTANTS = (("vendor", VENDOR), ("product", PRODUCT), ("vendor_product", VENDOR_PRODUCT))
 CONSTANT_FIELDS = tuple(name for name, _ in CONSTANTS)
-
-# Keys every event of a discovery-header record starts with, in this order.
-HEAD_FIELDS = ("rec_type", "rec_type_desc", "event_type", "event_subtype", "device_id", "dvc")
 
 
 def is_placeholder(value) -> bool:
@@ -132,33 +129,10 @@ def connection_id(device_id, instance, counter, timestamp):
     return f"{device_id}:{instance}:{counter}:{timestamp}"
 
 
-def protocol_fields(e: dict, protocol, transport=True):
-    """``protocol_id``, ``ip_proto`` and (by default) the CIM ``transport`` from lookup L1."""
-    ip_proto, transport_name, _ = PROTOCOLS[protocol & 0xFF]
-    e["protocol_id"] = protocol
-    e["ip_proto"] = ip_proto
-    if transport:
-        e["transport"] = transport_name
-
-
 def record_name(record_type: int):
+    """The record type's name (the catalog's)."""
     kind = RECORDS.get(record_type)
     return kind.name if kind is not None else None
-
-
-def ordered(fields, e: dict) -> dict:
-    """``e`` in the family's declared key order, values that are None dropped.
-
-    A key the family does not declare is a programming error, raised here rather than lost.
-    """
-    out, pop = {}, e.pop
-    for name in fields:
-        value = pop(name, None)
-        if value is not None:
-            out[name] = value
-    if e and any(value is not None for value in e.values()):
-        raise KeyError(f"undeclared event fields: {sorted(e)}")
-    return out
 
 
 _UNSET = object()
@@ -198,14 +172,15 @@ class Context:
     """The metadata cache and the options, as the mappers use them.
 
     Resolved names are memoised until the cache's ``generation`` moves; :meth:`sync` (once per
-    record, by :class:`~estreamer.events.EventMapper`) notices that.
+    record, by :class:`~estreamer.events.EventMapper`) notices that. The devices' names are
+    never absent for device 0 (it is the FMC itself).
     """
 
-    __slots__ = ("cache", "options", "devices", "_tables", "_sets", "_memo", "_generation")
+    __slots__ = ("cache", "options", "devices", "_tables", "_memo", "_generation")
 
     def __init__(self, cache, options):
         self.cache, self.options = cache, options
-        self._tables, self._sets, self._memo, self._generation = {}, {}, {}, cache.generation
+        self._tables, self._memo, self._generation = {}, {}, cache.generation
         self.devices = self.labels("device", "devices", zero_absent=False)
 
     def sync(self):
@@ -222,13 +197,6 @@ class Context:
         if labels is None:
             labels = self._tables[table] = Labels(thing, table, self.cache, zero_absent)
         return labels
-
-    def tables(self, spec) -> tuple:
-        """:meth:`labels` of each ``(thing, table)`` of ``spec``, in one call (a mapper's set)."""
-        found = self._sets.get(spec)
-        if found is None:
-            found = self._sets[spec] = tuple(self.labels(thing, table) for thing, table in spec)
-        return found
 
     def remembered(self, key, resolve):
         """``resolve()``, memoised under ``key`` until the cache's names change."""
@@ -251,10 +219,6 @@ class Context:
             value = self.cache.name(table, *key)
             return fallback if value is None else text(value)
         return self.remembered((fallback, table) + key, resolve)
-
-    def label_of(self, thing: str, table: str, key):
-        """:meth:`label` for a simple key; zero ids and zero UUIDs are absent."""
-        return self.labels(thing, table)[key]
 
     def rule_action_name(self, action_id):
         """Rule action ids are named by the FMC (record 120), never hard-coded; a site may name
@@ -283,71 +247,6 @@ class Context:
                 return "Default Action" if rule_id == 0 else f"rule-{rule_id}"
             return text(value)
         return self.remembered(("rule", revision, rule_id), resolve)
-
-    def device(self, device_id):
-        return self.devices[device_id]
-
-    def head(self, record, e: dict):
-        """``rec_type``, ``rec_type_desc``, discovery type/subtype, ``device_id`` and ``dvc``."""
-        record_type = record["recordType"]
-        e["rec_type"] = record_type
-        e["rec_type_desc"] = record_name(record_type)
-        if "eventSubtype" in record:  # discovery header (correlation's eventType is another)
-            e["event_type"] = record["eventType"]
-            e["event_subtype"] = record["eventSubtype"]
-        device_id = record.get("deviceId")
-        if device_id is not None:
-            e["device_id"] = device_id
-            e["dvc"] = self.device(device_id)
-
-    def country(self, code):
-        return self.label_of("country", "geolocations", code)
-
-    def connection_context(self, e: dict, device_id, instance, counter, first_packet):
-        """The join key and its parts: ``connection_id``, ``first_packet_time`` (the
-        connection's first packet), ``instance_id`` and ``connection_counter``."""
-        e["connection_id"] = connection_id(device_id, instance, counter, first_packet)
-        if first_packet:
-            e["first_packet_time"] = first_packet
-            e["instance_id"], e["connection_counter"] = instance, counter
-
-    def user(self, user_id):
-        return self.label_of("user", "users", user_id)
-
-    def applications(self, record, e: dict):
-        """``app_proto_id``/``app_proto``, ``client_app``, ``web_app`` (never placeholders)."""
-        app_id = record.get("applicationId")
-        if app_id:
-            e["app_proto_id"] = app_id
-            e["app_proto"] = self.label_of("application", "appProtocols", app_id)
-        client_id, web_id = record.get("clientApplicationId"), record.get("webApplicationId")
-        e["client_app"] = self.label_of("client", "clientApps", client_id)
-        e["client_app_id"] = client_id or None
-        e["web_app"] = self.label_of("web-application", "payloads", web_id)
-        e["web_app_id"] = web_id or None
-
-    def ssl(self, record, e: dict):
-        """The SSL decryption context fields shared by intrusion, file and malware events."""
-        action, status = record.get("sslActualAction"), record.get("sslFlowStatus")
-        e["ssl_actual_action"] = self.label_of("ssl-action", "sslActions", action)
-        e["ssl_actual_action_id"] = action or None
-        e["ssl_flow_status"] = self.label_of("ssl-flow-status", "sslFlowStatuses", status)
-        e["ssl_flow_status_id"] = status or None
-        e["ssl_cert_fingerprint"] = hex_digest(record.get("sslCertificateFingerprint"))
-
-    def zone_and_interface_names(self, record, e: dict, ingress_zone, egress_zone,
-                                 ingress_interface, egress_interface):
-        e["src_zone"] = self.label_of("zone", "securityZones", record.get(ingress_zone))
-        e["dest_zone"] = self.label_of("zone", "securityZones", record.get(egress_zone))
-        e["src_interface"] = self.label_of("interface", "interfaces",
-                                           record.get(ingress_interface))
-        e["dest_interface"] = self.label_of("interface", "interfaces",
-                                            record.get(egress_interface))
-
-
-def constants(e: dict):
-    for name, value in CONSTANTS:
-        e[name] = value
 
 
 # --- generic records (discovery, metadata): the record's own fields, cleaned -------------------

@@ -1,318 +1,39 @@
-"""Connection events (record 71) → CIM Network_Traffic (design §2.1).
+"""Connection events (record 71) → CIM Network_Traffic (design §2.1), as a table.
 
 Security Intelligence: a connection whose ``securityIntelligenceSourceDestination`` is set was
 raised by an SI match (IP, URL or DNS list); it carries ``si_event=1`` — the key the
 ``cisco_firepower_security_intelligence`` event type matches — and the SI context fields.
+
+Every field is read as the block versions have it (``?``): a field an older block lacks is
+simply absent from the event.
 """
 from __future__ import annotations
 
-from ..record import picker
-from .common import (CONSTANT_FIELDS, CONSTANTS, HEAD_FIELDS, connection_id, hex_digest, ip,
-                     ip_version, record_name, seconds, text, uuid)
+from .common import Context
+from .profile import (FALSY, FLOAT, INT, INTS, NEVER, TEXT, TEXTS, Profile, call, formula, key,
+                      label, let, lookup, option)
+from .rows import connection_key, constants, head, ip_version
 from .tables import (ICMP_PROTOCOLS, PROTOCOLS, RULE_ACTION_NONE, RULE_REASONS, TCP_FLAGS,
                      recorded_action)
+from .values import hex_digest, ip, text, uuid
 
 RECORD_TYPES = (71,)
 # Texts of unbounded length, written last: Splunk extracts only an event's first 5,000 bytes
 # (limits.conf [spath] extraction_cutoff), so a long URL must not push other fields past it.
 FREE_TEXT = ("url", "http_user_agent", "http_referrer")
-FIELDS = HEAD_FIELDS + (
-    "src", "src_ip", "src_port", "dest", "dest_ip", "dest_port", "protocol_version",
-    "protocol_id", "ip_proto", "transport", "protocol", "icmp_type", "icmp_code",
-    "action", "rule_action_id", "rule_action", "rule_reason", "rule_id", "rule", "policy",
-    "nap_policy", "src_zone", "dest_zone", "src_interface", "dest_interface",
-    "bytes", "bytes_out", "bytes_in", "packets", "packets_out", "packets_in",
-    "first_packet_time", "last_packet_time", "duration", "connection_id", "session_id",
-    "instance_id", "connection_counter", "app", "app_proto_id", "app_proto", "client_app",
-    "client_app_version", "web_app", "user_id", "user", "vlan",
-    "tcp_flag",
-    "src_translated_ip", "src_translated_port", "dest_translated_ip", "dest_translated_port",
-    "url_domain", "http_response", "url_category",
-    "url_reputation", "dns_query", "dns_record_type", "dns_response_type", "dns_ttl",
-    "si_event", "sec_intel_ip", "sec_intel_layer", "sec_intel_category", "sec_intel_list_id",
-    "sinkhole", "ssl_policy",
-    "ssl_actual_action", "ssl_expected_action", "ssl_flow_status", "ssl_version",
-    "ssl_cipher_suite", "ssl_server_name", "ssl_cert_fingerprint", "ssl_server_cert_status",
-    "src_country", "dest_country", "original_client_ip", "netflow_source", "monitor_rules",
-    "ingress_vrf", "egress_vrf", "src_sgt", "dest_sgt", "eve_process", "eve_process_confidence",
-    "eve_threat_confidence", "eve_threat_confidence_index", "client_app_detector_id",
-    "intrusion_event_count", "file_event_count", "ioc_id",
-) + CONSTANT_FIELDS + FREE_TEXT
-
-_MONITOR_RULES = tuple(f"monitorRule{n}" for n in range(1, 9))
-
-# The record's fields, unpacked into locals in this order (one itemgetter call per record).
-_PICK = picker((
-    "recordType", "eventSubtype", "eventType", "deviceId", "eventSecond", "eventMicrosecond",
-    "archiveTimestamp", "initiatorIpAddress", "responderIpAddress", "protocol", "initiatorPort",
-    "responderPort", "ruleAction", "ruleReason", "policyRevision", "ruleId", "ingressZone",
-    "egressZone", "ingressInterface", "egressInterface", "initiatorTransmittedBytes",
-    "responderTransmittedBytes", "initiatorTransmittedPackets", "responderTransmittedPackets",
-    "firstPacketTimestamp", "lastPacketTimestamp", "instanceId", "connectionCounter",
-    "applicationId", "clientApplicationId", "webApplicationId", "userId", "vlanId", "tcpFlag",
-    "natInitiatorIp", "natResponderIp", "natInitiatorPort", "natResponderPort",
-    "clientUrl", "referencedHost", "httpReferrer", "userAgent", "httpResponse", "urlCategory",
-    "urlReputation", "dnsQuery", "dnsRecordType", "dnsResponseType", "dnsTtl",
-    "securityIntelligenceSourceDestination", "securityIntelligenceLayer",
-    "securityIntelligenceList1", "securityIntelligenceList2", "securityIntelligenceList3",
-    "sinkholeUuid", "sslActualAction", "sslExpectedAction", "sslFlowStatus", "sslVersion",
-    "sslCipherSuite", "sslServerName", "sslCertificateFingerprint", "sslServerCertificateStatus",
-    "initiatorCountry", "responderCountry", "originalClientIpAddress", "netflowSource",
-    "ingressVRFName", "egressVRFName", "sourceSecurityGroupTag", "destinationSecurityGroupTag",
-    "eveProcess", "eveProcessConfidencePercentage", "eveThreatConfidencePercentage",
-    "eveThreatConfidenceIndex", "intrusionEventCount", "fileEventCount", "iocNumber",
-    "networkAnalysisPolicyRevision", "clientApplicationVersion", "sslPolicyId",
-    "clientAppDectectorId") + _MONITOR_RULES)
-_DESCRIPTION = record_name(71)
-# The metadata tables a connection event names: (fallback name, cache table), in the order
-# map_record unpacks them.
-_TABLES = (
-    ("zone", "securityZones"), ("interface", "interfaces"), ("application", "appProtocols"),
-    ("client", "clientApps"), ("web-application", "payloads"), ("user", "users"),
-    ("url-category", "urlCategories"), ("url-reputation", "urlReputations"),
-    ("dns-record-type", "dnsRecordTypes"), ("dns-response-type", "dnsResponseTypes"),
-    ("sinkhole", "sinkholes"), ("ssl-action", "sslActions"), ("ssl-action", "sslExpectedActions"),
-    ("ssl-flow-status", "sslFlowStatuses"), ("ssl-version", "sslVersions"),
-    ("ssl-cipher-suite", "sslCipherSuites"), ("ssl-cert-status", "sslCertificateStatuses"),
-    ("country", "geolocations"), ("policy", "policies"), ("ssl-policy", "sslPolicies"))
+_MONITOR_RULES = tuple(f"?monitorRule{n}" for n in range(1, 9))
 
 
-def map_record(r, ctx):
-    """The event of one connection record. Keys are written in ``FIELDS`` order, None values
-    left out as they go: this runs for every connection an FMC logs, so it is one straight
-    function over locals rather than helpers over the record."""
-    (record_type, event_subtype, event_type, device_id, event_second, event_microsecond,
-     archive_timestamp, initiator_ip, responder_ip, protocol, initiator_port, responder_port,
-     action_id, reason, policy_revision, rule_id, ingress_zone, egress_zone, ingress_interface,
-     egress_interface, bytes_out, bytes_in, packets_out, packets_in, first, last, instance,
-     counter, app_id, client_app_id, web_app_id, user_id, vlan, flags, nat_initiator_ip,
-     nat_responder_ip, nat_initiator_port, nat_responder_port, client_url, referenced_host,
-     referrer, user_agent, http_response, url_category, url_reputation, dns_query,
-     dns_record_type, dns_response_type, dns_ttl, si_source_destination, si_layer, si_list1,
-     si_list2, si_list3, sinkhole, ssl_actual_action, ssl_expected_action, ssl_flow_status,
-     ssl_version, ssl_cipher_suite, ssl_server_name, ssl_fingerprint, ssl_cert_status,
-     initiator_country, responder_country, original_client_ip, netflow_source, ingress_vrf,
-     egress_vrf, src_sgt, dest_sgt, eve_process, eve_process_confidence, eve_threat_confidence,
-     eve_threat_index, intrusion_count, file_count, ioc, nap_revision, client_app_version,
-     ssl_policy, client_app_detector, *monitor_rules) = _PICK(r)
-    (zones, interfaces, applications, clients, web_apps, users, url_categories, url_reputations,
-     dns_record_types, dns_response_types, sinkholes, ssl_actions, ssl_expected_actions,
-     ssl_flow_statuses, ssl_versions, ssl_cipher_suites, ssl_cert_statuses,
-     countries, policies, ssl_policies) = ctx.tables(_TABLES)
-    e = {"rec_type": record_type, "rec_type_desc": _DESCRIPTION}
-    if event_subtype is not None:  # the discovery header
-        e["event_type"] = event_type
-        e["event_subtype"] = event_subtype
-    if device_id is not None:
-        e["device_id"] = device_id
-        if (value := ctx.devices[device_id]) is not None:
-            e["dvc"] = value
-
-    src, dest = ip(initiator_ip), ip(responder_ip)
-    icmp = protocol in ICMP_PROTOCOLS  # eStreamer carries ICMP type/code in the port fields
-    if src is not None:
-        e["src"] = e["src_ip"] = src
-    if not icmp:
-        e["src_port"] = initiator_port
-    if dest is not None:
-        e["dest"] = e["dest_ip"] = dest
-    if not icmp:
-        e["dest_port"] = responder_port
-    version = ip_version(src, dest)
-    if version is not None:
-        e["protocol_version"] = version
-    ip_proto, transport, _ = PROTOCOLS[protocol & 0xFF]
-    e["protocol_id"] = protocol
-    if ip_proto is not None:
-        e["ip_proto"] = ip_proto
-    if transport is not None:
-        e["transport"] = transport
-    if icmp:
-        e["protocol"] = "icmp"
-        e["icmp_type"], e["icmp_code"] = initiator_port, responder_port
-    else:
-        e["protocol"] = "ip"
-
-    # Rule action: id → record 120 name → site/L2 → CIM action, else what the FMC recorded
-    # (tables.recorded_action); then reasons, rule and policy.
-    rule_action = ctx.rule_action_name(action_id) if action_id else RULE_ACTION_NONE
-    reasons = _reasons(ctx, reason) if reason else None
-    e["action"] = ctx.cim_action(rule_action) or recorded_action(reasons, packets_in)
-    if action_id:
-        e["rule_action_id"] = action_id
-    if rule_action is not None:
-        e["rule_action"] = rule_action
-    if reasons:
-        e["rule_reason"] = reasons
-    revision = uuid(policy_revision)
-    if revision or rule_id:
-        e["rule_id"] = rule_id
-        rule = ctx.rule_name(revision, rule_id)
-        if rule is not None:
-            e["rule"] = rule
-    if revision:
-        policy = ctx.label(f"policy-{revision}", "accessControlPolicies", device_id, revision)
-        if policy is not None:
-            e["policy"] = policy
-    if (value := policies[uuid(nap_revision)]) is not None:
-        e["nap_policy"] = value
-
-    # Zones form a CIM cluster: both or neither; a zero side of a zoned flow is "N/A".
-    if uuid(ingress_zone) or uuid(egress_zone):
-        e["src_zone"] = zones[ingress_zone] or "N/A"
-        e["dest_zone"] = zones[egress_zone] or "N/A"
-    if (value := interfaces[ingress_interface]) is not None:
-        e["src_interface"] = value
-    if (value := interfaces[egress_interface]) is not None:
-        e["dest_interface"] = value
-
-    # Client perspective (FMC: initiator bytes are "sent"); true zeros are kept (CIM cluster).
-    e["bytes"] = bytes_out + bytes_in
-    e["bytes_out"], e["bytes_in"] = bytes_out, bytes_in
-    e["packets"] = packets_out + packets_in
-    e["packets_out"], e["packets_in"] = packets_out, packets_in
-    if first:
-        e["first_packet_time"] = first
-    if last:
-        e["last_packet_time"] = last
-    if first and last:
-        e["duration"] = last - first
-    if first:
-        e["connection_id"] = e["session_id"] = connection_id(device_id, instance, counter, first)
-        e["instance_id"], e["connection_counter"] = instance, counter
-
-    app_proto = applications[app_id] if app_id else None
-    e["app"] = (app_proto or ip_proto).lower()
-    if app_id:
-        e["app_proto_id"] = app_id
-        if app_proto is not None:
-            e["app_proto"] = app_proto
-    if (value := clients[client_app_id]) is not None:
-        e["client_app"] = value
-    if (value := text(client_app_version)) is not None:
-        e["client_app_version"] = value
-    if (value := web_apps[web_app_id]) is not None:
-        e["web_app"] = value
-    if user_id:
-        e["user_id"] = user_id
-        if (value := users[user_id]) is not None:
-            e["user"] = value
-    if vlan:
-        e["vlan"] = vlan
-    if flags:
-        names = _tcp_flags(flags)
-        if names:
-            e["tcp_flag"] = names
-
-    # Translated addresses (block 174+). Both or neither (CIM cluster): an untranslated side
-    # keeps its real address and port.
-    nat_src, nat_dest = ip(nat_initiator_ip), ip(nat_responder_ip)
-    if nat_src or nat_dest:
-        if (value := nat_src or src) is not None:
-            e["src_translated_ip"] = value
-        if not icmp:
-            e["src_translated_port"] = nat_initiator_port or initiator_port
-        if (value := nat_dest or dest) is not None:
-            e["dest_translated_ip"] = value
-        if not icmp:
-            e["dest_translated_port"] = nat_responder_port or responder_port
-
-    if (value := text(referenced_host)) is not None:
-        e["url_domain"] = value
-    if http_response:
-        e["http_response"] = http_response
-    if (value := url_categories[url_category]) is not None:
-        e["url_category"] = value
-    if (value := url_reputations[url_reputation]) is not None:
-        e["url_reputation"] = value
-    if (value := text(dns_query)) is not None:
-        e["dns_query"] = value
-    if (value := dns_record_types[dns_record_type]) is not None:
-        e["dns_record_type"] = value
-    if (value := dns_response_types[dns_response_type]) is not None:
-        e["dns_response_type"] = value
-    if dns_ttl:
-        e["dns_ttl"] = dns_ttl
-
-    if si_source_destination:
-        _security_intelligence(ctx, e, si_source_destination, si_layer, policy_revision,
-                               (si_list1, si_list2, si_list3))
-    if (value := sinkholes[uuid(sinkhole)]) is not None:
-        e["sinkhole"] = value
-    if (value := ssl_policies[uuid(ssl_policy)]) is not None:
-        e["ssl_policy"] = value
-
-    if (value := ssl_actions[ssl_actual_action]) is not None:
-        e["ssl_actual_action"] = value
-    if (value := ssl_expected_actions[ssl_expected_action]) is not None:
-        e["ssl_expected_action"] = value
-    if (value := ssl_flow_statuses[ssl_flow_status]) is not None:
-        e["ssl_flow_status"] = value
-    if (value := ssl_versions[ssl_version]) is not None:
-        e["ssl_version"] = value
-    if (value := ssl_cipher_suites[ssl_cipher_suite]) is not None:
-        e["ssl_cipher_suite"] = value
-    if (value := text(ssl_server_name)) is not None:
-        e["ssl_server_name"] = value
-    if (value := hex_digest(ssl_fingerprint)) is not None:
-        e["ssl_cert_fingerprint"] = value
-    if (value := ssl_cert_statuses[ssl_cert_status]) is not None:
-        e["ssl_server_cert_status"] = value
-
-    if (value := countries[initiator_country]) is not None:
-        e["src_country"] = value
-    if (value := countries[responder_country]) is not None:
-        e["dest_country"] = value
-    if (value := ip(original_client_ip)) is not None:
-        e["original_client_ip"] = value
-    if (value := uuid(netflow_source)) is not None:
-        e["netflow_source"] = value
-    if any(monitor_rules):
-        names = [ctx.rule_name(revision, rule) for rule in monitor_rules if rule]
-        names = [name for name in names if name]
-        if names:
-            e["monitor_rules"] = names
-    if (value := text(ingress_vrf)) is not None:
-        e["ingress_vrf"] = value
-    if (value := text(egress_vrf)) is not None:
-        e["egress_vrf"] = value
-    if src_sgt:
-        e["src_sgt"] = src_sgt
-    if dest_sgt:
-        e["dest_sgt"] = dest_sgt
-    if (value := text(eve_process)) is not None:
-        e["eve_process"] = value
-    if eve_process_confidence:
-        e["eve_process_confidence"] = eve_process_confidence
-    if eve_threat_confidence:
-        e["eve_threat_confidence"] = eve_threat_confidence
-    if eve_threat_index:
-        e["eve_threat_confidence_index"] = eve_threat_index
-    if client_app_detector:
-        e["client_app_detector_id"] = client_app_detector
-    if intrusion_count:
-        e["intrusion_event_count"] = intrusion_count
-    if file_count:
-        e["file_event_count"] = file_count
-    if ioc:
-        e["ioc_id"] = ioc
-    e.update(CONSTANTS)
-    if (value := text(client_url)) is not None:
-        e["url"] = value
-    if (value := text(user_agent)) is not None:
-        e["http_user_agent"] = value
-    if (value := text(referrer)) is not None:
-        e["http_referrer"] = value
-
-    # The discovery header's event time; the FMC leaves it 0 in connection records (the real
-    # capture), so the first-packet time, then the archive timestamp, stand in.
-    if event_second:
-        return seconds(event_second, event_microsecond), e
-    return float(first or archive_timestamp or 0), e
+def rule_action(ctx: Context, action_id):
+    """The rule action's name (metadata 120, the site's names), ``N/A`` for none"""
+    return ctx.rule_action_name(action_id) if action_id else RULE_ACTION_NONE
 
 
-def _reasons(ctx, reason):
-    """Rule reasons are bits: a name for the exact value when the FMC gave one, else per bit."""
+def rule_reasons(ctx: Context, reason):
+    """Rule reasons are bits: a name for the exact value when the FMC gave one, else per bit"""
+    if not reason:
+        return None
+
     def resolve():
         whole = ctx.cache.name("firewallRuleReasons", reason) or RULE_REASONS.get(reason)
         if whole:
@@ -327,31 +48,218 @@ def _reasons(ctx, reason):
     return list(ctx.remembered(("rule-reasons", reason), resolve))  # each event owns its list
 
 
+def configured_action(ctx: Context, rule_action_name):
+    """The CIM action of the rule action: the site's, else lookup L2's"""
+    return ctx.cim_action(rule_action_name)
+
+
+def cim_action(configured, reasons, responder_packets):
+    """The CIM action: the rule action's (site, lookup L2), else what the FMC recorded"""
+    return configured or recorded_action(reasons, responder_packets)
+
+
+def rule_name(ctx: Context, revision, rule_id):
+    """The access-control rule's name (policy revision, rule id)"""
+    return ctx.rule_name(revision, rule_id)
+
+
+def policy_name(ctx: Context, revision, device_id):
+    """The access-control policy's name (device, policy revision)"""
+    if not revision:
+        return None
+    return ctx.label(f"policy-{revision}", "accessControlPolicies", device_id, revision)
+
+
 _TCP_FLAG_NAMES = {}
 
 
-def _tcp_flags(flags: int) -> list:
+def tcp_flags(flags):
+    """The TCP flag names set in the flag bits (T3)"""
+    if not flags:
+        return None
     names = _TCP_FLAG_NAMES.get(flags)
     if names is None:
         names = _TCP_FLAG_NAMES[flags] = [name for bit, name in TCP_FLAGS if flags & bit]
     return list(names)  # each event owns its list
 
 
-def _security_intelligence(ctx, e, source_destination, layer, revision, lists):
-    """A connection raised by a Security Intelligence match (IP, URL or DNS list)."""
-    if ctx.options.si_split:
-        e["si_event"] = 1
-    sources = ctx.labels("si-source-destination", "securityIntelligenceSourceDestination")
-    if (value := sources[source_destination]) is not None:
-        e["sec_intel_ip"] = value
-    if (value := layer) is not None:
-        e["sec_intel_layer"] = value
-    lists = [list_id for list_id in lists if list_id]
-    if lists:
-        # Category names are per access-control policy (metadata 280 is keyed by list and policy).
-        names = (ctx.label(f"si-category-{list_id}", "securityIntelligenceCategories", list_id,
-                           revision) for list_id in lists)
-        names = [name for name in names if name]
-        if names:
-            e["sec_intel_category"] = names
-        e["sec_intel_list_id"] = lists
+def si_marker(options):
+    """1 when the site splits Security Intelligence events off (si_split)"""
+    return 1 if options.si_split else None
+
+
+def si_lists(*lists):
+    """The Security Intelligence list ids that are set"""
+    return [list_id for list_id in lists if list_id] or None
+
+
+def si_categories(ctx: Context, lists, revision):
+    """The SI list names (metadata 280, per list and access-control policy)"""
+    if not lists:
+        return None
+    names = (ctx.label(f"si-category-{list_id}", "securityIntelligenceCategories", list_id,
+                       revision) for list_id in lists)
+    return [name for name in names if name] or None
+
+
+def monitor_rules(ctx: Context, revision, *rules):
+    """The names of the monitor rules that matched"""
+    if not any(rules):
+        return None
+    names = [ctx.rule_name(revision, rule) for rule in rules if rule]
+    return [name for name in names if name] or None
+
+
+# The discovery header's event time (:func:`.common.seconds`); the FMC leaves it 0 in
+# connection records (the real capture), so the first-packet time, then the archive
+# timestamp, stand in.
+EVENT_TIME = formula("(round({0} + {1} / 1e6, 6) if {1} else float({0})) if {0} "
+                     "else float({2} or {3} or 0)", "?eventSecond", "?eventMicrosecond",
+                     "?firstPacketTimestamp", "?archiveTimestamp", type_=FLOAT,
+                     doc="the event second and microsecond; else the first packet's time, "
+                         "else the archive timestamp")
+
+
+PROFILE = Profile("connection", RECORD_TYPES, head() + (
+    key("src", ip("?initiatorIpAddress")),
+    let("icmp", call(ICMP_PROTOCOLS.__contains__, "?protocol",
+                     doc="ICMP: eStreamer carries the type and code in the port fields")),
+    key("src_ip", "$src"),
+    key("src_port", "?initiatorPort", unless="$icmp"),
+    key("dest", ip("?responderIpAddress")),
+    key("dest_ip", "$dest"),
+    key("dest_port", "?responderPort", unless="$icmp"),
+    key("protocol_version", ip_version("$src", "$dest")),
+    key("protocol_id", "?protocol", omit=NEVER),
+    let("_protocol", lookup(PROTOCOLS, formula("{0} & 0xFF", "?protocol", type_=INT),
+                            doc="lookup L1")),
+    key("ip_proto", formula("{0}[0]", "$_protocol", type_=TEXT, doc="L1 keyword")),
+    key("transport", formula("{0}[1]", "$_protocol", type_=TEXT, doc="L1 transport")),
+    key("protocol", formula("'icmp' if {0} else 'ip'", "$icmp", type_=TEXT)),
+    key("icmp_type", "?initiatorPort", when="$icmp", omit=NEVER),
+    key("icmp_code", "?responderPort", when="$icmp", omit=NEVER),
+    let("_rule_action", call(rule_action, "?ruleAction", context=True, memo=True, type_=TEXT)),
+    let("_reasons", call(rule_reasons, "?ruleReason", context=True, memo=True, type_=TEXTS)),
+    let("_configured_action", call(configured_action, "$_rule_action", context=True,
+                                   memo=True, type_=TEXT)),
+    key("action", call(cim_action, "$_configured_action", "$_reasons",
+                       "?responderTransmittedPackets", type_=TEXT), omit=NEVER),
+    key("rule_action_id", "?ruleAction", omit=FALSY),
+    key("rule_action", "$_rule_action"),
+    key("rule_reason", "$_reasons", omit=FALSY),
+    let("_revision", uuid("?policyRevision")),
+    let("_ruled", formula("bool({0} or {1})", "$_revision", "?ruleId")),
+    key("rule_id", "?ruleId", when="$_ruled", omit=NEVER),
+    key("rule", call(rule_name, "$_revision", "?ruleId", context=True, memo=True, type_=TEXT),
+        when="$_ruled"),
+    key("policy", call(policy_name, "$_revision", "?deviceId", context=True, memo=True,
+                       type_=TEXT)),
+    key("nap_policy", label("policy", "policies", uuid("?networkAnalysisPolicyRevision"))),
+    # Zones form a CIM cluster: both or neither; a zero side of a zoned flow is "N/A".
+    let("_zoned", formula("bool({0} or {1})", uuid("?ingressZone"), uuid("?egressZone"))),
+    key("src_zone", formula("{0} or 'N/A'", label("zone", "securityZones", "?ingressZone"),
+                            type_=TEXT), when="$_zoned"),
+    key("dest_zone", formula("{0} or 'N/A'", label("zone", "securityZones", "?egressZone"),
+                             type_=TEXT), when="$_zoned"),
+    key("src_interface", label("interface", "interfaces", "?ingressInterface")),
+    key("dest_interface", label("interface", "interfaces", "?egressInterface")),
+    # Client perspective (FMC: initiator bytes are "sent"); true zeros are kept (CIM cluster).
+    key("bytes", formula("{0} + {1}", "?initiatorTransmittedBytes",
+                         "?responderTransmittedBytes", type_=INT, native=True), omit=NEVER),
+    key("bytes_out", "?initiatorTransmittedBytes", omit=NEVER),
+    key("bytes_in", "?responderTransmittedBytes", omit=NEVER),
+    key("packets", formula("{0} + {1}", "?initiatorTransmittedPackets",
+                           "?responderTransmittedPackets", type_=INT, native=True), omit=NEVER),
+    key("packets_out", "?initiatorTransmittedPackets", omit=NEVER),
+    key("packets_in", "?responderTransmittedPackets", omit=NEVER),
+    key("first_packet_time", "?firstPacketTimestamp", omit=FALSY),
+    key("last_packet_time", "?lastPacketTimestamp", omit=FALSY),
+    key("duration", formula("{1} - {0} if {0} and {1} else None", "?firstPacketTimestamp",
+                            "?lastPacketTimestamp", type_=INT)),
+    key("connection_id", connection_key("?deviceId", "?instanceId", "?connectionCounter",
+                                        "?firstPacketTimestamp")),
+    key("session_id", "$connection_id"),
+    key("instance_id", "?instanceId", when="?firstPacketTimestamp", omit=NEVER),
+    key("connection_counter", "?connectionCounter", when="?firstPacketTimestamp", omit=NEVER),
+    let("_app_proto", label("application", "appProtocols", "?applicationId")),
+    key("app", formula("({0} or {1}).lower()", "$_app_proto", "$ip_proto", type_=TEXT),
+        omit=NEVER),
+    key("app_proto_id", "?applicationId", omit=FALSY),
+    key("app_proto", "$_app_proto"),
+    key("client_app", label("client", "clientApps", "?clientApplicationId")),
+    key("client_app_version", text("?clientApplicationVersion")),
+    key("web_app", label("web-application", "payloads", "?webApplicationId")),
+    key("user_id", "?userId", omit=FALSY),
+    key("user", label("user", "users", "?userId")),
+    key("vlan", "?vlanId", omit=FALSY),
+    key("tcp_flag", call(tcp_flags, "?tcpFlag", memo=True, type_=TEXTS), omit=FALSY),
+    # Translated addresses (block 174+). Both or neither (CIM cluster): an untranslated side
+    # keeps its real address and port.
+    let("_nat_src", ip("?natInitiatorIp")),
+    let("_nat_dest", ip("?natResponderIp")),
+    let("_translated", formula("bool({0} or {1})", "$_nat_src", "$_nat_dest")),
+    key("src_translated_ip", formula("{0} or {1}", "$_nat_src", "$src", type_=TEXT),
+        when="$_translated"),
+    key("src_translated_port", formula("{0} or {1}", "?natInitiatorPort", "?initiatorPort",
+                                       type_=INT), when="$_translated", unless="$icmp",
+        omit=NEVER),
+    key("dest_translated_ip", formula("{0} or {1}", "$_nat_dest", "$dest", type_=TEXT),
+        when="$_translated"),
+    key("dest_translated_port", formula("{0} or {1}", "?natResponderPort", "?responderPort",
+                                        type_=INT), when="$_translated", unless="$icmp",
+        omit=NEVER),
+    key("url_domain", text("?referencedHost")),
+    key("http_response", "?httpResponse", omit=FALSY),
+    key("url_category", label("url-category", "urlCategories", "?urlCategory")),
+    key("url_reputation", label("url-reputation", "urlReputations", "?urlReputation")),
+    key("dns_query", text("?dnsQuery")),
+    key("dns_record_type", label("dns-record-type", "dnsRecordTypes", "?dnsRecordType")),
+    key("dns_response_type", label("dns-response-type", "dnsResponseTypes",
+                                   "?dnsResponseType")),
+    key("dns_ttl", "?dnsTtl", omit=FALSY),
+    let("_si", "?securityIntelligenceSourceDestination"),
+    key("si_event", option(si_marker, type_=INT), when="$_si"),
+    key("sec_intel_ip", label("si-source-destination", "securityIntelligenceSourceDestination",
+                              "?securityIntelligenceSourceDestination"), when="$_si"),
+    key("sec_intel_layer", "?securityIntelligenceLayer", when="$_si"),
+    let("_si_lists", call(si_lists, "?securityIntelligenceList1", "?securityIntelligenceList2",
+                          "?securityIntelligenceList3", type_=INTS)),
+    key("sec_intel_category", call(si_categories, "$_si_lists", "?policyRevision",
+                                   context=True, type_=TEXTS), when="$_si", omit=FALSY),
+    key("sec_intel_list_id", "$_si_lists", when="$_si", omit=FALSY),
+    key("sinkhole", label("sinkhole", "sinkholes", uuid("?sinkholeUuid"))),
+    key("ssl_policy", label("ssl-policy", "sslPolicies", uuid("?sslPolicyId"))),
+    key("ssl_actual_action", label("ssl-action", "sslActions", "?sslActualAction")),
+    key("ssl_expected_action", label("ssl-action", "sslExpectedActions", "?sslExpectedAction")),
+    key("ssl_flow_status", label("ssl-flow-status", "sslFlowStatuses", "?sslFlowStatus")),
+    key("ssl_version", label("ssl-version", "sslVersions", "?sslVersion")),
+    key("ssl_cipher_suite", label("ssl-cipher-suite", "sslCipherSuites", "?sslCipherSuite")),
+    key("ssl_server_name", text("?sslServerName")),
+    key("ssl_cert_fingerprint", hex_digest("?sslCertificateFingerprint")),
+    key("ssl_server_cert_status", label("ssl-cert-status", "sslCertificateStatuses",
+                                        "?sslServerCertificateStatus")),
+    key("src_country", label("country", "geolocations", "?initiatorCountry")),
+    key("dest_country", label("country", "geolocations", "?responderCountry")),
+    key("original_client_ip", ip("?originalClientIpAddress")),
+    key("netflow_source", uuid("?netflowSource")),
+    key("monitor_rules", call(monitor_rules, "$_revision", *_MONITOR_RULES, context=True,
+                              memo=True, type_=TEXTS), omit=FALSY),
+    key("ingress_vrf", text("?ingressVRFName")),
+    key("egress_vrf", text("?egressVRFName")),
+    key("src_sgt", "?sourceSecurityGroupTag", omit=FALSY),
+    key("dest_sgt", "?destinationSecurityGroupTag", omit=FALSY),
+    key("eve_process", text("?eveProcess")),
+    key("eve_process_confidence", "?eveProcessConfidencePercentage", omit=FALSY),
+    key("eve_threat_confidence", "?eveThreatConfidencePercentage", omit=FALSY),
+    key("eve_threat_confidence_index", "?eveThreatConfidenceIndex", omit=FALSY),
+    key("client_app_detector_id", "?clientAppDectectorId", omit=FALSY),
+    key("intrusion_event_count", "?intrusionEventCount", omit=FALSY),
+    key("file_event_count", "?fileEventCount", omit=FALSY),
+    key("ioc_id", "?iocNumber", omit=FALSY),
+) + constants() + (
+    key("url", text("?clientUrl")),
+    key("http_user_agent", text("?userAgent")),
+    key("http_referrer", text("?httpReferrer")),
+), time=EVENT_TIME)
+
+FIELDS = PROFILE.keys

@@ -1,117 +1,42 @@
-"""Correlation (policy violation) events (record 112) → CIM Alerts (design §2.5).
+"""Correlation (policy violation) events (record 112) → CIM Alerts (design §2.5), as a table.
 
 Host criticality stays in ``src_criticality``/``dest_criticality``: ``*_priority`` are ES asset
 fields an add-on must never set.
 """
 from __future__ import annotations
 
-from .common import (CONSTANT_FIELDS, HEAD_FIELDS, constants, hex_digest, ip, ip_from_u32,
-                     ordered, text, uuid)
+from .common import Context, ip_from_u32, text as text_value, uuid as uuid_value
+from .profile import FALSY, FLOAT, TEXT, Profile, call, const, formula, key, label, let, \
+    lookup
+from .rows import constants, head, zones_and_interfaces
 from .tables import (CORRELATION_EVENT_TYPES, CORRELATION_SEVERITY, CRITICALITY, HOST_TYPES,
                      IMPACT_LABELS, INLINE_RESULTS, PROTOCOLS)
+from .values import hex_digest, ip, text, uuid
 
 RECORD_TYPES = (112,)
 # Unbounded texts last (Splunk extracts only the first 5,000 bytes of an event).
 FREE_TEXT = ("description", "url")
-FIELDS = HEAD_FIELDS + (
-    "id", "signature_id", "signature", "correlation_policy_id", "correlation_policy",
-    "severity", "severity_id", "priority", "type", "app", "src", "src_ip", "dest",
-    "dest_ip", "user", "source_user", "destination_user", "correlation_event_type",
-    "src_criticality", "dest_criticality", "src_host_type", "dest_host_type", "src_os",
-    "dest_os", "src_port", "dest_port", "protocol_id", "ip_proto", "impact", "impact_desc",
-    "impact_flags", "blocked_id", "inline_result", "gid", "sid", "url_category",
-    "url_reputation", "rule_id", "rule", "policy", "intrusion_policy", "src_zone", "dest_zone",
-    "src_interface", "dest_interface", "src_vlan", "dest_vlan", "src_country", "dest_country",
-    "ssl_actual_action", "ssl_flow_status", "ssl_cert_fingerprint",
-) + CONSTANT_FIELDS + FREE_TEXT
 
 TYPE = "alert"
 APP = "cisco:firepower:correlation"
 
 
-def event_time(r):
-    return float(r["correlationEventSecond"] or r.get("archiveTimestamp") or 0)
-
-
-def map_record(r, ctx):
-    e = {}
-    ctx.head(r, e)
-    device_id, second = r["deviceId"], r["correlationEventSecond"]
-    e["id"] = f"{device_id}:{r['eventId']}:{second}"
-    rule_id, policy_id = r["ruleId"], r["policyId"]
-    e["signature_id"] = rule_id
-    e["signature"] = ctx.label(f"correlation-rule-{rule_id}", "correlationRules", rule_id) \
+def rule_name(ctx: Context, rule_id):
+    """The correlation rule's name (metadata 70)"""
+    return ctx.label(f"correlation-rule-{rule_id}", "correlationRules", rule_id) \
         or f"correlation-rule-{rule_id}"
-    if policy_id:
-        e["correlation_policy_id"] = policy_id
-        e["correlation_policy"] = ctx.label(f"correlation-policy-{policy_id}",
-                                            "correlationPolicies", policy_id)
-    # CIM needs a description; the rule's own description is not cached, its name is.
-    e["description"] = text(r["eventDescription"]) or e["signature"]
-    priority = r["priority"]
-    e["priority"] = e["severity_id"] = priority
-    e["severity"] = CORRELATION_SEVERITY.get(priority, "informational")
-    e["type"], e["app"] = TYPE, APP
-
-    src_ip = ip(r["sourceIpv6Address"]) or ip_from_u32(r["sourceIp"])
-    dest_ip = ip(r["destinationIpv6Address"]) or ip_from_u32(r["destinationIp"])
-    e["src_ip"], e["dest_ip"] = src_ip, dest_ip
-    e["src"] = src_ip or e["dvc"]
-    e["dest"] = dest_ip or src_ip or e["dvc"]
-    source_user = ctx.user(r["sourceUserId"])
-    destination_user = ctx.user(r["destinationUserId"])
-    e["source_user"], e["destination_user"] = source_user, destination_user
-    e["user"] = source_user or destination_user  # absent for host-only rules: a known CIM gap
-
-    e["correlation_event_type"] = CORRELATION_EVENT_TYPES.get(r["eventType"])
-    e["src_criticality"] = CRITICALITY.get(r["sourceCriticality"])
-    e["dest_criticality"] = CRITICALITY.get(r["destinationCriticality"])
-    if src_ip:
-        e["src_host_type"] = HOST_TYPES.get(r["sourceHostType"])
-    if dest_ip:
-        e["dest_host_type"] = HOST_TYPES.get(r["destinationHostType"])
-    e["src_os"] = _os(ctx, r["sourceOperatingSystemFingerprintUuid"])
-    e["dest_os"] = _os(ctx, r["destinationOperatingSystemFingerprintUuid"])
-    e["src_port"] = r["sourcePort"] or None
-    e["dest_port"] = r["destinationPort"] or None
-    protocol = r["ipProtocol"]
-    if protocol:
-        e["protocol_id"], e["ip_proto"] = protocol, PROTOCOLS[protocol][0]
-    impact = r["impact"]
-    e["impact"], e["impact_desc"] = impact or None, IMPACT_LABELS.get(impact)
-    e["impact_flags"] = r["eventImpactFlags"] or None
-    blocked = r["blocked"]
-    if blocked:
-        e["blocked_id"] = blocked
-        e["inline_result"] = INLINE_RESULTS.get(blocked, (f"blocked-{blocked}",))[0]
-    e["gid"] = r["signatureGeneratorId"] or None
-    e["sid"] = r["signatureId"] or None
-    e["url"] = text(r["url"])
-    e["url_category"] = ctx.label_of("url-category", "urlCategories", r["urlCategory"])
-    e["url_reputation"] = ctx.label_of("url-reputation", "urlReputations", r["urlReputation"])
-    revision, ac_rule = uuid(r["accessControlPolicyRevision"]), r["accessControlRuleId"]
-    if revision:
-        e["rule_id"], e["rule"] = ac_rule, ctx.rule_name(revision, ac_rule)
-        e["policy"] = ctx.label(f"policy-{revision}", "accessControlPolicies", device_id,
-                                revision)
-    e["intrusion_policy"] = ctx.label_of("policy", "policies", uuid(r["intrusionPolicy"]))
-    ctx.zone_and_interface_names(r, e, "ingressZoneUuid", "egressZoneUuid",
-                                 "ingressIntefaceUuid", "egressIntefaceUuid")
-    e["src_vlan"] = r["sourceVlanId"] or None
-    e["dest_vlan"] = r["destinationVlanId"] or None
-    e["src_country"] = ctx.country(r["sourceCountry"])
-    e["dest_country"] = ctx.country(r["destinationCountry"])
-    e["ssl_actual_action"] = ctx.label_of("ssl-action", "sslActions", r["sslActualAction"])
-    e["ssl_flow_status"] = ctx.label_of("ssl-flow-status", "sslFlowStatuses",
-                                        r["sslFlowStatus"])
-    e["ssl_cert_fingerprint"] = hex_digest(r["sslCertificateFingerprint"])
-    constants(e)
-    return event_time(r), ordered(FIELDS, e)
 
 
-def _os(ctx, fingerprint):
-    """``<name> <version>`` of an OS fingerprint (metadata 54 caches name/vendor/version)."""
-    fingerprint = uuid(fingerprint)
+def policy_name(ctx: Context, policy_id):
+    """The correlation policy's name (metadata 69)"""
+    if not policy_id:
+        return None
+    return ctx.label(f"correlation-policy-{policy_id}", "correlationPolicies", policy_id)
+
+
+def os_name(ctx: Context, fingerprint):
+    """``<name> <version>`` of an OS fingerprint (metadata 54 caches name/vendor/version)"""
+    fingerprint = uuid_value(fingerprint)
     if not fingerprint:
         return None
     value = ctx.cache.name("osFingerprints", fingerprint)
@@ -119,4 +44,106 @@ def _os(ctx, fingerprint):
         return f"os-{fingerprint}"
     name, _, rest = value.partition("/")
     version = rest.partition("/")[2]
-    return text(" ".join(part for part in (name, version) if part))
+    return text_value(" ".join(part for part in (name, version) if part))
+
+
+def ac_rule_name(ctx: Context, revision, rule_id):
+    """The access-control rule's name (policy revision, rule id)"""
+    return ctx.rule_name(revision, rule_id) if revision else None
+
+
+def ac_policy_name(ctx: Context, revision, device_id):
+    """The access-control policy's name (device, policy revision)"""
+    if not revision:
+        return None
+    return ctx.label(f"policy-{revision}", "accessControlPolicies", device_id, revision)
+
+
+def inline_result(blocked):
+    """The inline result of the blocked byte (L3)"""
+    return INLINE_RESULTS.get(blocked, (f"blocked-{blocked}",))[0] if blocked else None
+
+
+def event_time(second, archive_timestamp):
+    """The correlation event's second, else the archive timestamp"""
+    return float(second or archive_timestamp or 0)
+
+
+PROFILE = Profile("correlation", RECORD_TYPES, head() + (
+    key("id", formula("f'{{{0}}}:{{{1}}}:{{{2}}}'", "deviceId", "eventId",
+                      "correlationEventSecond", type_=TEXT, doc="device:event id:second")),
+    key("signature_id", "ruleId"),
+    let("_signature", call(rule_name, "ruleId", context=True, type_=TEXT, memo=True)),
+    key("signature", "$_signature"),
+    key("correlation_policy_id", "policyId", omit=FALSY),
+    key("correlation_policy", call(policy_name, "policyId", context=True, type_=TEXT, memo=True)),
+    key("severity", lookup(CORRELATION_SEVERITY, "priority", default="informational",
+                           type_=TEXT, doc="L5")),
+    key("severity_id", "priority"),
+    key("priority", "priority"),
+    key("type", const(TYPE)),
+    key("app", const(APP)),
+    let("_src_ip", formula("{0} or {1}", ip("sourceIpv6Address"),
+                           call(ip_from_u32, "sourceIp"), type_=TEXT)),
+    let("_dest_ip", formula("{0} or {1}", ip("destinationIpv6Address"),
+                            call(ip_from_u32, "destinationIp"), type_=TEXT)),
+    key("src", formula("{0} or {1}", "$_src_ip", "$dvc", type_=TEXT)),
+    key("src_ip", "$_src_ip"),
+    key("dest", formula("{0} or {1} or {2}", "$_dest_ip", "$_src_ip", "$dvc", type_=TEXT)),
+    key("dest_ip", "$_dest_ip"),
+    let("_source_user", label("user", "users", "sourceUserId")),
+    let("_destination_user", label("user", "users", "destinationUserId")),
+    # absent for host-only rules: a known CIM gap
+    key("user", formula("{0} or {1}", "$_source_user", "$_destination_user", type_=TEXT)),
+    key("source_user", "$_source_user"),
+    key("destination_user", "$_destination_user"),
+    key("correlation_event_type", lookup(CORRELATION_EVENT_TYPES, "eventType", type_=TEXT,
+                                         doc="T5")),
+    key("src_criticality", lookup(CRITICALITY, "sourceCriticality", type_=TEXT, doc="T6")),
+    key("dest_criticality", lookup(CRITICALITY, "destinationCriticality", type_=TEXT,
+                                   doc="T6")),
+    key("src_host_type", lookup(HOST_TYPES, "sourceHostType", type_=TEXT, doc="T6"),
+        when="$_src_ip"),
+    key("dest_host_type", lookup(HOST_TYPES, "destinationHostType", type_=TEXT, doc="T6"),
+        when="$_dest_ip"),
+    key("src_os", call(os_name, "sourceOperatingSystemFingerprintUuid", context=True,
+                       type_=TEXT, memo=True)),
+    key("dest_os", call(os_name, "destinationOperatingSystemFingerprintUuid", context=True,
+                        type_=TEXT, memo=True)),
+    key("src_port", "sourcePort", omit=FALSY),
+    key("dest_port", "destinationPort", omit=FALSY),
+    key("protocol_id", "ipProtocol", omit=FALSY),
+    key("ip_proto", formula("{1}[{0}][0] if {0} else None", "ipProtocol", const(PROTOCOLS),
+                            type_=TEXT, doc="the L1 keyword")),
+    key("impact", "impact", omit=FALSY),
+    key("impact_desc", lookup(IMPACT_LABELS, "impact", type_=TEXT, doc="T1")),
+    key("impact_flags", "eventImpactFlags", omit=FALSY),
+    key("blocked_id", "blocked", omit=FALSY),
+    key("inline_result", call(inline_result, "blocked", type_=TEXT, memo=True)),
+    key("gid", "signatureGeneratorId", omit=FALSY),
+    key("sid", "signatureId", omit=FALSY),
+    key("url_category", label("url-category", "urlCategories", "urlCategory")),
+    key("url_reputation", label("url-reputation", "urlReputations", "urlReputation")),
+    let("_revision", uuid("accessControlPolicyRevision")),
+    key("rule_id", "accessControlRuleId", when="$_revision"),
+    key("rule", call(ac_rule_name, "$_revision", "accessControlRuleId", context=True,
+                     type_=TEXT, memo=True)),
+    key("policy", call(ac_policy_name, "$_revision", "deviceId", context=True, type_=TEXT, memo=True)),
+    key("intrusion_policy", label("policy", "policies", uuid("intrusionPolicy"))),
+) + zones_and_interfaces("?ingressZoneUuid", "?egressZoneUuid", "?ingressIntefaceUuid",
+                         "?egressIntefaceUuid") + (
+    key("src_vlan", "sourceVlanId", omit=FALSY),
+    key("dest_vlan", "destinationVlanId", omit=FALSY),
+    key("src_country", label("country", "geolocations", "sourceCountry")),
+    key("dest_country", label("country", "geolocations", "destinationCountry")),
+    key("ssl_actual_action", label("ssl-action", "sslActions", "sslActualAction")),
+    key("ssl_flow_status", label("ssl-flow-status", "sslFlowStatuses", "sslFlowStatus")),
+    key("ssl_cert_fingerprint", hex_digest("sslCertificateFingerprint")),
+) + constants() + (
+    # CIM needs a description; the rule's own description is not cached, its name is.
+    key("description", formula("{0} or {1}", text("eventDescription"), "$_signature",
+                               type_=TEXT)),
+    key("url", text("url")),
+), time=call(event_time, "correlationEventSecond", "?archiveTimestamp", type_=FLOAT))
+
+FIELDS = PROFILE.keys

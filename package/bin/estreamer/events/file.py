@@ -1,4 +1,5 @@
-"""File events (500) and file malware events (502) → CIM Malware for 502 (design §2.3).
+"""File events (500) and file malware events (502) → CIM Malware for 502 (design §2.3), as a
+table.
 
 eStreamer's source/destination are the connection's initiator/responder; CIM's ``dest`` is the
 system the file reached. So ``src``/``dest`` follow the transfer: a download (or an unknown
@@ -7,120 +8,159 @@ IP"/"Receiving IP").
 """
 from __future__ import annotations
 
-from .common import (CONSTANT_FIELDS, HEAD_FIELDS, constants, hex_digest, ip, ip_version,
-                     ordered, protocol_fields, text, uuid)
+from .common import Context, text as text_value
+from .profile import FALSY, FLOAT, INT, TEXT, Profile, call, formula, key, label, let, lookup
+from .rows import (app_proto, applications, connection_context, constants, head, ip_version,
+                   protocol, ssl_context)
 from .tables import (ARCHIVE_FILE_STATUSES, DIRECTIONS, DISPOSITIONS, FILE_ACTIONS,
                      MALWARE_ANALYSIS_STATUSES, UPLOAD)
+from .values import hex_digest, ip, text, uuid
 
 RECORD_TYPES = (500, 502)
 # Unbounded texts last (Splunk extracts only the first 5,000 bytes of an event); file_path is
 # the URI when there is one.
 FREE_TEXT = ("file_path", "uri")
-FIELDS = HEAD_FIELDS + (
-    "event_second", "src", "src_port", "dest", "dest_port", "initiator_ip", "initiator_port",
-    "responder_ip", "responder_port", "direction_id", "direction", "ip_version", "protocol_id",
-    "ip_proto", "transport", "action", "file_action_id", "file_action", "category", "severity",
-    "disposition_id", "disposition", "spero_disposition", "signature", "threat_name",
-    "file_name", "file_hash", "file_size", "file_type", "file_type_id", "threat_score",
-    "file_storage_status", "file_sandbox_status", "malware_analysis_status",
-    "archive_file_status", "archive_sha", "archive_name", "archive_depth", "user_id", "user",
-    "app", "app_proto_id", "app_proto", "client_app", "client_app_id", "web_app", "web_app_id",
-    "file_policy", "connection_id", "first_packet_time", "instance_id", "connection_counter",
-    "src_country", "dest_country", "ssl_actual_action", "ssl_actual_action_id",
-    "ssl_flow_status", "ssl_flow_status_id", "ssl_cert_fingerprint", "http_response",
-    "ingress_vrf", "egress_vrf",
-) + CONSTANT_FIELDS + FREE_TEXT
 
 
-def event_time(r):
-    return float(r["fileEventTimestamp"] or r["connectionTimestamp"]
-                 or r.get("archiveTimestamp") or 0)
+def sender(initiator, responder, direction):
+    """The sender of the file: the initiator of an upload, else the responder (T7)"""
+    return initiator if direction == UPLOAD else responder
 
 
-def orient(e: dict, initiator, responder, initiator_port, responder_port, direction):
-    """``src``/``dest`` (and ports) = sender/receiver of the file (design T7)."""
-    if direction == UPLOAD:
-        e["src"], e["dest"] = initiator, responder
-        e["src_port"], e["dest_port"] = initiator_port, responder_port
-    else:
-        e["src"], e["dest"] = responder, initiator
-        e["src_port"], e["dest_port"] = responder_port, initiator_port
+def receiver(initiator, responder, direction):
+    """The receiver of the file: the responder of an upload, else the initiator (T7)"""
+    return responder if direction == UPLOAD else initiator
 
 
-def disposition_fields(e: dict, disposition_id):
-    label, category, severity = DISPOSITIONS.get(disposition_id, DISPOSITIONS[0])
-    e["disposition_id"], e["disposition"] = disposition_id, text(label)
-    return category, severity
+def orientation(initiator, responder, initiator_port, responder_port, direction):
+    """Rows ``src``, ``src_port``, ``dest``, ``dest_port`` following the transfer."""
+    return (
+        key("src", call(sender, initiator, responder, direction, type_=TEXT)),
+        key("src_port", call(sender, initiator_port, responder_port, direction, type_=INT)),
+        key("dest", call(receiver, initiator, responder, direction, type_=TEXT)),
+        key("dest_port", call(receiver, initiator_port, responder_port, direction, type_=INT)),
+    )
 
 
-def map_record(r, ctx):
-    e = {}
-    ctx.head(r, e)
-    e["event_second"] = r["fileEventTimestamp"] or None
-    initiator, responder = ip(r["sourceIpAddress"]), ip(r["destinationIpAddress"])
-    initiator_port, responder_port = r["sourcePort"], r["destinationPort"]
-    direction = r["direction"]
-    orient(e, initiator, responder, initiator_port, responder_port, direction)
-    e["initiator_ip"], e["responder_ip"] = initiator, responder
-    e["initiator_port"], e["responder_port"] = initiator_port, responder_port
-    if direction:
-        e["direction_id"], e["direction"] = direction, DIRECTIONS.get(direction)
-    e["ip_version"] = ip_version(initiator, responder)
-    if r["protocol"]:
-        protocol_fields(e, r["protocol"])
+def disposition(disposition_id):
+    """The disposition's row of lookup L7 (N/A for an unknown one)"""
+    return DISPOSITIONS.get(disposition_id, DISPOSITIONS[0])
 
-    action_id = r["action"]
-    file_action, action = FILE_ACTIONS.get(action_id, (f"file-action-{action_id}", "allowed"))
-    e["action"], e["file_action_id"], e["file_action"] = action, action_id, text(file_action)
-    e["category"], e["severity"] = disposition_fields(e, r["disposition"])
+
+def file_action(action_id):
+    """The file action's row of lookup L6"""
+    return FILE_ACTIONS.get(action_id, (f"file-action-{action_id}", "allowed"))
+
+
+def threat_name(ctx: Context, file_hash):
+    """The FMC's name of a known SHA-256 (metadata 511)"""
+    return ctx.name("fileShas", file_hash) if file_hash else None
+
+
+def analysis_status(status):
+    """The local malware analysis status (eNcore's names)"""
+    return MALWARE_ANALYSIS_STATUSES.get(status) or (
+        f"malware-analysis-{status}" if status else None)
+
+
+def archive_status(ctx: Context, status):
+    """The archive file status: the FMC's name (metadata 518), else eNcore's"""
+    if not status:
+        return None
+    return ctx.name("archiveFileStatuses", status) or \
+        ARCHIVE_FILE_STATUSES.get(status, f"archive-status-{status}")
+
+
+def application(protocol, app_id, app_proto, ip_proto):
+    """The application's name lower-cased, else the IP protocol's"""
+    if not (protocol or app_id):
+        return None
+    if app_proto:
+        return app_proto.lower()
+    if not protocol:
+        raise KeyError("ip_proto")  # an application the FMC has not named, over no protocol
+    return ip_proto.lower()
+
+
+def archive():
+    """``archive_sha``, ``archive_name``, ``archive_depth`` (file and malware events)."""
+    return (
+        key("archive_sha", hex_digest(text("archiveSha"))),
+        key("archive_name", text("archiveName")),
+        key("archive_depth", "archiveDepth", omit=FALSY),
+    )
+
+
+def event_time(file_second, connection_second, archive_timestamp):
+    """The file event's time, else its connection's, else the archive timestamp"""
+    return float(file_second or connection_second or archive_timestamp or 0)
+
+
+PROFILE = Profile("file", RECORD_TYPES, head() + (
+    key("event_second", "fileEventTimestamp", omit=FALSY),
+    let("_initiator", ip("sourceIpAddress")),
+    let("_responder", ip("destinationIpAddress")),
+) + orientation("$_initiator", "$_responder", "sourcePort", "destinationPort", "direction") + (
+    key("initiator_ip", "$_initiator"),
+    key("initiator_port", "sourcePort"),
+    key("responder_ip", "$_responder"),
+    key("responder_port", "destinationPort"),
+    key("direction_id", "direction", omit=FALSY),
+    key("direction", lookup(DIRECTIONS, "direction", type_=TEXT), when="direction"),
+    key("ip_version", ip_version("$_initiator", "$_responder")),
+) + protocol("protocol", when="protocol") + (
+    let("_file_action", call(file_action, "action", memo=True)),
+    key("action", formula("{0}[1]", "$_file_action", type_=TEXT)),
+    key("file_action_id", "action"),
+    key("file_action", call(text_value, formula("{0}[0]", "$_file_action"), type_=TEXT)),
+    let("_disposition", call(disposition, "disposition", memo=True)),
+    key("category", formula("{0}[1]", "$_disposition", type_=TEXT)),
+    key("severity", formula("{0}[2]", "$_disposition", type_=TEXT)),
+    key("disposition_id", "disposition"),
+    key("disposition", call(text_value, formula("{0}[0]", "$_disposition"), type_=TEXT)),
     # Spero's own vocabulary, named by the FMC (metadata 517), e.g. "Spero detection not
     # performed on file"
-    e["spero_disposition"] = ctx.label_of("spero-disposition", "fileSperoDispositions",
-                                          r["speroDisposition"])
-
-    file_hash = e["file_hash"] = hex_digest(r["shaHash"])
+    key("spero_disposition", label("spero-disposition", "fileSperoDispositions",
+                                   "speroDisposition")),
+    let("_file_hash", hex_digest("shaHash")),
     # FMC names known SHA-256s in metadata 511; the block's own "signature" is the SHA text.
-    e["threat_name"] = ctx.name("fileShas", file_hash) if file_hash else None
-    e["signature"] = e["threat_name"] or file_hash
-    e["file_name"] = text(r["fileName"])
-    e["uri"] = text(r["uri"])
-    e["file_path"] = e["uri"] or e["file_name"]  # no file-system path exists for a transfer
-    e["file_size"] = r["fileSize"] or None
-    e["file_type"] = ctx.label_of("file-type", "fileTypes", r["fileTypeId"])
-    e["file_type_id"] = r["fileTypeId"] or None
-    e["threat_score"] = r["threatScore"] or None
-    e["file_storage_status"] = ctx.label_of("file-storage", "fileStorages",
-                                            r["fileStorageStatus"])
-    e["file_sandbox_status"] = ctx.label_of("file-sandbox", "fileSandboxes",
-                                            r["fileAnalysisStatus"])
-    status = r["localMalwareAnalysisStatus"]
-    e["malware_analysis_status"] = MALWARE_ANALYSIS_STATUSES.get(status) or (
-        f"malware-analysis-{status}" if status else None)
-    archive_status = r["archiveFileStatus"]
-    if archive_status:
-        e["archive_file_status"] = ctx.name("archiveFileStatuses", archive_status) or \
-            ARCHIVE_FILE_STATUSES.get(archive_status, f"archive-status-{archive_status}")
-    archive_fields(r, e)
-    user_id = r["userId"]
-    if user_id:
-        e["user_id"], e["user"] = user_id, ctx.user(user_id)
-    ctx.applications(r, e)
-    if "ip_proto" in e or "app_proto" in e:
-        e["app"] = (e.get("app_proto") or e["ip_proto"]).lower()
-    e["file_policy"] = ctx.label_of("policy", "policies", uuid(r["accessControlPolicyUuid"]))
-    ctx.connection_context(e, r["deviceId"], r["connectionInstance"], r["connectionCounter"],
-                           r["connectionTimestamp"])
-    e["src_country"] = ctx.country(r["sourceCountry"])
-    e["dest_country"] = ctx.country(r["destinationCountry"])
-    ctx.ssl(r, e)
-    e["http_response"] = r["httpResponse"] or None
-    e["ingress_vrf"] = text(r.get("ingressVRF"))
-    e["egress_vrf"] = text(r.get("egressVRF"))
-    constants(e)
-    return event_time(r), ordered(FIELDS, e)
+    let("_threat_name", call(threat_name, "$_file_hash", context=True, type_=TEXT, memo=True)),
+    key("signature", formula("{0} or {1}", "$_threat_name", "$_file_hash", type_=TEXT)),
+    key("threat_name", "$_threat_name"),
+    key("file_name", text("fileName")),
+    key("file_hash", "$_file_hash"),
+    key("file_size", "fileSize", omit=FALSY),
+    key("file_type", label("file-type", "fileTypes", "fileTypeId")),
+    key("file_type_id", "fileTypeId", omit=FALSY),
+    key("threat_score", "threatScore", omit=FALSY),
+    key("file_storage_status", label("file-storage", "fileStorages", "fileStorageStatus")),
+    key("file_sandbox_status", label("file-sandbox", "fileSandboxes", "fileAnalysisStatus")),
+    key("malware_analysis_status", call(analysis_status, "localMalwareAnalysisStatus",
+                                        type_=TEXT, memo=True)),
+    key("archive_file_status", call(archive_status, "archiveFileStatus", context=True,
+                                    type_=TEXT, memo=True)),
+) + archive() + (
+    key("user_id", "userId", omit=FALSY),
+    key("user", label("user", "users", "userId"), when="userId"),
+    app_proto(),
+    key("app", call(application, "protocol", "?applicationId", "$_app_proto", "$ip_proto",
+                    type_=TEXT, memo=True)),
+) + applications() + (
+    key("file_policy", label("policy", "policies", uuid("accessControlPolicyUuid"))),
+) + connection_context("deviceId", "connectionInstance", "connectionCounter",
+                       "connectionTimestamp") + (
+    key("src_country", label("country", "geolocations", "sourceCountry")),
+    key("dest_country", label("country", "geolocations", "destinationCountry")),
+) + ssl_context() + (
+    key("http_response", "httpResponse", omit=FALSY),
+    key("ingress_vrf", text("?ingressVRF")),
+    key("egress_vrf", text("?egressVRF")),
+) + constants() + (
+    # no file-system path exists for a transfer: the URI, else the file name
+    let("_uri", text("uri")),
+    key("file_path", formula("{0} or {1}", "$_uri", "$file_name", type_=TEXT)),
+    key("uri", "$_uri"),
+), time=call(event_time, "fileEventTimestamp", "connectionTimestamp", "?archiveTimestamp",
+             type_=FLOAT))
 
-
-def archive_fields(r, e: dict):
-    e["archive_sha"] = hex_digest(text(r["archiveSha"]))
-    e["archive_name"] = text(r["archiveName"])
-    e["archive_depth"] = r["archiveDepth"] or None
+FIELDS = PROFILE.keys

@@ -1,68 +1,80 @@
-"""User (RUA) records 92–95 → CIM Authentication for logins with an auth type (design §2.6).
+"""User (RUA) records 92–95 → CIM Authentication for logins with an auth type (design §2.6), as
+a table.
 
 Records 92 (dropped), 93 (removed) and 94 (new user) and logins without authentication (auth
 type 0) carry the same fields but get no CIM values from L9, so no CIM data model takes them.
 """
 from __future__ import annotations
 
-from .common import (CONSTANT_FIELDS, HEAD_FIELDS, constants, ip, ip_version, mac, ordered,
-                     seconds, text)
+from .common import seconds
+from .profile import FALSY, FLOAT, TEXT, Profile, call, const, formula, key, label, let
+from .rows import constants, head, ip_version
 from .tables import AUTH_TYPES
+from .values import ip, mac, text
 
 RECORD_TYPES = (92, 93, 94, 95)
 # Unbounded texts last (Splunk extracts only the first 5,000 bytes of an event).
 FREE_TEXT = ("description",)
-FIELDS = HEAD_FIELDS + (
-    "action", "app", "authentication_method", "auth_type_id", "auth_type", "user", "user_id",
-    "src", "src_mac", "ip_version", "dest", "domain", "realm", "authentication_service",
-    "login_type", "app_proto_id", "app_proto", "port", "start_port", "end_port", "email",
-    "first_name", "last_name", "department", "phone", "security_group", "endpoint_profile_id",
-) + CONSTANT_FIELDS + FREE_TEXT
 
 
-def event_time(r):
-    if r["eventSecond"]:
-        return seconds(r["eventSecond"], r["eventMicrosecond"])
-    return float(r["user"].get("timestamp") or r.get("archiveTimestamp") or 0)
+def auth_type(auth_type_id):
+    """The auth type's row of lookup L9 (None without an auth type)"""
+    if auth_type_id is None:
+        return None
+    return AUTH_TYPES.get(auth_type_id, (f"auth-type-{auth_type_id}", "", "", ""))
 
 
-def map_record(r, ctx):
-    e = {}
-    ctx.head(r, e)
-    u = r["user"]
-    auth_type_id = u.get("authType")
-    if auth_type_id is not None:
-        label, action, app, method = AUTH_TYPES.get(
-            auth_type_id, (f"auth-type-{auth_type_id}", "", "", ""))
-        e["auth_type_id"], e["auth_type"] = auth_type_id, label
-        e["action"], e["app"], e["authentication_method"] = action or None, app or None, \
-            method or None
-    e["user"] = text(u.get("username"))
-    e["user_id"] = u.get("userId") or None
-    e["src"] = ip(u.get("ipv6Address")) or ip(u.get("ipv4Address"))
-    e["src_mac"] = mac(r["macAddress"])
-    e["ip_version"] = ip_version(e["src"])
-    e["domain"] = text(u.get("domain"))
-    e["realm"] = ctx.label_of("realm", "realms", u.get("realmId"))
+def column(row, position):
+    """A column of a lookup row, None where it is empty"""
+    return (row[position] or None) if row is not None else None
+
+
+def event_time(second, microsecond, timestamp, archive_timestamp):
+    """The discovery header's event time, else the user block's timestamp, else the archive
+    timestamp"""
+    if second:
+        return seconds(second, microsecond)
+    return float(timestamp or archive_timestamp or 0)
+
+
+PROFILE = Profile("identity", RECORD_TYPES, head() + (
+    let("_auth", call(auth_type, "user.authType")),
+    key("action", call(column, "$_auth", const(1), type_=TEXT)),
+    key("app", call(column, "$_auth", const(2), type_=TEXT)),
+    key("authentication_method", call(column, "$_auth", const(3), type_=TEXT)),
+    key("auth_type_id", "user.authType"),
+    key("auth_type", call(column, "$_auth", const(0), type_=TEXT)),
+    key("user", text("user.username")),
+    key("user_id", "user.userId", omit=FALSY),
+    let("_src", formula("{0} or {1}", ip("user.ipv6Address"), ip("user.ipv4Address"),
+                        type_=TEXT)),
+    key("src", "$_src"),
+    key("src_mac", mac("macAddress")),
+    key("ip_version", ip_version("$_src")),
+    let("_domain", text("user.domain")),
+    let("_realm", label("realm", "realms", "user.realmId")),
     # The identity realm is what the user authenticated against.
-    e["dest"] = e["domain"] or e["realm"] or e["dvc"]
-    e["authentication_service"] = text(u.get("reportedBy"))
-    e["login_type"] = u.get("loginType") or None
-    protocol = u.get("protocol")
-    if protocol:
-        e["app_proto_id"] = protocol
-        e["app_proto"] = ctx.label_of("application", "appProtocols", protocol)
-    e["port"] = u.get("port") or None
-    e["start_port"] = u.get("startPort") or None
-    e["end_port"] = u.get("endPort") or None
-    e["email"] = text(u.get("email"))
-    e["first_name"] = text(u.get("firstName"))
-    e["last_name"] = text(u.get("lastName"))
-    e["department"] = text(u.get("department"))
-    e["phone"] = text(u.get("phone"))
-    e["security_group"] = ctx.label_of("security-group", "securityGroups",
-                                       u.get("securityGroupId"))
-    e["endpoint_profile_id"] = u.get("endpointProfileId") or None
-    e["description"] = text(u.get("description"))
-    constants(e)
-    return event_time(r), ordered(FIELDS, e)
+    key("dest", formula("{0} or {1} or {2}", "$_domain", "$_realm", "$dvc", type_=TEXT)),
+    key("domain", "$_domain"),
+    key("realm", "$_realm"),
+    key("authentication_service", text("user.reportedBy")),
+    key("login_type", "user.loginType", omit=FALSY),
+    key("app_proto_id", "user.protocol", omit=FALSY),
+    key("app_proto", label("application", "appProtocols", "user.protocol"),
+        when="user.protocol"),
+    key("port", "user.port", omit=FALSY),
+    key("start_port", "user.startPort", omit=FALSY),
+    key("end_port", "user.endPort", omit=FALSY),
+    key("email", text("user.email")),
+    key("first_name", text("user.firstName")),
+    key("last_name", text("user.lastName")),
+    key("department", text("user.department")),
+    key("phone", text("user.phone")),
+    key("security_group", label("security-group", "securityGroups", "user.securityGroupId")),
+    key("endpoint_profile_id", "user.endpointProfileId", omit=FALSY),
+) + constants() + (
+    key("description", text("user.description")),
+), time=call(event_time, "eventSecond", "eventMicrosecond", "user.timestamp",
+             "?archiveTimestamp", type_=FLOAT))
+
+FIELDS = PROFILE.keys

@@ -1,141 +1,163 @@
-"""Intrusion events (record 400) → CIM Intrusion_Detection (design §2.2)."""
+"""Intrusion events (record 400) → CIM Intrusion_Detection (design §2.2), as a table."""
 from __future__ import annotations
 
-from .common import (CONSTANT_FIELDS, HEAD_FIELDS, constants, ip, ip_version, ordered,
-                     protocol_fields, seconds, text, uuid)
+from .common import Context, seconds
+from .profile import FALSY, FLOAT, INT, TEXT, Profile, call, const, formula, key, label, let
+from .rows import (app_proto, applications, connection_context, constants, head, ip_version,
+                   protocol, ssl_context, zones_and_interfaces)
 from .tables import (BLOCKED_REASONS, ICMP_PROTOCOLS, IDS_SEVERITY, IMPACT_LABELS,
                      INLINE_RESULTS, impact_from_flags)
+from .values import ip, text, uuid
 
 RECORD_TYPES = (400,)
 # Unbounded texts last (Splunk extracts only the first 5,000 bytes of an event).
 FREE_TEXT = ("http_uri",)
-FIELDS = HEAD_FIELDS + (
-    "event_id", "event_second", "event_microsecond", "src", "src_port", "dest", "dest_port",
-    "ip_version", "protocol_id", "ip_proto", "transport", "icmp_type", "icmp_code", "ids_type",
-    "action", "blocked_id", "inline_result", "inline_result_reason", "inline_result_reason_id",
-    "signature", "signature_id", "gid", "rev", "gid_sid", "category", "classification_id",
-    "classification", "class_desc", "severity", "severity_id", "priority_id", "priority",
-    "impact", "impact_flags", "impact_desc", "user_id", "user", "app", "app_proto_id",
-    "app_proto", "client_app", "client_app_id", "web_app", "web_app_id", "rule_id", "rule",
-    "policy", "policy_uuid", "intrusion_policy", "intrusion_policy_uuid", "nap_policy",
-    "nap_policy_uuid", "src_zone", "dest_zone", "src_interface", "dest_interface",
-    "src_zone_uuid", "dest_zone_uuid", "src_interface_uuid", "dest_interface_uuid", "vlan",
-    "mpls_label", "connection_id", "first_packet_time", "instance_id", "connection_counter",
-    "src_country", "dest_country", "src_country_id", "dest_country_id", "ioc_id",
-    "ssl_actual_action", "ssl_actual_action_id", "ssl_flow_status", "ssl_flow_status_id",
-    "ssl_cert_fingerprint", "http_response", "http_hostname", "original_client_ip",
-    "snort_version", "ingress_vrf", "egress_vrf",
-) + CONSTANT_FIELDS + FREE_TEXT
 
 # Severity of a (priority, impact) pair the design's matrix does not hold (defensive).
 _SEVERITY_FALLBACK = "informational"
 
 
-def event_time(r):
-    return seconds(r["eventSecond"], r["eventMicrosecond"])
+def inline_result(blocked):
+    """The inline result and CIM action of the blocked byte (L3)"""
+    return INLINE_RESULTS.get(blocked, (f"blocked-{blocked}", "allowed"))
 
 
-def map_record(r, ctx):
-    e = {}
-    ctx.head(r, e)
-    device_id = r["deviceId"]
-    e["event_id"] = r["eventId"]
-    e["event_second"], e["event_microsecond"] = r["eventSecond"] or None, \
-        r["eventMicrosecond"] or None
-    src, dest = ip(r["sourceIpAddress"]), ip(r["destinationIpAddress"])
-    e["src"], e["dest"] = src, dest
-    e["ip_version"] = ip_version(src, dest)
-    protocol = r["ipProtocolId"]
-    protocol_fields(e, protocol)
-    source_port, destination_port = r["sourcePortOrIcmpType"], r["destinationPortOrIcmpType"]
-    if protocol in ICMP_PROTOCOLS:
-        # CIM wants numeric ports on every network IDS event: port-less protocols get 0.
-        e["icmp_type"], e["icmp_code"] = source_port, destination_port
-        e["src_port"] = e["dest_port"] = 0
-    else:
-        e["src_port"], e["dest_port"] = source_port, destination_port
-    e["ids_type"] = "network"
-
-    blocked = r["blocked"]
-    inline_result, action = INLINE_RESULTS.get(blocked, (f"blocked-{blocked}", "allowed"))
-    e["action"], e["blocked_id"], e["inline_result"] = action, blocked, inline_result
-    reason = r.get("blockedReasonId")
-    e["inline_result_reason"] = BLOCKED_REASONS.get(reason)
-    e["inline_result_reason_id"] = reason or None
-
-    _signature(r, ctx, e)
-    _severity(r, ctx, e)
-
-    user_id = r["userId"]
-    if user_id:
-        e["user_id"], e["user"] = user_id, ctx.user(user_id)
-    ctx.applications(r, e)
-    e["app"] = (e.get("app_proto") or e["ip_proto"]).lower()
-    policy = uuid(r["accessControlPolicyUuid"])
-    rule_id = r["accessControlRuleId"]
-    if policy or rule_id:
-        e["rule_id"], e["rule"] = rule_id, ctx.rule_name(policy, rule_id)
-    if policy:
-        e["policy"] = ctx.label(f"policy-{policy}", "accessControlPolicies", device_id, policy)
-        e["policy_uuid"] = policy
-    intrusion_policy, nap = uuid(r["policyUuid"]), uuid(r["networkAnalysisPolicyUuid"])
-    e["intrusion_policy"] = ctx.label_of("policy", "policies", intrusion_policy)
-    e["intrusion_policy_uuid"] = intrusion_policy
-    e["nap_policy"] = ctx.label_of("policy", "policies", nap)
-    e["nap_policy_uuid"] = nap
-    ctx.zone_and_interface_names(r, e, "securityZoneIngressUuid", "securityZoneEgressUuid",
-                                 "interfaceIngressUuid", "interfaceEgressUuid")
-    e["src_zone_uuid"] = uuid(r["securityZoneIngressUuid"])
-    e["dest_zone_uuid"] = uuid(r["securityZoneEgressUuid"])
-    e["src_interface_uuid"] = uuid(r["interfaceIngressUuid"])
-    e["dest_interface_uuid"] = uuid(r["interfaceEgressUuid"])
-    e["vlan"] = r["vlanId"] or None
-    e["mpls_label"] = r["mplsLabel"] or None
-    ctx.connection_context(e, device_id, r["connectionInstanceId"], r["connectionCounter"],
-                           r["connectionTimestamp"])
-    e["src_country"] = ctx.country(r["sourceCountry"])
-    e["dest_country"] = ctx.country(r["destinationCountry"])
-    e["src_country_id"] = r["sourceCountry"] or None
-    e["dest_country_id"] = r["destinationCountry"] or None
-    e["ioc_id"] = r["iocNumber"] or None
-    ctx.ssl(r, e)
-    e["http_response"] = r["httpResponse"] or None
-    e["http_hostname"] = text(r.get("httpHostname"))
-    e["http_uri"] = text(r.get("httpURI"))
-    e["original_client_ip"] = ip(r.get("originalSrcIP"))
-    e["snort_version"] = r.get("snortVersion") or None
-    e["ingress_vrf"] = text(r.get("ingressVRFName"))
-    e["egress_vrf"] = text(r.get("egressVRFName"))
-    constants(e)
-    return event_time(r), ordered(FIELDS, e)
+def rule_message(ctx: Context, gid, sid):
+    """The rule message (metadata 66, keyed by generator and rule id), else gid:sid"""
+    return ctx.name("ruleMessages", gid, sid) or f"{gid}:{sid}"
 
 
-def _signature(r, ctx, e):
-    """Rule message (metadata 66, keyed by generator and rule id); the numeric SID is the
-    record's rule id (the rendered SID of record 66 is not in the metadata cache)."""
-    gid, sid = r["generatorId"], r["ruleId"]
-    e["gid"], e["signature_id"], e["rev"] = gid, sid, r["ruleRevision"]
-    e["gid_sid"] = f"{gid}:{sid}"
-    message = ctx.cache.name("ruleMessages", gid, sid)
-    e["signature"] = text(message) or e["gid_sid"]
-    classification_id = r["classificationId"]
-    classification = None
-    if classification_id:
-        e["classification_id"] = classification_id
-        classification = e["classification"] = ctx.label(
-            f"classification-{classification_id}", "classifications", classification_id)
-        e["class_desc"] = ctx.name("classificationDescriptions", classification_id)
-    e["category"] = classification or "unclassified"
+def classification(ctx: Context, classification_id):
+    """The classification's name (metadata 67)"""
+    if not classification_id:
+        return None
+    return ctx.label(f"classification-{classification_id}", "classifications",
+                     classification_id)
 
 
-def _severity(r, ctx, e):
-    """Severity from priority and impact (L4). The impact byte wins; older blocks only carry
-    the impact flags (T1)."""
-    priority_id, flags = r["priorityId"], r["impactFlags"]
-    impact = r["impact"] or impact_from_flags(flags)
-    e["priority_id"] = e["severity_id"] = priority_id
-    e["priority"] = ctx.label_of("priority", "priorities", priority_id)
-    e["impact"], e["impact_flags"] = impact, flags or None
-    e["impact_desc"] = IMPACT_LABELS.get(impact)
-    e["severity"] = IDS_SEVERITY.get((priority_id, impact)) or IDS_SEVERITY.get(
+def class_description(ctx: Context, classification_id):
+    """The classification's description (metadata 67)"""
+    if not classification_id:
+        return None
+    return ctx.name("classificationDescriptions", classification_id)
+
+
+def impact(impact_byte, flags):
+    """The impact byte, else the level of the impact flags (older blocks, T1)"""
+    return impact_byte or impact_from_flags(flags)
+
+
+def severity(priority_id, impact_level):
+    """Severity from priority and impact (L4)"""
+    return IDS_SEVERITY.get((priority_id, impact_level)) or IDS_SEVERITY.get(
         (priority_id, 0), _SEVERITY_FALLBACK)
+
+
+def rule_name(ctx: Context, policy, rule_id):
+    """The access-control rule's name (policy, rule id)"""
+    return ctx.rule_name(policy, rule_id)
+
+
+def policy_name(ctx: Context, policy, device_id):
+    """The access-control policy's name (device, policy)"""
+    if not policy:
+        return None
+    return ctx.label(f"policy-{policy}", "accessControlPolicies", device_id, policy)
+
+
+def event_time(second, microsecond):
+    """The event's second and microsecond"""
+    return seconds(second, microsecond)
+
+
+PROFILE = Profile("intrusion", RECORD_TYPES, head() + (
+    key("event_id", "eventId"),
+    key("event_second", "eventSecond", omit=FALSY),
+    key("event_microsecond", "eventMicrosecond", omit=FALSY),
+    let("_src", ip("sourceIpAddress")),
+    let("_dest", ip("destinationIpAddress")),
+    let("_icmp", call(ICMP_PROTOCOLS.__contains__, "ipProtocolId",
+                      doc="ICMP: eStreamer carries the type and code in the port fields")),
+    key("src", "$_src"),
+    # CIM wants numeric ports on every network IDS event: port-less protocols get 0.
+    key("src_port", formula("0 if {1} else {0}", "sourcePortOrIcmpType", "$_icmp", type_=INT)),
+    key("dest", "$_dest"),
+    key("dest_port", formula("0 if {1} else {0}", "destinationPortOrIcmpType", "$_icmp",
+                             type_=INT)),
+    key("ip_version", ip_version("$_src", "$_dest")),
+) + protocol("ipProtocolId") + (
+    key("icmp_type", "sourcePortOrIcmpType", when="$_icmp"),
+    key("icmp_code", "destinationPortOrIcmpType", when="$_icmp"),
+    key("ids_type", const("network")),
+    let("_inline", call(inline_result, "blocked", memo=True)),
+    key("action", formula("{0}[1]", "$_inline", type_=TEXT)),
+    key("blocked_id", "blocked"),
+    key("inline_result", formula("{0}[0]", "$_inline", type_=TEXT)),
+    key("inline_result_reason", call(BLOCKED_REASONS.get, "?blockedReasonId", type_=TEXT,
+                                     doc="T8")),
+    key("inline_result_reason_id", "?blockedReasonId", omit=FALSY),
+    let("_gid_sid", formula("f'{{{0}}}:{{{1}}}'", "generatorId", "ruleId", type_=TEXT)),
+    key("signature", call(rule_message, "generatorId", "ruleId", context=True, type_=TEXT, memo=True)),
+    key("signature_id", "ruleId"),
+    key("gid", "generatorId"),
+    key("rev", "ruleRevision"),
+    key("gid_sid", "$_gid_sid"),
+    let("_classification", call(classification, "classificationId", context=True,
+                                type_=TEXT, memo=True)),
+    key("category", formula("{0} or 'unclassified'", "$_classification", type_=TEXT)),
+    key("classification_id", "classificationId", omit=FALSY),
+    key("classification", "$_classification"),
+    key("class_desc", call(class_description, "classificationId", context=True, type_=TEXT, memo=True)),
+    let("_impact", call(impact, "impact", "impactFlags", type_=INT, memo=True)),
+    key("severity", call(severity, "priorityId", "$_impact", type_=TEXT, memo=True)),
+    key("severity_id", "priorityId"),
+    key("priority_id", "priorityId"),
+    key("priority", label("priority", "priorities", "priorityId")),
+    key("impact", "$_impact"),
+    key("impact_flags", "impactFlags", omit=FALSY),
+    key("impact_desc", call(IMPACT_LABELS.get, "$_impact", type_=TEXT, doc="T1")),
+    key("user_id", "userId", omit=FALSY),
+    key("user", label("user", "users", "userId"), when="userId"),
+    app_proto(),
+    key("app", formula("({0} or {1}).lower()", "$_app_proto", "$ip_proto", type_=TEXT)),
+) + applications() + (
+    let("_policy", uuid("accessControlPolicyUuid")),
+    let("_ruled", formula("bool({0} or {1})", "$_policy", "accessControlRuleId")),
+    key("rule_id", "accessControlRuleId", when="$_ruled"),
+    key("rule", call(rule_name, "$_policy", "accessControlRuleId", context=True, type_=TEXT, memo=True),
+        when="$_ruled"),
+    key("policy", call(policy_name, "$_policy", "deviceId", context=True, type_=TEXT, memo=True)),
+    key("policy_uuid", "$_policy"),
+    let("_intrusion_policy", uuid("policyUuid")),
+    let("_nap", uuid("networkAnalysisPolicyUuid")),
+    key("intrusion_policy", label("policy", "policies", "$_intrusion_policy")),
+    key("intrusion_policy_uuid", "$_intrusion_policy"),
+    key("nap_policy", label("policy", "policies", "$_nap")),
+    key("nap_policy_uuid", "$_nap"),
+) + zones_and_interfaces("?securityZoneIngressUuid", "?securityZoneEgressUuid",
+                         "?interfaceIngressUuid", "?interfaceEgressUuid") + (
+    key("src_zone_uuid", uuid("securityZoneIngressUuid")),
+    key("dest_zone_uuid", uuid("securityZoneEgressUuid")),
+    key("src_interface_uuid", uuid("interfaceIngressUuid")),
+    key("dest_interface_uuid", uuid("interfaceEgressUuid")),
+    key("vlan", "vlanId", omit=FALSY),
+    key("mpls_label", "mplsLabel", omit=FALSY),
+) + connection_context("deviceId", "connectionInstanceId", "connectionCounter",
+                       "connectionTimestamp") + (
+    key("src_country", label("country", "geolocations", "sourceCountry")),
+    key("dest_country", label("country", "geolocations", "destinationCountry")),
+    key("src_country_id", "sourceCountry", omit=FALSY),
+    key("dest_country_id", "destinationCountry", omit=FALSY),
+    key("ioc_id", "iocNumber", omit=FALSY),
+) + ssl_context() + (
+    key("http_response", "httpResponse", omit=FALSY),
+    key("http_hostname", text("?httpHostname")),
+    key("original_client_ip", ip("?originalSrcIP")),
+    key("snort_version", "?snortVersion", omit=FALSY),
+    key("ingress_vrf", text("?ingressVRFName")),
+    key("egress_vrf", text("?egressVRFName")),
+) + constants() + (
+    key("http_uri", text("?httpURI")),
+), time=call(event_time, "eventSecond", "eventMicrosecond", type_=FLOAT))
+
+FIELDS = PROFILE.keys

@@ -1,56 +1,69 @@
-"""Remote-access VPN login/logoff (records 170/171) → CIM Network_Sessions, VPN (design §2.7).
+"""Remote-access VPN login/logoff (records 170/171) → CIM Network_Sessions, VPN (design §2.7),
+as a table.
 
 The session is seen from the network: ``dest_ip``/``dest_mac`` are the address the VPN gave the
 client and the client's MAC, ``src_ip`` the client's public address.
 """
 from __future__ import annotations
 
-from .common import (CONSTANT_FIELDS, HEAD_FIELDS, constants, ip, ip_version, mac, ordered,
-                     seconds, text, vpn_client_ip)
+from .common import seconds, vpn_client_ip
+from .profile import FALSY, FLOAT, TEXT, Profile, call, formula, key, label, let, lookup
+from .rows import constants, head, ip_version
 from .tables import AUTH_TYPES, VPN_RECORDS, VPN_TYPES
+from .values import ip, mac, text
 
 RECORD_TYPES = (170, 171)
 FREE_TEXT = ()  # every VPN field is bounded
-FIELDS = HEAD_FIELDS + (
-    "action", "signature", "user", "dest_ip", "dest_mac", "src_ip", "ip_version", "duration",
-    "vpn_type", "vpn_group_policy", "vpn_connection_profile", "client_os", "client_app",
-    "src_country", "vpn_bytes_out", "vpn_bytes_in", "auth_type",
-) + CONSTANT_FIELDS + FREE_TEXT
 
 
-def _block(r):
-    return r.get("userLogin") or r.get("userLogoff") or {}
+def user(name):
+    """A field of the record's user block: the login's (170) or the logoff's (171)."""
+    return formula("{0} if {0} is not None else {1}", f"?userLogin.{name}",
+                   f"?userLogoff.{name}", doc=f"`user.{name}`")
 
 
-def event_time(r):
-    if r["eventSecond"]:
-        return seconds(r["eventSecond"], r["eventMicrosecond"])
-    return float(_block(r).get("timestamp") or r.get("archiveTimestamp") or 0)
+def first(items):
+    """The first VPN session of the user block"""
+    return items[0] if items else None
 
 
-def map_record(r, ctx):
-    e = {}
-    ctx.head(r, e)
-    e["action"], e["signature"] = VPN_RECORDS[r["recordType"]]
-    u = _block(r)
-    e["user"] = text(u.get("username"))
-    e["dest_ip"] = ip(u.get("ipv4Address")) or ip(u.get("ipv6Address"))
-    e["dest_mac"] = mac(r["macAddress"])  # zero on some FMCs: a known CIM gap (design §4.4)
-    sessions = u.get("vpnSession") or ()
-    session = sessions[0] if sessions else {}
-    e["src_ip"] = vpn_client_ip(session.get("clientIP"))
-    e["ip_version"] = ip_version(e["dest_ip"], e["src_ip"])
-    e["duration"] = session.get("connectionDuration") or None
-    e["vpn_type"] = VPN_TYPES.get(session.get("vpnType"))
-    e["vpn_group_policy"] = text(session.get("groupPolicy"))
-    e["vpn_connection_profile"] = text(session.get("vpnConnectionProfile"))
-    e["client_os"] = text(session.get("clientOS"))
-    e["client_app"] = text(session.get("clientApplication"))
-    e["src_country"] = ctx.country(session.get("countryCode"))
-    e["vpn_bytes_out"] = session.get("bytesTransmitted") or None
-    e["vpn_bytes_in"] = session.get("bytesReceived") or None
-    auth_type = u.get("authType")
-    if auth_type:
-        e["auth_type"] = AUTH_TYPES.get(auth_type, (f"auth-type-{auth_type}",))[0]
-    constants(e)
-    return event_time(r), ordered(FIELDS, e)
+def auth_type(auth_type_id):
+    """The auth type's name (L9)"""
+    if not auth_type_id:
+        return None
+    return AUTH_TYPES.get(auth_type_id, (f"auth-type-{auth_type_id}",))[0]
+
+
+def event_time(second, microsecond, timestamp, archive_timestamp):
+    """The discovery header's event time, else the user block's timestamp, else the archive
+    timestamp"""
+    if second:
+        return seconds(second, microsecond)
+    return float(timestamp or archive_timestamp or 0)
+
+
+PROFILE = Profile("vpn", RECORD_TYPES, head() + (
+    key("action", lookup(VPN_RECORDS, "recordType", column=0, type_=TEXT, doc="L10")),
+    key("signature", lookup(VPN_RECORDS, "recordType", column=1, type_=TEXT, doc="L10")),
+    key("user", text(user("username"))),
+    key("dest_ip", formula("{0} or {1}", ip(user("ipv4Address")), ip(user("ipv6Address")),
+                           type_=TEXT)),
+    # zero on some FMCs: a known CIM gap (design §4.4)
+    key("dest_mac", mac("macAddress")),
+    let("_session", call(first, user("vpnSession"))),
+    key("src_ip", call(vpn_client_ip, "$_session.clientIP", type_=TEXT)),
+    key("ip_version", ip_version("$dest_ip", "$src_ip")),
+    key("duration", "$_session.connectionDuration", omit=FALSY),
+    key("vpn_type", lookup(VPN_TYPES, "$_session.vpnType", type_=TEXT, doc="T4")),
+    key("vpn_group_policy", text("$_session.groupPolicy")),
+    key("vpn_connection_profile", text("$_session.vpnConnectionProfile")),
+    key("client_os", text("$_session.clientOS")),
+    key("client_app", text("$_session.clientApplication")),
+    key("src_country", label("country", "geolocations", "$_session.countryCode")),
+    key("vpn_bytes_out", "$_session.bytesTransmitted", omit=FALSY),
+    key("vpn_bytes_in", "$_session.bytesReceived", omit=FALSY),
+    key("auth_type", call(auth_type, user("authType"), type_=TEXT)),
+) + constants(), time=call(event_time, "eventSecond", "eventMicrosecond", user("timestamp"),
+                           "?archiveTimestamp", type_=FLOAT))
+
+FIELDS = PROFILE.keys
