@@ -17,7 +17,8 @@ from test_modular_input import (
     TYPES,
     data_events,
     identity,
-    log_of,  # noqa: F401 (fixture)
+    log_of,
+    python,  # noqa: F401 - a fixture, used by name
     )
 
 HEALTH = "cisco:firepower:estreamer:health"
