@@ -16,7 +16,7 @@ import uuid
 
 from estreamer.decoder import RecordDecoder
 
-# --- the wire, as the spec describes it -------------------------------------------------------
+# --- the wire, as docs/protocol.md describes it---------------------------------------------------
 
 
 def u8(value):
@@ -118,10 +118,11 @@ def assert_fields(rec, expected):
     assert not mismatched, f"(got, expected) per field: {mismatched}"
 
 
-# --- spec tables, for the big blocks ----------------------------------------------------------
-# (name, type[, offset from block start as the spec table gives it]), without blockType/blockLength.
+# --- block layouts, for the big blocks -----------------------------------------------------------
+# (name, type[, offset from block start as eNcore's definition gives it]), without
+# blockType/blockLength. Each is named as eNcore names the block (series, wire type).
 
-CONNECTION_160 = (  # Appendix B, BLOCK_CONNECTION_STATISTICS_60 (series 1, wire type 160)
+CONNECTION_160 = (  # BLOCK_CONNECTION_STATISTICS_60 (series 1, wire type 160)
     ("deviceId", "u32", 8), ("ingressZone", "uuid", 12), ("egressZone", "uuid", 28),
     ("ingressInterface", "uuid", 44), ("egressInterface", "uuid", 60),
     ("initiatorIpAddress", "ipv6", 76), ("responderIpAddress", "ipv6", 92),
@@ -158,7 +159,7 @@ CONNECTION_160 = (  # Appendix B, BLOCK_CONNECTION_STATISTICS_60 (series 1, wire
     ("securityIntelligenceList2", "u32"),
 )
 
-CONNECTION_174 = (  # Appendix C, BLOCK_CONNECTION_STATISTICS_174 (series 1, wire type 174)
+CONNECTION_174 = (  # BLOCK_CONNECTION_STATISTICS_174 (series 1, wire type 174)
     ("deviceId", "u32", 8), ("ingressZone", "uuid", 12), ("egressZone", "uuid", 28),
     ("ingressInterface", "uuid", 44), ("egressInterface", "uuid", 60),
     ("initiatorIpAddress", "ipv6", 76), ("responderIpAddress", "ipv6", 92),
@@ -214,7 +215,7 @@ _ADDED_IN_174 = {"eveProcess", "eveProcessConfidencePercentage", "eveThreatConfi
                  "natResponderPort", "natInitiatorIp", "natResponderIp"}
 CONNECTION_173 = tuple(row for row in CONNECTION_174 if row[0] not in _ADDED_IN_174)
 
-INTRUSION_60 = (  # Appendix B, BLOCK_INTRUSION_EVENT_60 (series 2, wire type 60)
+INTRUSION_60 = (  # BLOCK_INTRUSION_EVENT_60 (series 2, wire type 60)
     ("deviceId", "u32", 8), ("eventId", "u32", 12), ("eventSecond", "u32", 16),
     ("eventMicrosecond", "u32", 20), ("ruleId", "u32", 24), ("generatorId", "u32", 28),
     ("ruleRevision", "u32", 32), ("classificationId", "u32", 36), ("priorityId", "u32", 40),
@@ -235,7 +236,7 @@ INTRUSION_60 = (  # Appendix B, BLOCK_INTRUSION_EVENT_60 (series 2, wire type 60
     ("networkAnalysisPolicyUuid", "uuid", 262), ("httpResponse", "u32", 278),
 )
 
-INTRUSION_85 = (  # Appendix C, BLOCK_INTRUSION_EVENT_85 (series 2, wire type 85)
+INTRUSION_85 = (  # BLOCK_INTRUSION_EVENT_85 (series 2, wire type 85)
     ("deviceId", "u32", 8), ("eventId", "u32", 12), ("eventSecond", "u32", 16),
     ("eventMicrosecond", "u32", 20), ("ruleId", "u32", 24), ("generatorId", "u32", 28),
     ("ruleRevision", "u32", 32), ("classificationId", "u32", 36), ("priorityId", "u32", 40),
@@ -259,7 +260,7 @@ INTRUSION_85 = (  # Appendix C, BLOCK_INTRUSION_EVENT_85 (series 2, wire type 85
     ("smtpAttachments", "str"), ("smtpFrom", "str"), ("smtpHeaders", "str"), ("smptTo", "str"),
 )
 
-FILE_56 = (  # Appendix B, BLOCK_FILE_EVENT_60 (series 2, wire type 56)
+FILE_56 = (  # BLOCK_FILE_EVENT_60 (series 2, wire type 56)
     ("deviceId", "u32", 8), ("connectionInstance", "u16", 12), ("connectionCounter", "u16", 14),
     ("connectionTimestamp", "u32", 16), ("fileEventTimestamp", "u32", 20),
     ("sourceIpAddress", "ipv6", 24), ("destinationIpAddress", "ipv6", 40),
@@ -276,7 +277,7 @@ FILE_56 = (  # Appendix B, BLOCK_FILE_EVENT_60 (series 2, wire type 56)
     ("archiveName", "str"), ("archiveDepth", "u8"), ("httpResponse", "u32"),
 )
 
-MALWARE_62 = (  # Appendix B, BLOCK_MALWARE_EVENT_60 (series 2, wire type 62)
+MALWARE_62 = (  # BLOCK_MALWARE_EVENT_60 (series 2, wire type 62)
     ("agentUuid", "uuid", 8), ("cloudUuid", "uuid", 24), ("malwareEventTimestamp", "u32", 40),
     ("eventTypeId", "u32", 44), ("eventSubtypeId", "u32", 48), ("detectorId", "u8", 52),
     ("detectionName", "str", 53), ("user", "str"), ("fileName", "str"), ("filePath", "str"),
@@ -294,7 +295,7 @@ MALWARE_62 = (  # Appendix B, BLOCK_MALWARE_EVENT_60 (series 2, wire type 62)
     ("archiveName", "str"), ("archiveDepth", "u8"), ("httpResponse", "u32"),
 )
 
-CORRELATION_156 = (  # Appendix B, BLOCK_CORRELATION_EVENT_54 (series 1, wire type 156)
+CORRELATION_156 = (  # BLOCK_CORRELATION_EVENT_54 (series 1, wire type 156)
     ("deviceId", "u32", 8), ("correlationEventSecond", "u32", 12), ("eventId", "u32", 16),
     ("policyId", "u32", 20), ("ruleId", "u32", 24), ("priority", "u32", 28),
     ("eventDescription", "str", 32), ("eventType", "u8"), ("eventDeviceId", "u32"),
@@ -318,7 +319,7 @@ CORRELATION_156 = (  # Appendix B, BLOCK_CORRELATION_EVENT_54 (series 1, wire ty
     ("sslActualAction", "u32"), ("sslFlowStatus", "u32"), ("sslCertificateFingerprint", "hex20"),
 )
 
-USER_167 = (  # Appendix C, BLOCK_USER_UPDATE_MSG_INFORMATION_62 (series 1, 167), before vpnSession
+USER_167 = (  # BLOCK_USER_UPDATE_MSG_INFORMATION_62 (series 1, 167), before vpnSession
     ("timestamp", "u32", 8), ("ipv4Address", "ipv4", 12), ("username", "str", 16),
     ("domain", "str"), ("userId", "u32"), ("realmId", "u32"), ("endpointProfileId", "u32"),
     ("securityGroupId", "u32"), ("protocol", "u32"), ("port", "u16"), ("rangeStart", "u16"),
@@ -327,7 +328,7 @@ USER_167 = (  # Appendix C, BLOCK_USER_UPDATE_MSG_INFORMATION_62 (series 1, 167)
     ("reportedBy", "str"), ("description", "str"),
 )
 
-VPN_SESSION_166 = (  # Appendix C, BLOCK_USER_INFORMATION_VPN_SESSION_62: defined without a header
+VPN_SESSION_166 = (  # BLOCK_USER_INFORMATION_VPN_SESSION_62: defined without a header
     ("index", "u32", 0), ("vpnType", "u8", 4), ("groupPolicy", "str", 5),
     ("vpnConnectionProfile", "str"), ("clientIP", "hex16"), ("countryCode", "u16"),
     ("clientOS", "str"), ("clientApplication", "str"), ("connectionDuration", "u32"),

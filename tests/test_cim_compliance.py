@@ -1,4 +1,4 @@
-"""CIM compliance without Splunk (issue 4 item 5; cim-mapping.md §4): the data-model JSON of the
+"""CIM compliance without Splunk: the data-model JSON of the
 pinned pytest-splunk-addon wheel, read as data, applied to the events of every family."""
 import copy
 import json
@@ -18,7 +18,7 @@ from cim.datamodels import (
 )
 from cim.design import DESIGN_EVENTTYPES
 from cim.fixtures import SCENARIOS, scenario_events, simulator_events
-from estreamer.events.tables import L8
+from estreamer.events.tables import MALWARE_EVENT_TYPE_TABLE
 from searchtime import DEFAULT, LOOKUPS, SearchHead, indexed, values_of
 
 
@@ -98,7 +98,7 @@ def test_the_schema_check_finds_broken_definitions(models):
     assert any("'mandatory'" in problem for problem in problems)
 
 
-# §4.3-a: what the design says each event type must carry, and the accepted values.
+# What each event type must carry to fill its data model, and the values accepted.
 DESIGN_REQUIRED = {
     "cisco_firepower_connection": {"action", "app", "dest", "dvc", "src", "transport",
                                    "vendor_product"},
@@ -192,7 +192,7 @@ def test_the_shipped_searches_match_what_the_designs_match(knowledge, tmp_path):
 def test_the_malware_event_type_lists_exactly_the_threat_types(knowledge):
     search = knowledge.eventtype_searches["cisco_firepower_malware"]
     listed = re.search(r"malware_event_type_id\s+IN\s*\(([^)]*)\)", search).group(1)
-    threats = {row[0] for row in L8.rows if row[2] == 1}
+    threats = {row[0] for row in MALWARE_EVENT_TYPE_TABLE.rows if row[2] == 1}
     assert {int(item) for item in listed.split(",")} == threats
 
 
@@ -237,7 +237,8 @@ def test_the_only_gap_is_the_documented_one(checked):
     assert gaps == {"correlation without users": ["Alerts/Alerts: user"]}
 
 
-# Reached by the tags but never by these events (§4.4): expected failures in a real pytest run.
+# Reached by the tags but never by these events (no eStreamer record feeds them): expected
+# failures in a real pytest run.
 STRUCTURALLY_EMPTY = {
     "cisco_firepower_intrusion": {"Intrusion_Detection/IDS_Attacks/Application_IDS_Attacks",
                                   "Intrusion_Detection/IDS_Attacks/Host_IDS_Attacks"},

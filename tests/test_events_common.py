@@ -93,8 +93,9 @@ def test_events_carry_only_declared_keys_in_declared_order(name, mapped):
         assert keys == [k for k in FIELDS[family] if k in keys]
 
 
-# Values the design omits everywhere: empties, zero UUIDs/MACs/addresses, FMC placeholders —
-# except where §2.1/L2 spell them out (a zoned flow's zero side, rule action id 0).
+# Values every family omits: empties, zero UUIDs/MACs/addresses, FMC placeholders — except
+# where the connection table spells them out (a zoned flow's zero side, rule action id 0, "N/A"
+# in the rule action table).
 DESIGNED_NA = {("src_zone", "N/A"), ("dest_zone", "N/A"), ("rule_action", "N/A")}
 OMITTED = {"", "::", "0.0.0.0", ZERO_UUID, ZERO_MAC, "unknown", "n/a", "pending",
            "no authentication required", "not found", "invalid id", "null", "(null)", "-"}

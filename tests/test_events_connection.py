@@ -1,4 +1,5 @@
-"""Connection events (record 71) → Network_Traffic events (cim-mapping.md §2.1)."""
+"""Connection events (record 71) → Network_Traffic events (docs/event-fields.md:
+connection)."""
 import re
 
 import pytest

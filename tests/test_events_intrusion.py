@@ -1,5 +1,5 @@
 """Intrusion events (400) → Intrusion_Detection, and their context records 2, 9, 110
-(cim-mapping.md §2.2)."""
+(docs/event-fields.md: intrusion)."""
 import pytest
 
 from cim.fixtures import (

@@ -492,7 +492,7 @@ def test_fault_bad_error_sends_the_spec_malformed_error_shape_then_closes(serve,
     client.start()
     messages, closed = _stream_until_closed(client)
     assert closed and messages[-1].type == MessageType.ERROR
-    assert messages[-1].body == bytes.fromhex("00000013000a4e6f20737061636500")  # spec §2.9
+    assert messages[-1].body == bytes.fromhex("00000013000a4e6f20737061636500")  # eNcore's vector
 
 
 def test_fault_flood_sends_one_bundle_of_empty_records_then_streams_on(serve, pki_dir, tmp_path):

@@ -1,7 +1,8 @@
 """The record decoder against bytes assembled here, straight from the protocol reference.
 
-Every record below is packed with ``struct`` from the spec's tables (§3, §4, Appendices A–C of
-spec/estreamer-protocol.md), never with the library's encoder or its catalog, so these tests
+Every record below is packed with ``struct`` from the record and block layouts as the eStreamer
+Integration Guide and eNcore define them (transcribed in ``handmade.py``; the facts the code relies
+on are in docs/protocol.md), never with the library's encoder or its catalog, so these tests
 anchor the codec outside its own tables: a row transcribed at the wrong offset, with the wrong
 type or under the wrong name fails here even though a round trip through the codec would not.
 """
@@ -43,7 +44,7 @@ from handmade import (
     uuid_bytes,
 )
 
-# --- record header (§3.1) ---------------------------------------------------------------------
+# --- record header ---------------------------------------------------------------------------
 
 def test_a_body_of_8_plus_length_has_no_archive_timestamp():
     rec = decode(record(123, u32(7) + u32(4) + b"fmc1"))
@@ -77,7 +78,7 @@ def test_a_body_shorter_than_the_record_header_is_a_parse_error():
         decode(b"\x00\x00\x00\x7b\x00")
 
 
-# --- field types (§4.1) -----------------------------------------------------------------------
+# --- field types -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("ints", ["zero", "max"])
 def test_unsigned_integers_of_every_width_decode_at_their_boundaries(ints):
@@ -150,7 +151,7 @@ def test_a_mac_address_is_colon_separated_lowercase_hex():
 
 
 def test_a_string_block_loses_its_trailing_nuls():
-    # Spec §4.9's real record 98, byte for byte.
+    # A real record 98 (User Metadata) as eNcore's tests hold it, byte for byte.
     body = bytes.fromhex("00000062 00000033 00000039 00000033 0098967d 00000000 00000000 00000023")
     body += b"No Authentication Required\x00"
 
@@ -213,7 +214,7 @@ def test_discovery_header_with_has_ipv6_0_has_no_host_address():
     assert rec["hops"] == 3  # read right after the 40-byte header
 
 
-# --- connection (§4.3) ------------------------------------------------------------------------
+# --- connection (record 71) ------------------------------------------------------------------
 
 def test_connection_71_with_block_160_decodes_every_field_of_the_table():
     body, expected = connection_record(160, CONNECTION_160)
@@ -246,7 +247,7 @@ def test_connection_71_without_archive_timestamp_still_decodes():
     assert_fields(rec, expected)
 
 
-# --- intrusion family (§4.4–4.6, 9) -----------------------------------------------------------
+# --- intrusion family (400, 110, 2) ----------------------------------------------------------
 
 @pytest.mark.parametrize("block_type, rows", [(60, INTRUSION_60), (85, INTRUSION_85)],
                          ids=["60", "85"])
@@ -301,7 +302,7 @@ def test_impact_alert_9_decodes_block_153():
                    "description": "Impact 1: vulnerable host"}
 
 
-# --- file and malware (§4.7) ------------------------------------------------------------------
+# --- file and malware (500, 502, 125) --------------------------------------------------------
 
 @pytest.mark.parametrize("record_type", [500, 502])
 def test_file_events_decode_block_56_with_a_cjk_file_name(record_type):
@@ -334,7 +335,7 @@ def test_correlation_112_decodes_block_156():
     assert "archiveTimestamp" not in rec
 
 
-# --- users and VPN (§4.9) ---------------------------------------------------------------------
+# --- users and VPN (92-98, 170/171) ----------------------------------------------------------
 
 def _user_block(seed, client_ip=b"\x00" * 10 + b"\xff\xff\xc6\x33\x64\x07"):
     fixed, expected = table_sample(USER_167, seed=seed)
@@ -360,8 +361,8 @@ def test_user_login_95_nests_block_167_under_user_with_its_vpn_session_items():
 
 
 def test_vpn_session_client_ip_is_the_hex_of_its_16_bytes_as_the_table_says():
-    # Appendix B and C both type block 166's clientIP as uint8[16] (hex), unlike the
-    # ipv6-typed addresses of block 167 (spec §4.9); the CIM mapper turns it into an address.
+    # eNcore types block 166's clientIP as uint8[16] (hex) in every version, unlike the
+    # ipv6-typed addresses of block 167; the CIM mapper turns it into an address.
     data, _, _ = _user_block(seed=8, client_ip=bytes(12) + b"\xc6\x33\x64\x07")
 
     rec = decode(record(95, discovery_header(), data))
@@ -379,7 +380,7 @@ def test_vpn_records_nest_block_167_under_their_own_key(record_type, key):
     assert_fields(rec[key]["vpnSession"][0], session)
 
 
-# --- RNA host discovery (§4.10) ---------------------------------------------------------------
+# --- RNA host discovery ----------------------------------------------------------------------
 
 def _os_fingerprint(seed):
     mobile = block(131, string_block(f"iPhone{seed}"), u32(1606927000 + seed), u32(1), u32(0))
@@ -424,7 +425,7 @@ def test_new_tcp_server_11_decodes_block_103_with_its_nested_lists():
 
 
 def test_new_host_10_decodes_block_139_with_its_nested_lists():
-    # Appendix B block 139: blockType at 0, its length ("blockString") at 4, ipAddress at 8.
+    # Block 139 (Host Profile): blockType at 0, its length ("blockString") at 4, ipAddress at 8.
     fingerprint, fingerprint_fields = _os_fingerprint(1)
     server, server_fields = _host_server(22)
     mac = block(95, u8(64), mac_bytes("00:50:56:8a:0b:0c"), u8(1), u32(1606927400))
@@ -484,7 +485,7 @@ def test_host_ip_changed_29_reads_the_new_address():
     assert rec["hostIpAddr"] == "2001:db8::29"
 
 
-# --- metadata (§4.11) -------------------------------------------------------------------------
+# --- metadata records ------------------------------------------------------------------------
 
 def test_priority_4_has_a_uint16_length():
     assert decode(record(4, u32(1), u16(4), b"high")) == {
@@ -565,7 +566,7 @@ def test_file_policy_530_and_network_analysis_policy_700_carry_an_inline_block_h
         "name": "Balanced Security and Connectivity"}
 
 
-# --- versions and malformed input -------------------------------------------------------------
+# --- versions and malformed input ------------------------------------------------------------
 
 def test_a_block_shorter_than_its_table_ending_on_a_field_boundary_lacks_the_remaining_fields():
     # An older intrusion block: block 60's table up to iocNumber (the legacy block-41 extent).

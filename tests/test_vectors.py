@@ -169,7 +169,7 @@ def test_connection_records_carry_block_160_as_requested_with_event_version_14(d
     assert blocks == {160}
 
 
-# Block 160 as the protocol table lists it (§4.3), after its 8-byte header: a number is a
+# Block 160 (Connection Statistics) as eNcore defines it, after its 8-byte header: a number is a
 # fixed-size field, a name is a string block (uint32 type, uint32 length incl. these 8, text).
 BLOCK_160 = (
     4, 16, 16, 16, 16, 16, 16, 16, 4, 2, 4, 2, 2, 2, 1, 16, 2, 2, 4, 4, 8, 8, 8, 8,
@@ -251,7 +251,7 @@ class Computed:
         return self.function(record, cache)
 
 
-# Names eNcore has built in rather than learns from the FMC (protocol §5.2); our cache leaves
+# Names eNcore has built in rather than learns from the FMC (its metadata cache); ours leaves
 # these to the event layer. Only the ids this capture uses.
 IANA_PROTOCOLS = {0: "Unknown", 1: "ICMP", 6: "TCP", 17: "UDP"}
 ENCORE_UNKNOWN = {0: "Unknown"}  # applications, payloads, URL categories and reputations

@@ -103,7 +103,7 @@ def test_error_text_is_utf8():
 
 
 def test_an_error_text_length_beyond_the_body_still_gives_the_code_and_the_text_it_has():
-    """The spec's malformed vector (§2.9): length 10, 9 bytes of text. eNcore drops it; the
+    """eNcore's malformed Error vector: length 10, 9 bytes of text. eNcore drops it; the
     FMC's reason for refusing us is worth more than the length field."""
     error = wire.parse_error(bytes.fromhex("00000013000a4e6f20737061636500"))
     assert (error.code, error.text) == (19, "No space")
