@@ -1,5 +1,5 @@
 # Firepower eStreamer Add-on for Splunk: build and test pipeline.
-# Background for every flag below: ../shared/spec/splunk-toolchain.md.
+# Why a flag is there: the comment beside it; how to use the targets: README, "Developing".
 
 VERSION ?= 0.1.0
 APP     := TA_firepower_estreamer
@@ -40,7 +40,7 @@ $(TEST_VENV)/.stamp: requirements/test.txt requirements/lint.txt
 	$(PYTHON) -m venv --clear $(TEST_VENV)
 	$(TEST_VENV)/bin/python -m pip install -q pip==$(PIP_VERSION)
 	$(TEST_VENV)/bin/python -m pip install -q -r requirements/test.txt -r requirements/lint.txt
-	@# solnlib must use splunklib's HTTP handler here, as in the shipped lib/ (toolchain doc §4)
+	@# solnlib must use splunklib's HTTP handler here, as in the shipped lib/, which has no requests
 	@if $(TEST_VENV)/bin/python -c "import requests" 2>/dev/null; then \
 		echo "requests must not be installed in $(TEST_VENV)"; exit 1; fi
 	touch $@
@@ -48,8 +48,8 @@ $(TEST_VENV)/.stamp: requirements/test.txt requirements/lint.txt
 test: venv $(OFFLINE_DEP)
 	$(OFFLINE_ENV) $(TEST_VENV)/bin/python -m pytest -q tests
 
-# ruff (lint + import order) over the repository, mypy over the glue and the protocol core
-# (settings: pyproject.toml)
+# ruff (lint + import order) over the repository, mypy over the glue and (strict) the protocol
+# core, the layout codec, records and bookmarks (settings: pyproject.toml)
 lint: $(TEST_VENV)/.stamp
 	$(TEST_VENV)/bin/ruff check .
 	$(TEST_VENV)/bin/mypy

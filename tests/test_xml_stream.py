@@ -208,13 +208,12 @@ def test_every_text_field_of_every_family_with_every_forbidden_character_stays_w
     with every text field set to every character XML forbids: the whole stream parses with a
     real XML parser and each event's JSON is exactly the event the mapper made — written from
     the decoded record, or from the record's bytes by the function compiled for its shape."""
-    from fmcsim.traffic import record_bodies
-
     from estreamer.catalog import RECORDS
     from estreamer.decoder import RecordDecoder, encode_record
     from estreamer.events import EventMapper
     from estreamer.metadata import MetadataCache
     from estreamer.wire import ALL_FAMILIES, Subscription
+    from fmcsim.traffic import record_bodies
 
     decoder, cache = RecordDecoder(), MetadataCache()
     sink = SplunkEventSink(EventMapper(cache, "fmc1"), io.BytesIO(), index="fw", source="s")

@@ -34,8 +34,15 @@ from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
 from .bookmark import Bookmark, Resume
-from .connection import (ConnectError, IdentityError, closed_after_request_hint, connect,
-                         load_identity, local_address, tls_failure)
+from .connection import (
+    ConnectError,
+    IdentityError,
+    closed_after_request_hint,
+    connect,
+    load_identity,
+    local_address,
+    tls_failure,
+)
 from .decoder import RecordDecoder, record_header
 from .failover import PRIMARY, STANDBY, FailoverPolicy
 from .generations import AUTO, MemoryGenerationStore, candidates
@@ -47,8 +54,20 @@ from .pinning import CertificateChanged, check_pinned
 from .ratelimit import RateLimitedLog, error_kind, report_suppressed
 from .record import Record
 from .resume import plan as resume_plan
-from .wire import (GENESIS, NOW, ClientSession, KeepAlive, ProtocolError, Records, ServerError,
-                   SessionState, StreamBroken, StreamStarted, Subscription, Unexpected)
+from .wire import (
+    GENESIS,
+    NOW,
+    ClientSession,
+    KeepAlive,
+    ProtocolError,
+    Records,
+    ServerError,
+    SessionState,
+    StreamBroken,
+    StreamStarted,
+    Subscription,
+    Unexpected,
+)
 
 log = logging.getLogger("estreamer.client")
 
@@ -451,7 +470,7 @@ class StreamClient:
                         self._flush()
                     if now - last_heard > config.response_timeout:
                         raise ServerGone(f"the FMC sent nothing for {config.response_timeout:g} s "
-                                         f"(not even a keep-alive): reconnecting")
+                                         f"(not even a keep-alive): reconnecting") from None
                     continue
                 except ssl.SSLEOFError:  # closed without a TLS goodbye: an FMC's usual way
                     data = b""
@@ -684,7 +703,8 @@ class StreamClient:
                 fields["archiveTimestamp"] = archive
         except ParseError:
             pass
-        self._log.log(logging.ERROR, ("record", fields["recordType"], error_kind(getattr(error, "message", str(error)))),
+        kind = error_kind(getattr(error, "message", str(error)))
+        self._log.log(logging.ERROR, ("record", fields["recordType"], kind),
                       "malformed record: %s", error)
         return Record.from_dict(fields)
 
