@@ -304,6 +304,9 @@ def iter_frames(buf: Union[bytes, bytearray, memoryview], off: int = 0,
         off += 8 + length
 
 
+_EVENT_DATA = int(MessageType.EVENT_DATA)
+
+
 def split_bundle(body: bytes) -> Records:
     """The record bodies of a Message Bundle. Inner headers are version 0 (real FMCs) or 1,
     type 4. A broken inner frame ends the split; the records before it are kept."""
@@ -311,18 +314,20 @@ def split_bundle(body: bytes) -> Records:
         return Records([], None, f"bundle body too short ({len(body)} bytes)", bytes(body), 0)
     connection_id, sequence = _U32x2.unpack_from(body)
     records: List[bytes] = []
+    append, event_data = records.append, _EVENT_DATA  # locals: this loop runs once per record
     error, off, end = None, 8, len(body)
     for at, version, message_type, length in iter_frames(body, 8, end):
-        if message_type != MessageType.EVENT_DATA or version > 1:
+        stop = at + 8 + length
+        if message_type != event_data or version > 1:
             error = (f"bundle {sequence}: inner message at offset {at} has version "
                      f"{version}, type {message_type} (expected version 0 or 1, type 4)")
             break
-        if at + 8 + length > end:
+        if stop > end:
             error = (f"bundle {sequence}: inner message at offset {at} declares "
                      f"{length} bytes, {end - at - 8} left")
             break
-        records.append(body[at + 8:at + 8 + length])
-        off = at + 8 + length
+        append(body[at + 8:stop])
+        off = stop
     else:
         if off < end:
             error = f"bundle {sequence}: {end - off} stray bytes at offset {off}"
