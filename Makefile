@@ -1,5 +1,5 @@
 # Firepower eStreamer Add-on for Splunk: build and test pipeline.
-# Background for every flag below: ../shared/spec/splunk-toolchain.md.
+# Why a flag is there: the comment beside it; how to use the targets: README, "Developing".
 
 VERSION ?= 0.1.0
 APP     := TA_firepower_estreamer
@@ -26,7 +26,7 @@ OFFLINE_ENV := PIP_NO_INDEX=1 PIP_FIND_LINKS=$(CURDIR)/$(WHEELHOUSE) PIP_CONFIG_
 OFFLINE_DEP := $(WHEELHOUSE)/.stamp
 endif
 
-.PHONY: venv test build package inspect inspect-precert inspect-cloud bench demo docs wheelhouse clean distclean
+.PHONY: venv test lint build package inspect inspect-precert inspect-cloud bench demo docs wheelhouse clean distclean
 
 venv: $(BUILD_VENV)/.stamp $(TEST_VENV)/.stamp
 
@@ -36,17 +36,23 @@ $(BUILD_VENV)/.stamp: requirements/build.txt
 	$(BUILD_VENV)/bin/python -m pip install -q -r requirements/build.txt
 	touch $@
 
-$(TEST_VENV)/.stamp: requirements/test.txt
+$(TEST_VENV)/.stamp: requirements/test.txt requirements/lint.txt
 	$(PYTHON) -m venv --clear $(TEST_VENV)
 	$(TEST_VENV)/bin/python -m pip install -q pip==$(PIP_VERSION)
-	$(TEST_VENV)/bin/python -m pip install -q -r requirements/test.txt
-	@# solnlib must use splunklib's HTTP handler here, as in the shipped lib/ (toolchain doc §4)
+	$(TEST_VENV)/bin/python -m pip install -q -r requirements/test.txt -r requirements/lint.txt
+	@# solnlib must use splunklib's HTTP handler here, as in the shipped lib/, which has no requests
 	@if $(TEST_VENV)/bin/python -c "import requests" 2>/dev/null; then \
 		echo "requests must not be installed in $(TEST_VENV)"; exit 1; fi
 	touch $@
 
 test: venv $(OFFLINE_DEP)
 	$(OFFLINE_ENV) $(TEST_VENV)/bin/python -m pytest -q tests
+
+# ruff (lint + import order) over the repository, mypy over the glue and (strict) the protocol
+# core, the layout codec, records and bookmarks (settings: pyproject.toml)
+lint: $(TEST_VENV)/.stamp
+	$(TEST_VENV)/bin/ruff check .
+	$(TEST_VENV)/bin/mypy
 
 build: $(BUILD_VENV)/.stamp $(OFFLINE_DEP)
 	mkdir -p $(OUTPUT)

@@ -34,7 +34,7 @@ def capture_records() -> list:
     bodies = []
     for name in BUNDLES:
         (message,) = wire.FrameParser().feed((VECTORS / name).read_bytes())
-        bodies += wire.split_bundle(message.body).records
+        bodies += wire.split_bundle(message.body).bodies
     return bodies
 
 

@@ -26,7 +26,8 @@ def run(report):
     for name, sample in (("decode_capture_mix", _repeat(bodies)),
                          ("decode_connection", _repeat(connections))):
         decode = decoder.decode
-        rate = best_rate(lambda: [decode(body) for body in sample], len(sample))
+        rate = best_rate(lambda decode=decode, sample=sample: [decode(body) for body in sample],
+                         len(sample))
         report.add(f"{name}_records_per_s", rate, "records/s")
 
     # Ceiling: one C-level unpack per connection record: header, discovery header, IPv6 and

@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from .common import PASSWORD, REPO, Steady, rss_bytes, use_test_helpers
+from .common import REPO, Steady, rss_bytes, use_test_helpers
 
 EVENTS = int(os.environ.get("BENCH_MODINPUT_EVENTS", "100000"))
 FAMILY_EVENTS = int(os.environ.get("BENCH_FAMILY_EVENTS", "20000"))
@@ -96,34 +96,27 @@ class PipedInput:
 @contextlib.contextmanager
 def packaged_input(pki, work, families, records, keep=False):
     """The simulator (``families``, ``records`` events), the splunkd double and the input
-    streaming them → (input, events it should write)."""
-    from modinput import fmc_server, input_xml
-    from simulator import Simulator
-    from splunkd_double import SplunkdDouble, ucc_state
+    streaming them, set up by the tests' :class:`modinput.Rig` → (input, events it should
+    write)."""
+    from modinput import Rig
 
-    sim = Simulator(pki, work, "--records", records, "--families",
-                    families if isinstance(families, str) else ",".join(families),
-                    "--window", "64", "--per-second", 50)
     settings = {"advanced": {"flush_interval": "1", "batch_size": str(BATCH),
                              "health_interval": "60"}}
-    run = None
-    try:
-        with SplunkdDouble(ucc_state(servers={"fmc1": fmc_server(pki, sim.port, PASSWORD)},
-                                     settings=settings)) as splunkd:
-            checkpoints = work / f"checkpoints-{time.monotonic_ns()}"
-            checkpoints.mkdir()
-            wanted = FAMILIES if families == "all" else tuple(families.split(","))
-            xml = input_xml(splunkd.uri, splunkd.session_key, checkpoints, "bench",
-                            {"fmc_server": "fmc1", "index": "main", "start_position": "genesis",
-                             "record_families": "|".join(wanted)})
-            run = PipedInput(xml, work, keep)
+    with Rig(APP, sys.executable, pki, work / f"run-{time.monotonic_ns()}") as rig:
+        sim = rig.simulator("--records", records, "--families",
+                            families if isinstance(families, str) else ",".join(families),
+                            "--window", "64", "--per-second", 50)
+        rig.start_splunkd({"fmc1": rig.fmc_server(sim.port)}, settings)
+        wanted = FAMILIES if families == "all" else tuple(families.split(","))
+        run = PipedInput(rig.input_xml("bench", {
+            "fmc_server": "fmc1", "index": "main", "start_position": "genesis",
+            "record_families": "|".join(wanted)}), rig.workdir, keep)
+        try:
             # packets (2) and extra data (110) are not requested
             want = len([k for k in sim.manifest_keys() if not k.startswith(("2:", "110:"))])
             yield run, want
-    finally:
-        if run is not None:
+        finally:
             run.terminate()
-        sim.stop()
 
 
 def records_for(family: str, events: int) -> int:
@@ -174,6 +167,7 @@ def run(report):
         raise SystemExit("bench modinput: run `make build` first")
     use_test_helpers()
     from fmcsim import pki as fmc_pki
+    from simulator import PASSWORD
 
     work = Path(tempfile.mkdtemp(prefix="bench-modinput-"))
     try:
@@ -222,7 +216,7 @@ def capture_sizes(report):
     mapper, ours = EventMapper(cache, "fmc"), []
     for name in BUNDLES:
         (message,) = wire.FrameParser().feed((VECTORS / name).read_bytes())
-        for body in wire.split_bundle(message.body).records:
+        for body in wire.split_bundle(message.body).bodies:
             record = decoder.decode(body)
             if record.get("archiveTimestamp") is None:
                 cache.learn(record)

@@ -83,7 +83,7 @@ def run(report):
         def split():
             parser, count = wire.FrameParser(), 0
             for message in parser.feed(stream):
-                count += len(wire.split_bundle(message.body).records)
+                count += len(wire.split_bundle(message.body).bodies)
             assert count == n
 
         seconds = {}
@@ -116,10 +116,7 @@ def _bundles(wire, bodies, bundle_bytes=8192):
     for body in bodies + [None]:
         if body is None or (chunk and size + 8 + len(body) > bundle_bytes):
             sequence += 1
-            inner = b"".join(struct.pack(">HHI", 0, wire.MessageType.EVENT_DATA, len(b)) + b
-                             for b in chunk)
-            out += wire.pack(wire.MessageType.MESSAGE_BUNDLE,
-                             struct.pack(">II", 1, sequence) + inner)
+            out += wire.bundle(1, sequence, chunk)
             chunk, size = [], 0
         if body is not None:
             chunk.append(body)

@@ -27,8 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from .common import (GENERATION, PASSWORD, REPO, Steady, own_cpu, tls_read,
-                     use_test_helpers)
+from .common import GENERATION, PASSWORD, REPO, Steady, own_cpu, tls_read, use_test_helpers
 
 RECORDS = int(os.environ.get("BENCH_STREAM_RECORDS", "300000"))
 
@@ -118,12 +117,11 @@ def cli(port, pki_client, records, work: Path, *options):
 
 def run(report):
     use_test_helpers()
-    from simulator import Simulator
-
     from estreamer.events import EventMapper
     from estreamer.sinks import NullSink
     from estreamer_splunk.xml_stream import SplunkEventSink
     from fmcsim import pki as fmc_pki
+    from simulator import Simulator
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-stream-"))
     devnull = open(os.devnull, "w")

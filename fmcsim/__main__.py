@@ -10,7 +10,6 @@ from estreamer.wire import GENERATIONS
 
 from . import pki
 from .faults import parse as parse_fault
-
 from .traffic import FAMILIES, START_TIME
 
 

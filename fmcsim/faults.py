@@ -4,8 +4,8 @@ Event faults fire once at least N event records have been sent (counted across c
 ``drop@N`` (half a bundle, then close), ``stall@N:SECONDS`` (send nothing, keep-alives
 included), ``garbage@N`` (64 bytes that are no message header; then wait for the client to
 close), ``error@N:CODE:TEXT`` (an eStreamer Error message, then close), ``bad-error@N:CODE:TEXT``
-(the same Error message with a text length one byte longer than its text, as in the spec's
-malformed vector, then close), ``restart@N`` (close every connection and reset connection ids
+(the same Error message with a text length one byte longer than its text, as in eNcore's
+malformed test vector, then close), ``restart@N`` (close every connection and reset connection ids
 and bundle sequences), ``flood@N:COUNT`` (one bundle of COUNT empty Event Data records, at most
 2,097,151: a 16 MiB message; then streaming goes on), ``corrupt-bundle@N`` (the next bundle with
 the length of its middle inner message set to 0xFFFFFFF0; streaming goes on after it, and the

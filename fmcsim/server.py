@@ -1,4 +1,4 @@
-"""The FMC's eStreamer service: a TLS server on 127.0.0.1 speaking the session of spec §1.6/§11.
+"""The FMC's eStreamer service: a TLS server on 127.0.0.1 speaking the session of docs/protocol.md.
 
 One thread per connection. Sends block (no unbounded buffering: a client that stops reading
 stops the simulator's sender), at most ``window`` messages go unacknowledged, and Nulls keep an
@@ -16,10 +16,23 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from estreamer.wire import (EVENT_VERSIONS, HEADER, NULL, FrameParser, MessageType,
-                            ProtocolError, RequestFlags, Service, error_message, pack,
-                            parse_event_stream_request, parse_streaming_request,
-                            streaming_information, EventCode)
+from estreamer.wire import (
+    EVENT_VERSIONS,
+    HEADER,
+    NULL,
+    EventCode,
+    FrameParser,
+    MessageType,
+    ProtocolError,
+    RequestFlags,
+    Service,
+    error_message,
+    iter_frames,
+    pack,
+    parse_event_stream_request,
+    parse_streaming_request,
+    streaming_information,
+)
 
 from . import pki as pki_module
 from .faults import FaultBook
@@ -403,10 +416,7 @@ class Session:
         if fault.kind == "corrupt-bundle":
             buf = bytearray(BUNDLE_HEADER.size)
             added = stream.fill(buf, sim.options.bundle_bytes, 1 << 62)
-            inner, at = [], BUNDLE_HEADER.size
-            while at < len(buf):
-                inner.append(at)
-                at += 8 + HEADER.unpack_from(buf, at)[2]
+            inner = [at for at, _, _, _ in iter_frames(buf, BUNDLE_HEADER.size)]
             if not inner:
                 return 0
             struct.pack_into(">I", buf, inner[len(inner) // 2] + 4, 0xFFFFFFF0)
@@ -435,10 +445,8 @@ class Session:
 
 def _standalone(buf: bytearray):
     """A bundle's inner messages as standalone Event Data messages (legacy requests)."""
-    out, off, count = bytearray(), BUNDLE_HEADER.size, 0
-    while off < len(buf):
-        _, kind, length = HEADER.unpack_from(buf, off)
+    out, count = bytearray(), 0
+    for off, _, kind, length in iter_frames(buf, BUNDLE_HEADER.size):
         out += pack(kind, bytes(buf[off + 8:off + 8 + length]))
-        off += 8 + length
         count += 1
     return bytes(out), count

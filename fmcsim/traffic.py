@@ -48,7 +48,7 @@ import time
 
 from estreamer.catalog import RECORDS
 from estreamer.decoder import encode_record
-from estreamer.wire import GENESIS, HEADER, NOW, EventCode, MessageType, RequestFlags
+from estreamer.wire import GENESIS, HEADER, NOW, EventCode, MessageType, RequestFlags, iter_frames
 
 from . import world
 from .faults import poison_record
@@ -399,10 +399,5 @@ def record_bodies(subscription, records: int, families=FAMILIES, per_second=5) -
     buf = bytearray()
     while stream.pending():
         stream.fill(buf, 1 << 40, 1 << 40)
-    bodies, off = [], 0
-    while off < len(buf):
-        length = HEADER.unpack_from(buf, off)[2]
-        bodies.append(bytes(buf[off + 8:off + 8 + length]))
-        off += 8 + length
-    return bodies
+    return [bytes(buf[off + 8:off + 8 + length]) for off, _, _, length in iter_frames(buf)]
 

@@ -126,3 +126,12 @@ def simulator(pki, tmp_path):
     yield start
     for sim in started:
         sim.stop()
+
+
+@pytest.fixture
+def splunkd():
+    """A running splunkd double seeded with an empty UCC state; tests seed it through ``store``
+    or build their own with ``SplunkdDouble`` and ``ucc_state``."""
+    from splunkd_double import SplunkdDouble, ucc_state
+    with SplunkdDouble(ucc_state()) as double:
+        yield double

@@ -1,9 +1,11 @@
 """Runs the packaged modular input exactly as splunkd does: ``python bin/firepower_estreamer.py``
-with the input's XML on stdin, events read from its XML stream on stdout. Used by the modular
-input tests, ``make demo`` and the benchmark."""
+with the input's XML on stdin, events read from its XML stream on stdout. :class:`Rig` sets up
+the FMC simulator, the splunkd double and the packaged input together, the one way the
+modular-input tests, ``make demo`` and the benchmark do it."""
 import base64
 import json
 import os
+import pathlib
 import re
 import signal
 import subprocess
@@ -11,7 +13,8 @@ import time
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
-from simulator import Subprocess
+from simulator import PASSWORD, Simulator, Subprocess
+from splunkd_double import SplunkdDouble, ucc_state
 
 INPUT = "firepower_estreamer"
 _EVENT = re.compile(rb"<event\b.*?</event>", re.S)
@@ -102,3 +105,66 @@ def parse_events(raw: bytes):
         event["event"] = json.loads(event.pop("data"))
         events.append(event)
     return events
+
+
+class Rig:
+    """FMC simulators, the splunkd double and runs of the packaged input (``app_dir``, run by
+    ``python``), set up together and torn down together (:meth:`close`, or ``with``). The
+    simulators use ``pki`` (minted with ``simulator.PASSWORD``); files go to ``workdir``; the
+    input's checkpoint dir is :attr:`checkpoints`."""
+
+    def __init__(self, app_dir, python, pki, workdir):
+        self.app_dir, self.python, self.pki = app_dir, python, pki
+        self.workdir = pathlib.Path(workdir)
+        self.checkpoints = self.workdir / "checkpoints"
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        self.sims, self.runs, self.doubles = [], [], []
+        self.splunkd = None
+
+    def simulator(self, *args):
+        """``python -m fmcsim serve`` with ``args``."""
+        sim = Simulator(self.pki, self.workdir, *args)
+        self.sims.append(sim)
+        return sim
+
+    def fmc_server(self, port, **fields):
+        """An FMC server stanza for the simulator on ``port`` (its PKCS12 and password), with
+        ``fields`` set besides."""
+        return dict(fmc_server(self.pki, port, PASSWORD), **fields)
+
+    def start_splunkd(self, servers, settings=None, **state):
+        """The splunkd double holding the FMC server stanzas ``servers`` ({name: stanza}) and
+        the add-on's ``settings`` ([advanced], [logging]); ``state`` adds to its seed."""
+        seed = ucc_state(servers=servers, settings=settings or {})
+        seed.update(state)
+        self.splunkd = SplunkdDouble(seed).start()
+        self.doubles.append(self.splunkd)
+        return self.splunkd
+
+    def input_xml(self, name, params):
+        """What splunkd hands the input ``firepower_estreamer://<name>`` with ``params`` on
+        stdin (the splunkd double's address and session key, the checkpoint dir)."""
+        return input_xml(self.splunkd.uri, self.splunkd.session_key, self.checkpoints, name,
+                         params)
+
+    def run(self, name, params, python=None):
+        """One run of the packaged input ``firepower_estreamer://<name>`` with ``params``."""
+        run = PackagedInput(self.app_dir, python or self.python, self.input_xml(name, params),
+                            self.workdir)
+        self.runs.append(run)
+        return run
+
+    def close(self):
+        for run in self.runs:
+            if run.proc.poll() is None:
+                run.kill()
+        for sim in self.sims:
+            sim.stop()
+        for double in self.doubles:
+            double.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -104,11 +104,13 @@ class Stream(Subprocess):
 
 def records(path, torn=None):
     """The JSON lines of ``path``; a line a kill cut short is skipped (and counted in ``torn``,
-    a list) — its record was never confirmed, so the stream sends it again."""
+    a list) — its record was never confirmed, so the stream sends it again. What follows the
+    last newline is a line still being written (a reader may catch a write half done): left
+    for the next read."""
     if not path.exists():
         return []
     with open(path, encoding="utf-8") as f:
-        lines = f.read().splitlines()
+        lines = f.read().split("\n")[:-1]
     out = []
     for line in lines:
         if not line:

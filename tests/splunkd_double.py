@@ -1,5 +1,5 @@
 """A splunkd REST double: a real HTTP(S) server on 127.0.0.1 held to the contract splunklib and
-solnlib rely on (spec/splunk-toolchain.md §5), journaling every call.
+solnlib rely on (the contract below), journaling every call.
 
 Contract
 --------
@@ -87,9 +87,11 @@ import tempfile
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from xml.sax.saxutils import escape
+
+from threadserver import ThreadServer
 
 APP = "TA_firepower_estreamer"
 SESSION_KEY = "FAKE_SESSION_KEY"
@@ -215,7 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def _dispatch(self, method):
-        double = self.server.double
+        double = self.server.owner
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
@@ -468,7 +470,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- Atom ---------------------------------------------------------------------------------
     def _feed(self, title, entries, base, owner, app, store, status=200):
-        root = "{}://{}:{}".format(self.server.double.scheme, *self.server.server_address[:2])
+        root = "{}://{}:{}".format(self.server.owner.scheme, *self.server.server_address[:2])
         ns_path = "/servicesNS/{}/{}/{}".format(quote(owner), quote(app), base)
         now = datetime.datetime.now(datetime.timezone.utc).isoformat()
         out = ['<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -515,81 +517,54 @@ def _sdict(values):
         for k, v in sorted(values.items())))
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        # Clients hang up on kept-alive connections; that is not a failure of the double.
-        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-
 class _Fail(Exception):
     def __init__(self, status, text):
         super().__init__(text)
         self.status, self.text = status, text
 
 
-class SplunkdDouble:
+class SplunkdDouble(ThreadServer):
     """The server: ``start()``/``stop()`` or a context manager; ``uri``, ``journal``
     (list of calls), ``set_kvstore(mode)``, ``start_kvstore(seconds)``, ``expire_session()``,
     ``new_session()``, ``documents(collection)`` (a deep copy for assertions)."""
 
+    handler = _Handler
+    thread_name = "splunkd-double"
+
     def __init__(self, state=None, journal_path=None, tls=False, port=0):
+        super().__init__(port=port, tls=tls)
         self.store = _Store(state if state is not None else ucc_state())
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.calls = []
         self.journal_path = journal_path
-        self.scheme = "https" if tls else "http"
-        self._tls = tls
-        self._port = port
-        self._server = None
-        self._thread = None
         self._tmp = None
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def start(self):
+    def _started(self):
         if self.store.kvstore_starting:
             self.start_kvstore(self.store.kvstore_starting)
-        self._server = _Server(("127.0.0.1", self._port), _Handler)
-        self._server.double = self
-        if self._tls:
-            self._tmp = tempfile.TemporaryDirectory()
-            cert, key = _self_signed(self._tmp.name)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(cert, key)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True,
-                                                      do_handshake_on_connect=False)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True, name="splunkd-double")
-        self._thread.start()
-        return self
+
+    def _tls_context(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        cert, key = _self_signed(self._tmp.name)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        return context
 
     def stop(self):
         self.stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        super().stop()
+
+    def _stopped(self):
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
     # -- for tests ----------------------------------------------------------------------------
     @property
-    def port(self):
-        return self._server.server_address[1]
-
-    @property
     def uri(self):
-        return "{}://127.0.0.1:{}".format(self.scheme, self.port)
+        return self.base
 
     @property
     def session_key(self):
@@ -641,11 +616,12 @@ class SplunkdDouble:
 
 def _self_signed(directory):
     """A throwaway certificate for 127.0.0.1 (splunkd's own certificate is self-signed too)."""
+    import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    import ipaddress
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SplunkServerDefaultCert")])
@@ -666,20 +642,6 @@ def _self_signed(directory):
                                   serialization.PrivateFormat.PKCS8,
                                   serialization.NoEncryption()))
     return cert_path, key_path
-
-
-try:
-    import pytest
-except ImportError:  # the subprocess mode needs no pytest
-    pytest = None
-
-if pytest is not None:
-    @pytest.fixture
-    def splunkd():
-        """A running double seeded with an empty UCC state; tests seed it through ``store``
-        or build their own with :class:`SplunkdDouble` and :func:`ucc_state`."""
-        with SplunkdDouble(ucc_state()) as double:
-            yield double
 
 
 def main(argv=None):

@@ -18,9 +18,10 @@ import pathlib
 import re
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from searchtime import read_conf
+from threadserver import ThreadServer
 
 LOCALE = "en-US"
 BUILD = "1795373789"
@@ -60,7 +61,7 @@ def _splunkd_error(message):
     return {"messages": [{"type": "ERROR", "text": text}]}
 
 
-class SplunkWebStub:
+class SplunkWebStub(ThreadServer):
     """``with SplunkWebStub(app_dir) as web: page.goto(web.url("configuration"))``."""
 
     def __init__(self, app_dir, validators=None, settings=None):
@@ -82,8 +83,7 @@ class SplunkWebStub:
             settings if settings is not None else self._default_settings())
         self.journal = []
         self.lock = threading.Lock()
-        self._server = None
-        self._thread = None
+        super().__init__()
 
     def _default_settings(self):
         """The ``[logging]``/``[advanced]`` defaults of the built settings conf."""
@@ -92,34 +92,10 @@ class SplunkWebStub:
             return {}
         return read_conf(path)
 
-    # --- lifecycle ---------------------------------------------------------------------------
-    def start(self):
-        stub = self
-
-        class Handler(_Handler):
-            web = stub
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
+    # --- lifecycle: tests/threadserver.py ---------------------------------------------------
     @property
-    def base(self):
-        return "http://127.0.0.1:{}".format(self._server.server_address[1])
+    def handler(self):
+        return _Handler
 
     def url(self, page):
         return "{}/{}/app/{}/{}".format(self.base, LOCALE, self.app, page)
@@ -185,7 +161,10 @@ class SplunkWebStub:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    web = None  # the SplunkWebStub, set by a subclass
+    @property
+    def web(self):
+        """The :class:`SplunkWebStub` this request reached."""
+        return self.server.owner
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args):

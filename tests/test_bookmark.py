@@ -20,7 +20,7 @@ def test_an_older_record_never_moves_the_bookmark_back():
 
 
 def test_a_resume_asks_for_one_second_before_the_bookmark():
-    # safe whether the FMC compares the request time with > or >= (spec §2.11)
+    # safe whether the FMC compares the request time with > or >= (docs/protocol.md)
     assert Resume(Bookmark(1_700_000_010, 3)).since == 1_700_000_009
 
 

@@ -8,11 +8,10 @@ import struct
 import pytest
 
 from estreamer.catalog import CATALOG, Catalog
-from estreamer.fields import (HEX20, HEX32, IPV6, STRING, U8, U16, U32, U64, UUID, BlockRef, Kind,
-                              block)
+from estreamer.fields import HEX20, HEX32, IPV6, STRING, U8, U16, U32, U64, UUID, BlockRef, Kind, block
 from estreamer.layout import Layout, ParseError, Short
 
-# Appendix C of the protocol reference: BLOCK_CONNECTION_STATISTICS_174, in full.
+# BLOCK_CONNECTION_STATISTICS_174 (series 1, wire type 174) as eNcore 5.2 defines it, in full.
 APPENDIX_C_174 = (
     ("blockType", U32), ("blockLength", U32),
     ("deviceId", U32), ("ingressZone", UUID), ("egressZone", UUID), ("ingressInterface", UUID),

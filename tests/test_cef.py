@@ -11,8 +11,15 @@ import re
 import jc
 import pytest
 
-from cim.fixtures import (DEVICE, T0, connection, decode, mapper, metadata_cache,
-                          scenario_events, simulator_events)
+from cim.fixtures import (
+    DEVICE,
+    T0,
+    connection,
+    decode,
+    metadata_cache,
+    scenario_events,
+    simulator_events,
+)
 from estreamer.catalog.records import FAMILY_OF
 from estreamer.cef import TABLES, TRUNCATED, CefFormatter, Key
 from estreamer.events import FIELDS, SOURCETYPES, Event, EventMapper
@@ -454,11 +461,10 @@ def test_records_with_random_values_make_lines_a_parser_reads():
     still makes one CEF line, within its size, that jc reads."""
     import random
 
-    from fmcsim.traffic import record_bodies
-
     from estreamer.decoder import RecordDecoder
     from estreamer.layout import ParseError
     from estreamer.wire import ALL_FAMILIES, Subscription
+    from fmcsim.traffic import record_bodies
     decoder, cache, rng, lines = RecordDecoder(), MetadataCache(), random.Random(18), 0
     events = EventMapper(cache, "fmc")
     for body in record_bodies(Subscription(families=ALL_FAMILIES), 100):

@@ -27,13 +27,12 @@ def expected_lines(records: int) -> list:
     """The CEF lines of the simulator's archive for ``stream --families all`` (no packets, no
     extra data; metadata first, as the simulator sends it; the newest event generation, which
     ``stream`` asks for first and the simulator grants), made in this process."""
-    from fmcsim.traffic import record_bodies
-
     from estreamer.cef import CefFormatter
     from estreamer.decoder import RecordDecoder
     from estreamer.events import EventMapper
     from estreamer.metadata import MetadataCache
     from estreamer.wire import ALL_FAMILIES, GENERATIONS, Subscription
+    from fmcsim.traffic import record_bodies
     decoder, cache, formatter = RecordDecoder(), MetadataCache(), CefFormatter()
     mapper, lines = EventMapper(cache, "127.0.0.1"), []
     subscription = Subscription(families=ALL_FAMILIES, packets=False, extra_data=False,

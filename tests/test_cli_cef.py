@@ -78,8 +78,9 @@ def test_events_is_format_events_and_json_stays_the_default(simulator, pki, tmp_
         out = tmp_path / f"{name}.jsonl"
         stream = Stream(sim.port, pki.client, out, "--families", "connection", "--monitor", "0",
                         *args)
-        stream.wait_for(lambda: len(event_records(out) if name in ("default", "json")
-                                    else records(out)) >= 30, 60, "30 events")
+        stream.wait_for(lambda out=out, name=name: len(
+            event_records(out) if name in ("default", "json") else records(out)) >= 30,
+            60, "30 events")
         assert stream.terminate() == 0
         outputs[name] = out.read_text()
     assert outputs["alias"] == outputs["format"]

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import CAPTURE, REPO_ROOT
 
 INDEX = json.loads((CAPTURE / "index.json").read_text())

@@ -3,14 +3,13 @@ records costs a log line a minute, a bundle of millions is flushed in batches wi
 bookmark ever passing what was written, a malformed Error message still says why, and a stop
 is a stop, even in the middle of a TLS handshake with a host that never answers."""
 import contextlib
+import re
 import signal
 import socket
 import subprocess
-import re
 import threading
 import time
 
-from fmcsim.traffic import record_key
 from simulator import ENV, PASSWORD, Stream, event_records, records, stream_command
 
 CONNECTION = {71}

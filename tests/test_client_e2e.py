@@ -199,7 +199,7 @@ def test_repeated_sigkills_lose_nothing_and_repeat_at_most_one_flush_each(simula
                    "--batch-size", batch, "--flush-interval", 0.2)
         have = len(event_records(out, []))
         goal = min(have + rng.randint(50, 300), len(expected) - 1000)  # kill mid-stream
-        s.wait_for(lambda: len(event_records(out, [])) >= goal, what="progress")
+        s.wait_for(lambda goal=goal: len(event_records(out, [])) >= goal, what="progress")
         s.proc.send_signal(signal.SIGKILL)
         s.proc.wait()
         kills += 1

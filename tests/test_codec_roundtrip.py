@@ -26,10 +26,10 @@ from estreamer.wire import FrameParser, split_bundle
 ARCHIVE_TIMESTAMP = 1606927646
 TEXTS = ("naïve café ☕", "plain ascii", "日本語テキスト", "x", "")
 
-# Spec Appendix B: "Blocks 53 and 55 are referenced by records 18, 53, 46–48 but not defined."
+# Blocks 53 and 55 are referenced by records 18, 53, 46–48 but defined nowhere (eNcore neither).
 UNDEFINED_BLOCK_RECORDS = {18: 53, 46: 55, 47: 55, 48: 55, 53: 53}
 
-# The block versions a record's own block may arrive in (spec §4.3, §4.4, §4.7, Appendix C).
+# The block versions a record's own block may arrive in (docs/protocol.md, "Event versions").
 BLOCK_VERSIONS = {
     71: (160, 161, 163, 168, 169, 170, 171, 173, 174),
     400: (41, 60, 81, 85),
@@ -261,7 +261,7 @@ def _ends_with_text(record_type):
 
 @pytest.mark.parametrize("record_type", [t for t in sorted(RECORDS) if _ends_with_text(t)])
 def test_an_empty_text_at_the_end_of_a_record_is_an_empty_string_for_both_readers(record_type):
-    # Spec §4.1: "If the record ends exactly where a variable field starts → ''".
+    # docs/protocol.md, "Field types": a record that ends where a variable field starts → ''.
     layout = RECORDS[record_type].layout
     values = sample(layout, salt=f"e{record_type}")
     last, kind = layout.rows[-1]
@@ -278,7 +278,7 @@ def _real_record_bodies():
     bodies = []
     for path in sorted((VECTORS / "fmc-capture-2020").glob("bundle-*.bin")):
         (message,) = FrameParser().feed(path.read_bytes())
-        bodies += split_bundle(message.body).records
+        bodies += split_bundle(message.body).bodies
     return bodies
 
 
@@ -304,7 +304,7 @@ def test_both_readers_agree_on_every_real_record(index):
 
 @pytest.mark.parametrize("index", range(len(REAL_BODIES)))
 def test_every_real_record_survives_re_encoding(index):
-    # Not byte-exact: FMC strings carry trailing NULs, which decoding drops (spec §4.1), so
+    # Not byte-exact: FMC strings carry trailing NULs, which decoding drops (docs/protocol.md), so
     # the lengths derived from them shrink; one pass reaches a fixed point.
     body = REAL_BODIES[index]
     record_type, archive, _ = record_header(body)

@@ -16,8 +16,7 @@ from estreamer.events import PROFILES, EventMapper, MapperOptions, event_json
 from estreamer.layout import ParseError
 from estreamer.metadata import MetadataCache
 from estreamer.wire import ALL_FAMILIES, EVENT_VERSIONS, Subscription
-from test_codec_roundtrip import (ARCHIVE_TIMESTAMP, BLOCK_VERSIONS, DEFINED_RECORDS,
-                                  REAL_BODIES, sample)
+from test_codec_roundtrip import ARCHIVE_TIMESTAMP, BLOCK_VERSIONS, DEFINED_RECORDS, REAL_BODIES, sample
 
 HOST = "fmc1"
 OPTIONS = {"default": MapperOptions(clock=lambda: 1.0),
@@ -188,10 +187,9 @@ def test_the_mappers_names_follow_metadata_learned_between_records():
 
 @pytest.mark.parametrize("names", ["standard", "encore"])
 def test_cef_lines_from_the_compiled_events_are_the_reference_events_lines(names):
-    from fmcsim.traffic import record_bodies
-
     from estreamer.cef import CefFormatter
     from estreamer.sinks import compiled_event
+    from fmcsim.traffic import record_bodies
     formatter, check = CefFormatter(names), Check()
     bodies = record_bodies(Subscription(families=ALL_FAMILIES, generation="7.0"), 400)
     lines = 0

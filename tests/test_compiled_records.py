@@ -17,8 +17,7 @@ from estreamer.decoder import RecordDecoder, encode_record
 from estreamer.events.programs import record_programs
 from estreamer.layout import ParseError
 from estreamer.wire import ALL_FAMILIES, EVENT_VERSIONS, Subscription
-from test_codec_roundtrip import (ARCHIVE_TIMESTAMP, BLOCK_VERSIONS, DEFINED_RECORDS, REAL_BODIES,
-                                  sample)
+from test_codec_roundtrip import ARCHIVE_TIMESTAMP, BLOCK_VERSIONS, DEFINED_RECORDS, REAL_BODIES, sample
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 

@@ -10,8 +10,15 @@ import threading
 
 import pytest
 
-from estreamer.connection import (ConnectError, IdentityError, closed_after_request_hint, connect,
-                                  load_identity, server_certificate_failure, tls_failure)
+from estreamer.connection import (
+    ConnectError,
+    IdentityError,
+    closed_after_request_hint,
+    connect,
+    load_identity,
+    server_certificate_failure,
+    tls_failure,
+)
 from pkcs12_files import openssl_needed, rc2_pkcs12, with_kdf_rounds, with_mac_iterations
 
 

@@ -12,10 +12,20 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+
 from cim.datamodels import DataModels, fetch_wheel
 from cim.fixtures import scenario_events, simulator_events
-from searchtime import (DEFAULT, Dashboard, DashboardError, Pipeline, SearchHead, SplError,
-                        indexed, read_conf, substitute)
+from searchtime import (
+    DEFAULT,
+    Dashboard,
+    DashboardError,
+    Pipeline,
+    SearchHead,
+    SplError,
+    indexed,
+    read_conf,
+    substitute,
+)
 
 VIEWS = DEFAULT / "data" / "ui" / "views"
 DASHBOARDS = sorted(VIEWS.glob("*.xml"))

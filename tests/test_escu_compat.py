@@ -1,6 +1,7 @@
 """Splunk's own Cisco Secure Firewall detections (ESCU) run on our events: the compatibility layer
 of props.conf gives the connection, intrusion, file and malware sourcetypes Cisco Security
-Cloud's field names, types and vocabulary (../shared/spec/escu-compat.md), at search time.
+Cloud's field names, types and vocabulary (README: "Cisco Security Cloud's field names"), at
+search time.
 
 Everything runs through the model of Splunk's search time (tests/searchtime) on events of every
 family: the simulator's stream in both event generations (FMC 7 and FMC 6.2 blocks), the design's
@@ -18,13 +19,20 @@ import pytest
 
 from cim.capture import capture_events
 from cim.fixtures import SCENARIOS, scenario_events, simulator_events
-from estreamer.events.tables import BLOCKED_REASONS, E1, E3, L1, L2, L6, L7
+from conftest import REPO_ROOT
+from estreamer.events.tables import (
+    BLOCKED_REASONS,
+    DISPOSITION_TABLE,
+    ESCU_INLINE_RESULT_TABLE,
+    FILE_ACTION_TABLE,
+    FILE_TYPE_TABLE,
+    IP_PROTOCOL_TABLE,
+    RULE_ACTION_TABLE,
+)
 from fmcsim import world
 from fmcsim.hunted import HUNTED
-from searchtime import Pipeline, SearchHead, indexed, number, read_conf, values_of
+from searchtime import Pipeline, SearchHead, indexed, number, read_conf
 from searchtime.evaluate import _tokens
-
-from conftest import REPO_ROOT
 
 PREFIX = "cisco:firepower:estreamer:"
 UNKNOWN = "unknown"
@@ -36,13 +44,13 @@ def names(text):
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
-# --- the three data sources (escu-compat.md §1): raw FQE keys and search-time names -------------
+# --- the three data sources of ESCU's detections: raw FQE keys and search-time names ------------
 
 DATA_SOURCES = {
     "connection": {
         "sourcetypes": (PREFIX + "connection",),
         "EventType": "ConnectionEvent",
-        # §1.1, and ClientApplicationVersion (detections use it)
+        # the FQE connection event's keys, and ClientApplicationVersion (detections use it)
         "raw": names("""AC_RuleAction, Application, ClientAppDetector, ClientApplication,
             ConnectionDuration, ConnectionID, DeviceUUID, EgressInterface, EgressVRF, EgressZone,
             EVE_Fingerprint, EVE_Process, EVE_ProcessConfidencePct, EVE_ThreatConfidenceIndex,
@@ -228,25 +236,25 @@ def is_ip(value):
 
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-IANA_KEYWORDS = {keyword.lower() for _, keyword, _, _ in L1.rows}
+IANA_KEYWORDS = {keyword.lower() for _, keyword, _, _ in IP_PROTOCOL_TABLE.rows}
 CLASSIFICATION_TEXTS = {description for _, description in world.CLASSIFICATIONS.values()} | {
     "A Network Trojan was Detected", "Misc activity"}  # the scenarios' metadata 67
 VOCABULARY = {
     "Protocol": lambda v: v == v.lower() and v in IANA_KEYWORDS,
-    "AC_RuleAction": lambda v: v in {name for name, _ in L2.rows} | {"Default Action"},
+    "AC_RuleAction": lambda v: v in {name for name, _ in RULE_ACTION_TABLE.rows} | {"Default Action"},
     "SSL_CertFingerprint": lambda v: re.fullmatch(r"[0-9a-f]{40}", v),
     "ssl_hash": lambda v: re.fullmatch(r"[0-9a-f]{40}", v),
     "FileSHA256": lambda v: re.fullmatch(r"[0-9a-f]{64}", v),
     "file_hash": lambda v: re.fullmatch(r"[0-9a-f]{64}", v),
-    "FileType": lambda v: v in {code for code, _ in E3.rows},
+    "FileType": lambda v: v in {code for code, _ in FILE_TYPE_TABLE.rows},
     "Classification": lambda v: v in CLASSIFICATION_TEXTS,
     "class_desc": lambda v: v in CLASSIFICATION_TEXTS,
     "Impact": lambda v: number(v) in (1, 2, 3, 4, 5),
-    "InlineResult": lambda v: v in {text for _, text in E1.rows},
+    "InlineResult": lambda v: v in {text for _, text in ESCU_INLINE_RESULT_TABLE.rows},
     "InlineResultReason": lambda v: v in BLOCKED_REASONS.values(),
-    "SHA_Disposition": lambda v: v in {name for _, name, _, _ in L7.rows},
+    "SHA_Disposition": lambda v: v in {name for _, name, _, _ in DISPOSITION_TABLE.rows},
     "FileDirection": lambda v: v in ("Download", "Upload"),
-    "FileAction": lambda v: v in {name for _, name, _ in L6.rows},
+    "FileAction": lambda v: v in {name for _, name, _ in FILE_ACTION_TABLE.rows},
     "PriorityID": lambda v: number(v) in (1, 2, 3, 4),
     "EVE_ProcessConfidencePct": lambda v: 0 <= number(v) <= 100,
     "EVE_ThreatConfidencePct": lambda v: 0 <= number(v) <= 100,
@@ -263,7 +271,7 @@ VOCABULARY = {
 @pytest.mark.parametrize("source, events", CASES)
 def test_values_follow_ciscos_types_and_vocabulary(source, events):
     spec, problems = DATA_SOURCES[source], []
-    for event, fields in events_of(source, events):
+    for _, fields in events_of(source, events):
         assert fields["EventType"] == spec["EventType"]
         for name, valid in VOCABULARY.items():
             value = fields.get(name)
@@ -484,7 +492,7 @@ CISCO_CONNECTION_EVENT = {
 
 
 def test_a_cisco_security_cloud_event_is_left_to_its_own_add_on():
-    # escu-compat.md §1.1, as Cisco's add-on indexes it: our knowledge objects add nothing
+    # an FQE connection event as Cisco's add-on indexes it: our knowledge objects add nothing
     event = {"_raw": json.dumps(CISCO_CONNECTION_EVENT), "_time": 1743500734.0,
              "host": "fmc", "source": "sbg_fw_estreamer_input://fmc",
              "sourcetype": "cisco:sfw:estreamer", "index": "cisco_secure_fw",

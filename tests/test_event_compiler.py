@@ -12,11 +12,26 @@ from estreamer.decoder import RecordDecoder, encode_record
 from estreamer.events import MapperOptions, event_json
 from estreamer.events.common import Context, ip, uuid
 from estreamer.events.compiler import CannotCompile, EventCompiler, Memos, Shape
-from estreamer.events.profile import (FALSY, INT, NEVER, TEXT, TEXTS, Evaluator, Normal,
-                                      Profile, call, const, formula, key, label, let, lookup,
-                                      present)
-from estreamer.programs import Programs
+from estreamer.events.profile import (
+    FALSY,
+    INT,
+    NEVER,
+    TEXT,
+    TEXTS,
+    Evaluator,
+    Normal,
+    Profile,
+    call,
+    const,
+    formula,
+    key,
+    label,
+    let,
+    lookup,
+    present,
+)
 from estreamer.metadata import MetadataCache
+from estreamer.programs import Programs
 from test_codec_roundtrip import ARCHIVE_TIMESTAMP, sample
 
 ZONE = "11111111-2222-3333-4444-555555555555"

@@ -1,7 +1,6 @@
 """The field documentation is rendered from the event tables the mappers run, so it cannot
 drift from the events: the shipped file is what the tables render now."""
 from conftest import REPO_ROOT
-
 from estreamer.events import FIELDS, PROFILES
 from estreamer.events.docs import DEFAULT_PATH, render
 

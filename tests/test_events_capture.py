@@ -5,8 +5,8 @@ import re
 import statistics
 
 import pytest
-from cim.capture import CAPTURE, capture_events
 
+from cim.capture import CAPTURE, capture_events
 from estreamer.events import event_json
 
 FMC = "fmc-2020.example.net"

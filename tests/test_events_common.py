@@ -6,14 +6,21 @@ import random
 import struct
 
 import pytest
-from cim.fixtures import (DEVICE, FMC, SCENARIOS, T0, decode, mapper, scenario_events,
-                          simulator_events)
 
+from cim.fixtures import (
+    DEVICE,
+    FMC,
+    SCENARIOS,
+    T0,
+    decode,
+    mapper,
+    scenario_events,
+    simulator_events,
+)
 from estreamer.catalog import RECORDS
 from estreamer.catalog.records import FAMILIES, FAMILY_OF
 from estreamer.decoder import RecordDecoder
-from estreamer.events import (FIELDS, SOURCETYPES, Event, MapperOptions, event_json,
-                              sourcetype_of)
+from estreamer.events import FIELDS, SOURCETYPES, Event, MapperOptions, event_json, sourcetype_of
 from estreamer.events.common import ip, mac, snake
 from estreamer.events.tables import ZERO_MAC, ZERO_UUID
 
@@ -86,8 +93,9 @@ def test_events_carry_only_declared_keys_in_declared_order(name, mapped):
         assert keys == [k for k in FIELDS[family] if k in keys]
 
 
-# Values the design omits everywhere: empties, zero UUIDs/MACs/addresses, FMC placeholders —
-# except where §2.1/L2 spell them out (a zoned flow's zero side, rule action id 0).
+# Values every family omits: empties, zero UUIDs/MACs/addresses, FMC placeholders — except
+# where the connection table spells them out (a zoned flow's zero side, rule action id 0, "N/A"
+# in the rule action table).
 DESIGNED_NA = {("src_zone", "N/A"), ("dest_zone", "N/A"), ("rule_action", "N/A")}
 OMITTED = {"", "::", "0.0.0.0", ZERO_UUID, ZERO_MAC, "unknown", "n/a", "pending",
            "no authentication required", "not found", "invalid id", "null", "(null)", "-"}
@@ -282,11 +290,10 @@ def test_a_name_the_fmc_sends_later_replaces_the_fallback_in_the_next_event():
 def test_records_with_random_values_map_without_errors():
     """Flipped bytes in every family's records (those that still decode) must map: one odd
     value from an FMC must never stop the input."""
-    from fmcsim.traffic import record_bodies
-
     from estreamer.layout import ParseError
     from estreamer.metadata import MetadataCache
     from estreamer.wire import ALL_FAMILIES, Subscription
+    from fmcsim.traffic import record_bodies
 
     decoder, cache, rng, mapped = RecordDecoder(), MetadataCache(), random.Random(71), 0
     events = mapper(cache=cache)

@@ -1,10 +1,21 @@
-"""Connection events (record 71) → Network_Traffic events (cim-mapping.md §2.1)."""
+"""Connection events (record 71) → Network_Traffic events (docs/event-fields.md:
+connection)."""
 import re
 
 import pytest
-from cim.fixtures import (ALLOW, BLOCK, DEFAULT_ACTION, FMC, SINKHOLE, T0, connection, decode,
-                          mapper, metadata_cache)
 
+from cim.fixtures import (
+    ALLOW,
+    BLOCK,
+    DEFAULT_ACTION,
+    FMC,
+    SINKHOLE,
+    T0,
+    connection,
+    decode,
+    mapper,
+    metadata_cache,
+)
 from estreamer.events import FIELDS, MapperOptions
 from estreamer.events.options import parse_rule_actions
 
@@ -128,18 +139,19 @@ def test_a_rule_action_mapping_that_cannot_be_read_says_why(text, problem):
 
 
 def test_the_input_refuses_a_rule_action_mapping_it_cannot_read():
-    from firepower_estreamer_helper import check_parameters
+    from estreamer_splunk.params import InputParams
     params = {"fmc_server": "fmc1", "record_families": "connection", "start_position": "now"}
-    check_parameters(dict(params, rule_actions="Default Action=blocked"))
+    InputParams.parse(dict(params, rule_actions="Default Action=blocked"))
     with pytest.raises(ValueError, match="'deny' is not one of allowed, blocked, teardown"):
-        check_parameters(dict(params, rule_actions="Default Action=deny"))
+        InputParams.parse(dict(params, rule_actions="Default Action=deny"))
 
 
 def test_the_input_setting_reaches_the_mapper():
-    from estreamer_splunk.runner import mapper_options
-    options = mapper_options({"rule_actions": "Default Action=blocked"})
+    from estreamer_splunk.params import InputParams
+    params = {"fmc_server": "fmc1", "record_families": "connection"}
+    options = InputParams.parse(dict(params, rule_actions="Default Action=blocked")).mapper_options()
     assert options.rule_actions == {"default action": "blocked"}
-    assert mapper_options({}).rule_actions == {}
+    assert InputParams.parse(params).mapper_options().rule_actions == {}
 
 
 def test_an_unnamed_rule_action_id_gets_a_label_and_the_recorded_action():

@@ -1,7 +1,7 @@
-"""Correlation events (112) → Alerts (cim-mapping.md §2.5)."""
+"""Correlation events (112) → Alerts (docs/event-fields.md: correlation)."""
 import pytest
-from cim.fixtures import T0, correlation, decode, mapper
 
+from cim.fixtures import T0, correlation, decode, mapper
 from estreamer.events import FIELDS
 
 

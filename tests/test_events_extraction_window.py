@@ -3,12 +3,20 @@
 texts of unbounded length (URLs, user agents, referrers, descriptions, packet hex) last, and
 nothing is truncated."""
 import pytest
-from cim.fixtures import (SCENARIOS, connection, correlation, decode, file_event, intrusion,
-                          malware_event, mapper, user_login)
-from searchtime import SearchHead, indexed, json_fields
 
+from cim.fixtures import (
+    SCENARIOS,
+    correlation,
+    decode,
+    file_event,
+    intrusion,
+    malware_event,
+    mapper,
+    user_login,
+)
 from estreamer.events import FIELDS, FREE_TEXT, event_json
 from estreamer.events.common import CONSTANT_FIELDS
+from searchtime import SearchHead, indexed, json_fields
 
 LONG = "x" * 6000  # a real record carried a 6 KB URL
 SI = SCENARIOS["connection security intelligence block"][1]

@@ -1,8 +1,8 @@
 """User records (92–95) → Authentication and VPN records (170/171) → Network_Sessions
-(cim-mapping.md §2.6, §2.7)."""
+(docs/event-fields.md: identity, vpn)."""
 import pytest
-from cim.fixtures import DEVICE, T0, client_ip, decode, mapper, user_login, vpn
 
+from cim.fixtures import DEVICE, T0, client_ip, decode, mapper, user_login, vpn
 from estreamer.events import FIELDS
 from estreamer.events.common import vpn_client_ip
 

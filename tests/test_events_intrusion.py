@@ -1,10 +1,23 @@
 """Intrusion events (400) → Intrusion_Detection, and their context records 2, 9, 110
-(cim-mapping.md §2.2)."""
+(docs/event-fields.md: intrusion)."""
 import pytest
-from cim.fixtures import (AC_POLICY, DEVICE, FMC, INSIDE_IF, INSIDE_ZONE, IPS_POLICY, NAP_POLICY,
-                          OUTSIDE_IF, OUTSIDE_ZONE, T0, decode, intrusion, mapper,
-                          metadata_cache)
 
+from cim.fixtures import (
+    AC_POLICY,
+    DEVICE,
+    FMC,
+    INSIDE_IF,
+    INSIDE_ZONE,
+    IPS_POLICY,
+    NAP_POLICY,
+    OUTSIDE_IF,
+    OUTSIDE_ZONE,
+    T0,
+    decode,
+    intrusion,
+    mapper,
+    metadata_cache,
+)
 from estreamer.events import FIELDS
 
 

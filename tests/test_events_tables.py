@@ -1,11 +1,12 @@
-"""Lookup tables L1–L10 (cim-mapping.md §3): the shipped CSVs are the mappers' own tables,
-with the design's columns, full key coverage and only CIM-valid outputs (assertion C6); and the
-ESCU compatibility layer's tables E1–E3 (Cisco Security Cloud's vocabulary, escu-compat.md)."""
+"""The CIM lookup tables (estreamer.events.tables): the shipped CSVs are the mappers' own tables,
+with their file names and columns, full key coverage and only CIM-valid outputs; and the ESCU
+compatibility layer's tables (Cisco Security Cloud's vocabulary: the README's "Cisco Security
+Cloud's field names")."""
 import csv
 
 import pytest
-from conftest import REPO_ROOT
 
+from conftest import REPO_ROOT
 from estreamer.events import tables
 from estreamer.events.tables import LOOKUPS, PLACEHOLDERS
 
@@ -35,7 +36,7 @@ ESCU_HEADERS = {
     "cisco_firepower_file_types.csv": ["file_type", "file_type_desc"],
 }
 SEVERITIES = {"critical", "high", "medium", "low", "informational"}
-# CIM output columns and the values their data model accepts (§4.3-a).
+# CIM output columns and the values their data model accepts.
 CIM_OUTPUTS = {
     "cisco_firepower_ac_rule_actions.csv": {"action": {"allowed", "blocked", "teardown"}},
     "cisco_firepower_ids_inline_results.csv": {"action": {"allowed", "blocked"}},
@@ -107,7 +108,7 @@ def test_escu_inline_results_give_ciscos_would_block_for_id_5():
 def test_escu_file_types_hold_the_codes_escu_detections_name():
     codes = [row[0] for row in read_csv("cisco_firepower_file_types.csv")[1:]]
     assert len(codes) == len(set(codes))
-    # escu-compat.md: the codes ESCU's detections and file-type lookup use as literals
+    # the codes ESCU's detections and its file-type lookup use as literals
     assert {"EICAR", "ELF", "MACHO", "MSEXE", "PDF", "ZIP", "ISHIELD_MSI", "BINHEX",
             "BINARY_DATA", "JARPACK", "TORRENT", "AUTORUN", "LNK", "SCR", "UNIX_SCRIPT"} <= set(codes)
     assert all(code == code.upper() for code in codes)
@@ -146,10 +147,10 @@ def test_cim_outputs_are_valid_and_never_placeholders(filename):
 
 
 def test_ip_protocol_transport_follows_the_keyword_rule():
-    for protocol_id, keyword, transport, protocol in tables.L1.rows:
+    for protocol_id, keyword, transport, protocol in tables.IP_PROTOCOL_TABLE.rows:
         if protocol_id in (1, 58):
             assert (transport, protocol) == ("icmp", "icmp")
-        elif protocol_id in (84, 107):  # keywords with "/": the design spells these out
+        elif protocol_id in (84, 107):  # keywords with "/": spelt out in the table
             assert (keyword, transport) in {("TTP/IPTM", "ttp"), ("A/N", "a")}
         elif keyword.startswith("PROTO-"):
             assert transport == f"proto-{protocol_id}" and protocol == "ip"
@@ -158,7 +159,7 @@ def test_ip_protocol_transport_follows_the_keyword_rule():
 
 
 def test_ip_protocols_unassigned_numbers_have_no_keyword():
-    unassigned = [row[0] for row in tables.L1.rows if row[1].startswith("PROTO-")]
+    unassigned = [row[0] for row in tables.IP_PROTOCOL_TABLE.rows if row[1].startswith("PROTO-")]
     assert unassigned == [61, 63, 68, 99, 114] + list(range(146, 256))
 
 
@@ -171,10 +172,10 @@ def test_ids_severity_follows_priority_raised_by_impact_1_lowered_by_impact_3():
 
 
 def test_malware_threat_types_are_the_designs_nine():
-    threats = sorted(row[0] for row in tables.L8.rows if row[2] == 1)
+    threats = sorted(row[0] for row in tables.MALWARE_EVENT_TYPE_TABLE.rows if row[2] == 1)
     assert threats == [1, 2, 553648143, 553648145, 553648155, 553648168, 1090519054,
                        2164260880, 2164260893]
-    deferred = sorted(row[0] for row in tables.L8.rows if row[3] == "deferred")
+    deferred = sorted(row[0] for row in tables.MALWARE_EVENT_TYPE_TABLE.rows if row[3] == "deferred")
     assert deferred == [553648143, 553648155]
 
 

@@ -470,6 +470,7 @@ def test_the_setup_page_accepts_the_same_host_forms():
     accepts, and stops a scheme or a path."""
     import json
     import re
+
     from conftest import REPO_ROOT
     config = json.loads((REPO_ROOT / "globalConfig.json").read_text())
     (tab,) = [t for t in config["pages"]["configuration"]["tabs"] if t.get("name") == "fmc_server"]

@@ -22,9 +22,19 @@ sys.path[:0] = [str(ROOT), str(ROOT / "package" / "bin")]
 
 from estreamer.catalog.records import FAMILY_OF  # noqa: E402
 from estreamer.decoder import RecordDecoder  # noqa: E402
-from estreamer.wire import (NOW, NULL, FrameParser, MessageType, ProtocolError,  # noqa: E402
-                            Subscription, event_stream_request, parse_error,
-                            parse_streaming_information, split_bundle, streaming_request)
+from estreamer.wire import (  # noqa: E402
+    NOW,
+    NULL,
+    FrameParser,
+    MessageType,
+    ProtocolError,
+    Subscription,
+    event_stream_request,
+    parse_error,
+    parse_streaming_information,
+    split_bundle,
+    streaming_request,
+)
 from fmcsim.pki import mint  # noqa: E402
 from fmcsim.traffic import record_key  # noqa: E402
 
@@ -147,7 +157,7 @@ class Client:
             bundle = split_bundle(message.body)
             assert bundle.error is None
             bundles.append(bundle)
-            for body in bundle.records:
+            for body in bundle.bodies:
                 record = decoder.decode(body)
                 out.append(record)
                 seen += "archiveTimestamp" in record
@@ -430,7 +440,7 @@ def test_fault_drop_closes_mid_bundle(serve, pki_dir, tmp_path):
     client.start()
     messages, closed = _stream_until_closed(client)
     assert closed and client.parser.pending > 0
-    events = sum(len(split_bundle(m.body).records) for m in messages
+    events = sum(len(split_bundle(m.body).bodies) for m in messages
                  if m.type == MessageType.MESSAGE_BUNDLE)
     assert events >= 50
     assert "fault drop@50" in sim.log()
@@ -482,7 +492,7 @@ def test_fault_bad_error_sends_the_spec_malformed_error_shape_then_closes(serve,
     client.start()
     messages, closed = _stream_until_closed(client)
     assert closed and messages[-1].type == MessageType.ERROR
-    assert messages[-1].body == bytes.fromhex("00000013000a4e6f20737061636500")  # spec §2.9
+    assert messages[-1].body == bytes.fromhex("00000013000a4e6f20737061636500")  # eNcore's vector
 
 
 def test_fault_flood_sends_one_bundle_of_empty_records_then_streams_on(serve, pki_dir, tmp_path):
@@ -490,11 +500,11 @@ def test_fault_flood_sends_one_bundle_of_empty_records_then_streams_on(serve, pk
     client = Client(sim.port, pki_dir, tmp=tmp_path)
     client.start()
     bundles, deadline = [], time.monotonic() + 10
-    while sum(len(b.records) for b in bundles if b.records != [b""] * 5000) < 300 \
+    while sum(len(b.bodies) for b in bundles if b.bodies != [b""] * 5000) < 300 \
             and time.monotonic() < deadline:
         bundles += [split_bundle(m.body) for m in client.read(0.5) or []
                     if m.type == MessageType.MESSAGE_BUNDLE]
-    floods = [b for b in bundles if b.records == [b""] * 5000]
+    floods = [b for b in bundles if b.bodies == [b""] * 5000]
     assert len(floods) == 1 and floods[0].error is None
     assert len({b.sequence for b in bundles}) == len(bundles)
 
@@ -509,7 +519,7 @@ def test_fault_corrupt_bundle_breaks_one_inner_length_then_streams_on(serve, pki
                     if m.type == MessageType.MESSAGE_BUNDLE]
     damaged = [b for b in bundles if b.error]
     assert len(damaged) == 1 and "declares 4294967280 bytes" in damaged[0].error
-    assert damaged[0].records and bundles[-1].error is None
+    assert damaged[0].bodies and bundles[-1].error is None
 
 
 def test_fault_refuse_cert_hits_the_next_connection_only(serve, pki_dir, tmp_path):

@@ -10,8 +10,8 @@ import time
 from estreamer.bookmark import Bookmark, MemoryBookmarkStore, Resume
 from estreamer.client import ClientConfig, StreamClient
 from estreamer.wire import Records
+from handmade import block, discovery_header, record
 from simulator import Stream, event_records
-from test_records_handmade import block, discovery_header, record
 
 NOW = 1_750_000_000
 DAY = 86400
@@ -29,7 +29,7 @@ class ListSink:
 
 
 def host_timeout(archive, position=1):
-    """Record 19 (Host Timeout): the discovery header only (§3.2)."""
+    """Record 19 (Host Timeout): the discovery event header only."""
     return record(19, discovery_header(), archive=archive)
 
 
@@ -181,6 +181,7 @@ def test_the_simulators_future_fault_stamps_one_archive_entry_a_given_time_ahead
 
 def test_the_simulators_record_faults_name_an_event_serial_from_1():
     import pytest
+
     from fmcsim.faults import parse
 
     with pytest.raises(ValueError, match="serial of an event record, from 1"):

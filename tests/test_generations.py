@@ -10,9 +10,15 @@ import sys
 
 import pytest
 
-from estreamer.generations import (AUTO, REPROBE_SECONDS, FileGenerationStore,
-                                   MemoryGenerationStore, Remembered, candidates,
-                                   check_setting)
+from estreamer.generations import (
+    AUTO,
+    REPROBE_SECONDS,
+    FileGenerationStore,
+    MemoryGenerationStore,
+    Remembered,
+    candidates,
+    check_setting,
+)
 from simulator import ENV, PASSWORD, Stream, event_records
 
 NOW = 1_800_000_000.0

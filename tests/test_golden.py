@@ -15,7 +15,6 @@ from conftest import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 import golden  # noqa: E402
-
 from estreamer.decoder import RecordDecoder  # noqa: E402
 from estreamer.events import PROFILES, EventMapper, event_json  # noqa: E402
 from estreamer.metadata import MetadataCache  # noqa: E402

@@ -3,8 +3,15 @@ import io
 import logging
 
 from estreamer.events import Event
-from estreamer_splunk.health import (DEVICE_SILENCE, MAX_DEVICES, SOURCETYPE, device_health,
-                                     fmc_health, health_events, prune_devices)
+from estreamer_splunk.health import (
+    DEVICE_SILENCE,
+    MAX_DEVICES,
+    SOURCETYPE,
+    device_health,
+    fmc_health,
+    health_events,
+    prune_devices,
+)
 
 NOW = 1700000100.0
 
@@ -124,14 +131,27 @@ def _input_health(clock):
     reports) where ``reports()`` gives the health events of the stream so far."""
     from estreamer.client import ClientConfig, StreamClient
     from estreamer.metadata import MetadataCache
-    from estreamer_splunk.runner import Health
+    from estreamer_splunk.health import Counters, Health
     from estreamer_splunk.xml_stream import SplunkEventSink
     from modinput import parse_events
 
     out = io.BytesIO()
     sink = SplunkEventSink(Events(), out, clock=clock)
     client = StreamClient(ClientConfig(host="fmc1.example"), sink, bookmarks=None)
-    health = Health(client, sink, MetadataCache(), 60, "fmc1", "in1", "fmc1.example", clock=clock)
+    cache = MetadataCache()
+
+    def counters(now):  # as the input counts: what the sink wrote, not the health events
+        return Counters(events=sum(n for st, n in sink.counts.items() if st != SOURCETYPE),
+                        mapping_errors=0, devices=sink.devices,
+                        lag=sink.take_interval()["lag"])
+
+    def send(events):
+        for event in events:
+            sink.write_event(event)
+        client.flush()
+        sink.flush()
+    health = Health(client.stats, counters, send, lambda d: cache.name("devices", d), 60,
+                    "fmc1", "in1", "fmc1.example", clock=clock)
 
     def reports():
         return [e["event"] for e in parse_events(out.getvalue()) if e["sourcetype"] == SOURCETYPE]

@@ -18,14 +18,14 @@ from estreamer.catalog import CATALOG, RECORDS, Catalog
 from estreamer.decoder import RecordDecoder
 from estreamer.fields import U32, BlockRef, ListOf, list_of
 from estreamer.layout import MAX_DEPTH, Layout, ParseError, Short
+from handmade import block, discovery_header, list_block, record, u8, u16, u32
 from simulator import event_records, records
-from test_records_handmade import (block, discovery_header, list_block, record, u8, u16, u32)
 
 USER_PROTOCOL_LIST, USER_PROTOCOL, IP_RANGE = 83, 57, 141
 
 
 def user_protocol(ip_ranges=None, protocol=6):
-    """Block 57 (Appendix B): ipRanges list, macRanges list, protocolType u8, protocol u16."""
+    """Block 57 (user protocol): ipRanges list, macRanges list, protocolType u8, protocol u16."""
     return block(USER_PROTOCOL, ip_ranges or list_block(), list_block(), u8(protocol), u16(0))
 
 

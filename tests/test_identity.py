@@ -134,9 +134,8 @@ def test_two_simulators_with_different_skews_give_the_same_identities():
 def test_an_events_entry_read_from_its_bytes_is_the_decoded_records_entry():
     """Records a sink writes from their bytes are journaled from their bytes: the entry is the
     same as the decoded record's, in every generation, for every family and the capture."""
-    from test_codec_roundtrip import REAL_BODIES
-
     from estreamer.wire import EVENT_VERSIONS
+    from test_codec_roundtrip import REAL_BODIES
     decoder, from_bytes, read = RecordDecoder(), Identities(), 0
     for generation in sorted(EVENT_VERSIONS):
         sub = Subscription(families=ALL_FAMILIES, packets=True, extra_data=True,

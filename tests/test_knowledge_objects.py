@@ -1,12 +1,12 @@
 """Knowledge objects in package/default: props, transforms, eventtypes, tags, macros, saved searches, nav.
 
-The expectations are the design's (../shared/spec/cim-mapping.md §1.2, §2.11, §3, §4.2 C1-C8): one
-sourcetype per record family, CIM values computed at ingest (so props.conf parses JSON, finds the time
-and, at search time, only adds names: no search-time CIM chain; the one search-time layer by design is
-the ESCU compatibility layer of Cisco Security Cloud's names, held to its rules in test_escu_compat.py),
-the ten lookup tables for ad-hoc use, the event types and tags exactly as designed plus the
-Security Intelligence event type, and alerts that ship disabled. Line breaking, timestamp extraction
-and index-time transforms are replayed on events the family mappers make from the real FMC capture.
+The expectations: one sourcetype per record family, CIM values computed at ingest (so props.conf
+parses JSON, finds the time and, at search time, only adds names: no search-time CIM chain; the one
+search-time layer by design is the ESCU compatibility layer of Cisco Security Cloud's names, held to
+its rules in test_escu_compat.py), the ten lookup tables for ad-hoc use, one event type per family's
+CIM data model with its tags plus the Security Intelligence event type, and alerts that ship disabled.
+Line breaking, timestamp extraction and index-time transforms are replayed on events the family
+mappers make from the real FMC capture.
 """
 import csv
 import datetime
@@ -36,7 +36,7 @@ DATA_FAMILIES = (
 JSON_SOURCETYPES = tuple(PREFIX + family for family in DATA_FAMILIES + ("health",))
 LOG_SOURCETYPE = PREFIX + "log"
 
-# Design §3: lookup file -> its key column(s).
+# Lookup file -> its key column(s) (estreamer.events.tables).
 LOOKUP_KEYS = {
     "cisco_firepower_ip_protocols.csv": ("protocol_id",),
     "cisco_firepower_ac_rule_actions.csv": ("rule_action",),
@@ -48,7 +48,7 @@ LOOKUP_KEYS = {
     "cisco_firepower_malware_event_types.csv": ("malware_event_type_id",),
     "cisco_firepower_identity_auth_types.csv": ("auth_type_id",),
     "cisco_firepower_vpn_records.csv": ("rec_type",),
-    # the ESCU compatibility layer's (escu-compat.md)
+    # the ESCU compatibility layer's (README: Cisco Security Cloud's field names)
     "cisco_firepower_escu_inline_results.csv": ("blocked_id",),
     "cisco_firepower_escu_impacts.csv": ("impact",),
     "cisco_firepower_file_types.csv": ("file_type",),
@@ -58,13 +58,15 @@ NAME_KEYED_LOOKUPS = {"cisco_firepower_ac_rule_actions.csv", "cisco_firepower_fi
 ESCU_SOURCETYPES = tuple(PREFIX + family for family in ("connection", "intrusion", "file",
                                                         "malware"))
 
-# Design §2.11 (+ the Security Intelligence event type, issue 4 item 2): search and exact tags.
+# Each event type's search and exact tags (one per family's CIM data model, plus the Security
+# Intelligence event type).
 MALWARE_THREAT_TYPES = "1, 2, 553648143, 553648145, 553648155, 553648168, 1090519054, 2164260880, 2164260893"
 EVENTTYPES = {
     "cisco_firepower_connection": (
         'sourcetype="cisco:firepower:estreamer:connection" rec_type=71', {"network", "communicate"}),
     "cisco_firepower_security_intelligence": (
-        'sourcetype="cisco:firepower:estreamer:connection" rec_type=71 si_event=1', {"security_intelligence"}),
+        'sourcetype="cisco:firepower:estreamer:connection" rec_type=71 si_event=1',
+        {"security_intelligence"}),
     "cisco_firepower_intrusion": (
         'sourcetype="cisco:firepower:estreamer:intrusion" rec_type=400', {"ids", "attack"}),
     "cisco_firepower_file_malware": (
@@ -94,7 +96,7 @@ EXPECTED_DATA_MODEL = {
     "cisco_firepower_vpn_end": "Network_Sessions",
 }
 # CIM data model -> tag groups; a group that is a subset of an event's tags maps it to the model
-# (the hard-coded list of pytest-splunk-addon's "one data model per eventtype" test, design §4.1).
+# (the hard-coded list of pytest-splunk-addon's "one data model per eventtype" test).
 DATA_MODEL_TAGS = {
     "Alerts": [{"alert"}],
     "Authentication": [{"authentication"}],
@@ -121,7 +123,7 @@ DATA_MODEL_TAGS = {
     "Vulnerabilities": [{"report", "vulnerability"}],
     "Web": [{"web"}, {"proxy"}],
 }
-# CIM CommonFields.json "not allowed" names (design §0.3 principle 5) and `tag`.
+# CIM CommonFields.json "not allowed" names (asset and identity context ES adds) and `tag`.
 NOT_ALLOWED_FIELDS = set(
     "dest_bunit dest_category dest_priority dvc_bunit dvc_category dvc_priority src_bunit src_category "
     "src_priority src_user_bunit src_user_category src_user_priority user_bunit user_category "
@@ -153,7 +155,7 @@ def mapped_capture():
         bundles = [m for m in wire.FrameParser().feed(path.read_bytes())
                    if m.type == wire.MessageType.MESSAGE_BUNDLE]
         for message in bundles:
-            for body in wire.split_bundle(message.body).records:
+            for body in wire.split_bundle(message.body).bodies:
                 record = decoder.decode(body)
                 cache.learn(record)
                 event = mapper.map(record)
@@ -168,7 +170,7 @@ def conf(name):
 
 
 def eventtype_terms(search):
-    """The restricted eventtype grammar (design §4.2 C1): a plain AND of ``field=value`` and
+    """The restricted eventtype grammar: a plain AND of ``field=value`` and
     ``field IN (…)`` terms, read by the search-time model → {field: set of values}."""
     conjunction = Search(search).conjunction
     assert conjunction is not None, "not a plain conjunction: {!r}".format(search)
@@ -227,8 +229,10 @@ def test_command_line_event_lines_index_as_the_input_writes_them():
     props, transforms = conf("props"), conf("transforms")
     for event in mapped_capture():
         line = event_json(event.as_line())
-        indexed = index_time(props[PREFIX + "connection"], transforms, line, "forwarder", PREFIX + "connection")
-        assert indexed == {"_raw": event_json(event.event), "host": event.host, "sourcetype": event.sourcetype,
+        indexed = index_time(props[PREFIX + "connection"], transforms, line, "forwarder",
+                             PREFIX + "connection")
+        assert indexed == {"_raw": event_json(event.event), "host": event.host,
+                           "sourcetype": event.sourcetype,
                            "_time": pytest.approx(event.time, abs=1e-6)}
 
 
@@ -304,7 +308,7 @@ def test_input_log_files_get_the_log_sourcetype():
 
 
 def test_props_search_time_objects_only_add_names():
-    # Every CIM field is computed at ingest (design top note): no search-time CIM chain. Search
+    # Every CIM field is computed at ingest: no search-time CIM chain. Search
     # time gives JSON arrays their plain names, the CIM convention "unknown" to Alerts' required
     # user, and, on the connection, intrusion, file and malware sourcetypes only, the ESCU
     # compatibility layer's names (classes escu_*; test_escu_compat.py holds them to their rules).
@@ -387,7 +391,8 @@ def test_transforms_defines_each_design_lookup_under_its_file_name():
 
 def test_transforms_has_only_lookups_and_the_command_line_transforms():
     others = set(conf("transforms")) - set(lookup_stanzas())
-    assert others == {"cisco_firepower_line_host", "cisco_firepower_line_sourcetype", "cisco_firepower_line_event"}
+    assert others == {"cisco_firepower_line_host", "cisco_firepower_line_sourcetype",
+                      "cisco_firepower_line_event"}
 
 
 def test_name_keyed_lookup_matches_without_case_and_id_keyed_ones_exactly():
@@ -399,7 +404,8 @@ def test_name_keyed_lookup_matches_without_case_and_id_keyed_ones_exactly():
 @pytest.mark.parametrize("filename", sorted(LOOKUP_KEYS))
 def test_lookup_definition_points_at_a_shipped_csv_keyed_as_designed(filename):
     if not LOOKUPS.is_dir():
-        pytest.skip("package/lookups/ does not exist yet: the lookup CSVs (L1-L10) are written with the family mappers")
+        pytest.skip("package/lookups/ does not exist yet: the lookup CSVs are written with the "
+                    "family mappers")
     path = LOOKUPS / filename
     assert path.is_file(), "transforms.conf names {} but package/lookups/ lacks it".format(filename)
     with path.open(newline="", encoding="utf-8") as handle:
@@ -554,11 +560,13 @@ def test_nav_lists_every_dashboard_and_the_ucc_pages():
     assert dashboards and dashboards <= set(views)
     assert {"inputs", "configuration", "search"} <= set(views)  # UCC generates inputs/configuration
     assert len(views) == len(set(views))
-    assert [view.get("name") for view in nav.iter("view") if view.get("default") == "true"] == ["configuration"]
+    assert [view.get("name") for view in nav.iter("view")
+            if view.get("default") == "true"] == ["configuration"]
 
 
 def test_no_dashboard_shadows_a_ucc_page():
-    assert not {path.stem for path in VIEWS.glob("*.xml")} & {"inputs", "configuration", "dashboard", "search"}
+    assert not {path.stem for path in VIEWS.glob("*.xml")} & {"inputs", "configuration", "dashboard",
+                                                             "search"}
 
 
 def test_eventtype_grammar_rejects_free_text_pipes_and_or():

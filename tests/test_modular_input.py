@@ -10,9 +10,8 @@ import sys
 import pytest
 
 from conftest import PY39, splunk_python
-from modinput import PackagedInput, fmc_server, input_xml
-from simulator import PASSWORD, Simulator
-from splunkd_double import SplunkdDouble, ucc_state
+from modinput import Rig, fmc_server
+from simulator import PASSWORD
 
 COLLECTION = "TA_firepower_estreamer_checkpointer"
 PARAMS = {"fmc_server": "fmc1", "record_families": "connection|intrusion|malware",
@@ -31,41 +30,28 @@ def python():
 
 
 @pytest.fixture
-def setup(pki, tmp_path, built, python):
-    sims, inputs, doubles = [], [], []
+def rig(pki, tmp_path, built, python):
+    with Rig(built["app"], python, pki, tmp_path) as rig:
+        yield rig
 
+
+@pytest.fixture
+def setup(rig):
     class Setup:
         def __init__(self, records=300, *sim_args, server=None):
             """``server``: fields of the FMC server stanza to set besides the defaults."""
-            self.sim = Simulator(pki, tmp_path, "--records", records, "--families", "all",
-                                 *sim_args)
-            sims.append(self.sim)
-            stanza = dict(fmc_server(pki, self.sim.port, PASSWORD), **(server or {}))
-            self.splunkd = SplunkdDouble(ucc_state(
-                servers={"fmc1": stanza}, settings=ADVANCED))
-            self.splunkd.start()
-            doubles.append(self.splunkd)
-            self.checkpoints = tmp_path / "checkpoints"
-            self.checkpoints.mkdir(exist_ok=True)
+            self.sim = rig.simulator("--records", records, "--families", "all", *sim_args)
+            self.splunkd = rig.start_splunkd(
+                {"fmc1": rig.fmc_server(self.sim.port, **(server or {}))}, ADVANCED)
+            self.checkpoints = rig.checkpoints
 
         def run(self, name="fmc1_events", interpreter=None, **params):
-            xml = input_xml(self.splunkd.uri, self.splunkd.session_key, self.checkpoints, name,
-                            dict(PARAMS, **params))
-            run = PackagedInput(built["app"], interpreter or python, xml, tmp_path)
-            inputs.append(run)
-            return run
+            return rig.run(name, dict(PARAMS, **params), interpreter)
 
         def expected(self):
             return self.sim.manifest_keys(TYPES)
 
-    yield Setup
-    for run in inputs:
-        if run.proc.poll() is None:
-            run.kill()
-    for sim in sims:
-        sim.stop()
-    for double in doubles:
-        double.stop()
+    return Setup
 
 
 def log_of(run) -> str:
@@ -275,28 +261,21 @@ def test_a_start_date_gives_way_to_an_existing_bookmark_and_the_log_says_so(setu
     assert not data_events(second.events())  # the date did not rewind the stream
 
 
-def test_sigterm_stops_the_input_within_5_s_in_a_tls_handshake_nobody_answers(pki, tmp_path,
-                                                                              built, python):
+def test_sigterm_stops_the_input_within_5_s_in_a_tls_handshake_nobody_answers(rig):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)
-    fmc = dict(fmc_server(pki, server.getsockname()[1], PASSWORD), connect_timeout="300")
-    with server, SplunkdDouble(ucc_state(servers={"fmc1": fmc}, settings=ADVANCED)) as splunkd:
-        checkpoints = tmp_path / "checkpoints"
-        checkpoints.mkdir()
-        run = PackagedInput(built["app"], python, input_xml(
-            splunkd.uri, splunkd.session_key, checkpoints, "fmc1_events", PARAMS), tmp_path)
-        try:
-            server.settimeout(60)
-            conn, _ = server.accept()
-            with conn:
-                conn.settimeout(60)
-                assert conn.recv(5)[:1] == b"\x16"  # the ClientHello: it waits for an answer
-                code, took = run.terminate()
-            assert code == 0 and took < 5
-        finally:
-            if run.proc.poll() is None:
-                run.kill()
+    rig.start_splunkd({"fmc1": rig.fmc_server(server.getsockname()[1], connect_timeout="300")},
+                      ADVANCED)
+    with server:
+        run = rig.run("fmc1_events", PARAMS)
+        server.settimeout(60)
+        conn, _ = server.accept()
+        with conn:
+            conn.settimeout(60)
+            assert conn.recv(5)[:1] == b"\x16"  # the ClientHello: it waits for an answer
+            code, took = run.terminate()
+        assert code == 0 and took < 5
 
 
 def _streaming_requests(sim):

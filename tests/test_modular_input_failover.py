@@ -11,9 +11,7 @@ import sys
 import pytest
 
 from conftest import PY39, splunk_python
-from modinput import PackagedInput, fmc_server, input_xml
-from simulator import PASSWORD, Simulator
-from splunkd_double import SplunkdDouble, ucc_state
+from modinput import Rig
 
 PARAMS = {"fmc_server": "fmc1", "record_families": "connection|intrusion|malware",
           "start_position": "bookmark", "index": "firepower", "interval": "60"}
@@ -37,52 +35,36 @@ def free_port():
 
 @pytest.fixture
 def pair(pki, tmp_path, built, python):
-    sims, runs, doubles = [], [], []
+    with Rig(built["app"], python, pki, tmp_path) as rig:
 
-    class Pair:
-        def __init__(self, skew=7):
-            self.primary = self.sim()
-            self.standby_port = free_port()
-            self.standby = self.sim("--archive-skew", skew, "--port", self.standby_port)
-            stanza = dict(fmc_server(pki, self.primary.port, PASSWORD),
-                          standby_host=f"127.0.0.1:{self.standby_port}", failover_after="5")
-            self.splunkd = SplunkdDouble(ucc_state(servers={"fmc1": stanza}, settings=ADVANCED))
-            self.splunkd.start()
-            doubles.append(self.splunkd)
-            self.checkpoints = tmp_path / "checkpoints"
-            self.checkpoints.mkdir(exist_ok=True)
+        class Pair:
+            def __init__(self, skew=7):
+                self.primary = self.sim()
+                self.standby_port = free_port()
+                self.standby = self.sim("--archive-skew", skew, "--port", self.standby_port)
+                self.splunkd = rig.start_splunkd({"fmc1": rig.fmc_server(
+                    self.primary.port, standby_host=f"127.0.0.1:{self.standby_port}",
+                    failover_after="5")}, ADVANCED)
+                self.checkpoints = rig.checkpoints
 
-        @staticmethod
-        def sim(*args):
-            sim = Simulator(pki, tmp_path, "--records", RECORDS, "--families", "all",
-                            "--per-second", 9, *args)
-            sims.append(sim)
-            return sim
+            @staticmethod
+            def sim(*args):
+                return rig.simulator("--records", RECORDS, "--families", "all",
+                                     "--per-second", 9, *args)
 
-        def run(self):
-            xml = input_xml(self.splunkd.uri, self.splunkd.session_key, self.checkpoints,
-                            "fmc1_events", PARAMS)
-            run = PackagedInput(built["app"], python, xml, tmp_path)
-            runs.append(run)
-            return run
+            def run(self):
+                return rig.run("fmc1_events", PARAMS)
 
-        def expected(self):
-            keys = self.primary.manifest_keys(TYPES)
-            assert self.standby.manifest_keys(TYPES) == keys
-            return keys
+            def expected(self):
+                keys = self.primary.manifest_keys(TYPES)
+                assert self.standby.manifest_keys(TYPES) == keys
+                return keys
 
-        def kill_primary(self):
-            self.primary.proc.send_signal(signal.SIGKILL)
-            self.primary.proc.wait()
+            def kill_primary(self):
+                self.primary.proc.send_signal(signal.SIGKILL)
+                self.primary.proc.wait()
 
-    yield Pair
-    for run in runs:
-        if run.proc.poll() is None:
-            run.kill()
-    for sim in sims:
-        sim.stop()
-    for double in doubles:
-        double.stop()
+        yield Pair
 
 
 def data_events(events):

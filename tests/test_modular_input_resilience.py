@@ -9,56 +9,45 @@ import time
 import pytest
 
 from fmcsim.traffic import FAMILIES, pattern_for
-from modinput import PackagedInput, fmc_server, input_xml
-from simulator import PASSWORD, Simulator
-from splunkd_double import SplunkdDouble, ucc_state
-from test_modular_input import (ADVANCED, COLLECTION, PARAMS, TYPES, data_events, identity,
-                                log_of, python)  # noqa: F401 (fixture)
+from modinput import Rig
+from test_modular_input import (
+    ADVANCED,
+    COLLECTION,
+    PARAMS,
+    TYPES,
+    data_events,
+    identity,
+    log_of,
+    python,  # noqa: F401 - a fixture, used by name
+    )
 
 HEALTH = "cisco:firepower:estreamer:health"
 
 
 @pytest.fixture
 def rig(pki, tmp_path, built, python):  # noqa: F811
-    sims, inputs, doubles = [], [], []
+    with Rig(built["app"], python, pki, tmp_path) as parts:
 
-    class Rig:
-        def __init__(self, records, *sim_args, advanced=None, **state):
-            self.sim = Simulator(pki, tmp_path, "--records", records, "--families", "all",
-                                 *sim_args)
-            sims.append(self.sim)
-            settings = {"advanced": dict(ADVANCED["advanced"], **(advanced or {})),
-                        "logging": ADVANCED["logging"]}
-            seed = ucc_state(servers={"fmc1": fmc_server(pki, self.sim.port, PASSWORD)},
-                             settings=settings)
-            seed.update(state)
-            self.splunkd = SplunkdDouble(seed).start()
-            doubles.append(self.splunkd)
-            self.checkpoints = tmp_path / "checkpoints"
-            self.checkpoints.mkdir(exist_ok=True)
-            self.mirror = self.checkpoints / "fmc1_events.bookmark.json"
+        class Setup:
+            def __init__(self, records, *sim_args, advanced=None, **state):
+                self.sim = parts.simulator("--records", records, "--families", "all", *sim_args)
+                settings = {"advanced": dict(ADVANCED["advanced"], **(advanced or {})),
+                            "logging": ADVANCED["logging"]}
+                self.splunkd = parts.start_splunkd({"fmc1": parts.fmc_server(self.sim.port)},
+                                                   settings, **state)
+                self.checkpoints = parts.checkpoints
+                self.mirror = self.checkpoints / "fmc1_events.bookmark.json"
 
-        def run(self, **params):
-            xml = input_xml(self.splunkd.uri, self.splunkd.session_key, self.checkpoints,
-                            "fmc1_events", dict(PARAMS, **params))
-            run = PackagedInput(built["app"], python, xml, tmp_path)
-            inputs.append(run)
-            return run
+            def run(self, **params):
+                return parts.run("fmc1_events", dict(PARAMS, **params))
 
-        def expected(self):
-            return self.sim.manifest_keys(TYPES)
+            def expected(self):
+                return self.sim.manifest_keys(TYPES)
 
-        def kv_bookmark(self):
-            return json.loads(self.splunkd.documents(COLLECTION)["fmc1_events"]["state"])
+            def kv_bookmark(self):
+                return json.loads(self.splunkd.documents(COLLECTION)["fmc1_events"]["state"])
 
-    yield Rig
-    for run in inputs:
-        if run.proc.poll() is None:
-            run.kill()
-    for sim in sims:
-        sim.stop()
-    for double in doubles:
-        double.stop()
+        yield Setup
 
 
 def records_only(events):

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import APP, PY39, VERSION, splunk_python
 from conftest import REPO_ROOT as REPO
 from searchtime import read_conf
@@ -40,7 +41,7 @@ def test_ucc_build_layout(built):
     ):
         assert (app / rel).is_file(), rel
     # our helper, not the dummy one ucc-gen generates when the helper is missing
-    assert "def check_parameters" in (app / "bin" / "{}_helper.py".format(INPUT)).read_text()
+    assert "InputParams.parse" in (app / "bin" / "{}_helper.py".format(INPUT)).read_text()
 
     app_conf = read_conf(app / "default" / "app.conf")
     assert app_conf["package"]["id"] == APP

@@ -38,7 +38,7 @@ def _capture():
         raw = path.read_bytes()
         (message,) = FrameParser().feed(raw)
         bundles.append(raw)
-        records += split_bundle(message.body).records
+        records += split_bundle(message.body).bodies
     return bundles, records
 
 
@@ -157,7 +157,7 @@ def read_stream(rng, decoder, stream):
         for message in messages:
             if message.type != 4002:
                 continue
-            for body in _timed(split_bundle, message.body).records:
+            for body in _timed(split_bundle, message.body).bodies:
                 try:
                     _timed(decoder.decode, body)
                 except ParseError:

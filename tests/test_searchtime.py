@@ -5,8 +5,18 @@ Each test names the documented rule it checks; the model's own docstrings cite t
 import json
 
 import pytest
-from searchtime import (EvalError, Expression, ModelError, Pipeline, Search, SearchError,
-                        SearchHead, SplError, read_conf)
+
+from searchtime import (
+    EvalError,
+    Expression,
+    ModelError,
+    Pipeline,
+    Search,
+    SearchError,
+    SearchHead,
+    SplError,
+    read_conf,
+)
 from searchtime.conf import ConfError
 from searchtime.evaluate import PROPS_FUNCTIONS
 from searchtime.extraction import ExtractionError, json_fields, window

@@ -2,31 +2,28 @@
 
 The pages come from a real ucc-gen build (fixture ``built``) and are served by the Splunk Web
 stand-in of ``splunkweb_stub.py``; saving an FMC server runs ``validate_fmc_server`` (the real
-PKCS12 check; the connection test is real or recorded per test), saving an input runs the input
-helper's ``check_parameters``, as splunkd would. Screenshots go to the test's tmp dir and to
+PKCS12 check; the connection test is real or recorded per test), saving an input runs the input's
+parameter check (``InputParams.parse``), as splunkd would. Screenshots go to the test's tmp dir and to
 ``test-artifacts/`` in the repository.
 
 Needs Debian's ``chromium`` and the ``playwright`` package (requirements/test.txt); without them
 the browser tests skip. The last tests check the input helper and need no browser.
 """
 import base64
-import json
 import re
 import shutil
 import socket
 
 import pytest
 
-import firepower_estreamer_helper as helper
 from conftest import REPO_ROOT
 from estreamer_splunk.fmc_server_handler import merge_with_stored, validate_fmc_server
+from estreamer_splunk.params import InputParams
 from splunkweb_stub import SplunkWebStub
 from test_fmc_server_handler import PASSWORD, Recorder, mint_pkcs12
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CHROMIUM = next(filter(None, (shutil.which(n) for n in ("chromium", "chromium-browser"))), None)
-FAMILIES = ("connection", "intrusion", "file", "malware", "correlation", "identity", "vpn",
-            "discovery")
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -63,7 +60,7 @@ class Checks:
 
     @staticmethod
     def firepower_estreamer(fields, stored):
-        helper.check_parameters(fields)
+        InputParams.parse(fields)
 
 
 @pytest.fixture
@@ -324,7 +321,7 @@ def test_create_input_posts_the_form(page, web):
         "date", "2024-01-31T00:00:00Z", "firepower")
     assert form["device_allow"] == "fw-dc1, 7a1b2c3d-0000-1111-2222-333344445555"
     assert form["si_split"] in ("1", "true") and form["raw_unknown"] in ("1", "true")
-    helper.check_parameters(form)
+    InputParams.parse(form)
 
 
 @browser_needed
@@ -342,49 +339,6 @@ def test_input_with_a_device_in_both_lists_is_refused(page, web):
     expect(dialog).to_contain_text("device(s) fw-2 are both included and excluded")
     page.shot("error")
     assert [p["status"] for p in web.posts("firepower_estreamer")] == [400]
-
-
-# --- the input's parameters (no browser) ---------------------------------------------------------
-def test_record_families_are_the_client_library_names():
-    from estreamer.wire import ALL_FAMILIES
-    config = json.loads((REPO_ROOT / "globalConfig.json").read_text())
-    (service,) = config["pages"]["inputs"]["services"]
-    entity = {e["field"]: e for e in service["entity"]}["record_families"]
-    values = [item["value"] for item in entity["options"]["items"]]
-    assert tuple(values) == FAMILIES == helper.RECORD_FAMILIES
-    assert set(ALL_FAMILIES) == set(FAMILIES)
-    pattern = re.compile(entity["validators"][0]["pattern"])
-    assert pattern.match("|".join(FAMILIES)) and not pattern.match("connection|user")
-
-
-@pytest.mark.parametrize("name", ["start_position", "start_date"])
-def test_the_start_fields_say_that_an_existing_bookmark_wins(name):
-    config = json.loads((REPO_ROOT / "globalConfig.json").read_text())
-    (service,) = config["pages"]["inputs"]["services"]
-    help_text = {e["field"]: e for e in service["entity"]}[name]["help"]
-    assert re.search(r"(once|after) .*bookmark.*(resumes|ignored)", help_text, re.I), help_text
-
-
-def test_user_is_no_longer_a_family():
-    with pytest.raises(ValueError, match="unknown value.*user"):
-        helper.check_parameters({"fmc_server": "fmc1", "record_families": "connection|user"})
-    helper.check_parameters({"fmc_server": "fmc1", "record_families": "identity|vpn"})
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("", []), (None, []), ("fw-1", ["fw-1"]), (" fw-1 , 42,", ["fw-1", "42"]),
-    ("edge fw.dc1, 7a1b2c3d-0000-1111-2222-333344445555",
-     ["edge fw.dc1", "7a1b2c3d-0000-1111-2222-333344445555"]),
-])
-def test_device_lists(text, expected):
-    assert helper.parse_device_list(text) == expected
-
-
-@pytest.mark.parametrize("text", ["fw|1", "fw-1; fw-2", "x" * 256, "<script>"])
-def test_bad_device_lists_are_refused(text):
-    with pytest.raises(ValueError, match="device_deny has"):
-        helper.check_parameters({"fmc_server": "f", "record_families": "connection",
-                                 "device_deny": text})
 
 
 # --- the FMC's certificate pinned on save, against the simulator ----------------------------------

@@ -9,9 +9,14 @@ import solnlib.utils
 
 from estreamer.bookmark import Bookmark, BookmarkUnreadable
 from estreamer_splunk import bookmarks
-from estreamer_splunk.bookmarks import (COLLECTION, KVStoreBookmarkStore, KVStoreUnavailable,
-                                        SessionExpired, fallback_path)
-from splunkd_double import SplunkdDouble, splunkd, ucc_state  # noqa: F401 (fixture)
+from estreamer_splunk.bookmarks import (
+    COLLECTION,
+    KVStoreBookmarkStore,
+    KVStoreUnavailable,
+    SessionExpired,
+    fallback_path,
+)
+from splunkd_double import SplunkdDouble, ucc_state
 
 LOGGER = "estreamer_splunk.bookmarks"
 

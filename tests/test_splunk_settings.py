@@ -10,7 +10,8 @@ P12 = bytes(range(256)) * 3
 
 
 def _xml(uri, params=None, name="fmc_in"):
-    params = dict({"fmc_server": "fmc1", "index": "main"}, **(params or {}))
+    params = dict({"fmc_server": "fmc1", "index": "main", "record_families": "connection"},
+                  **(params or {}))
     body = "".join('<param name="{}">{}</param>'.format(k, v) for k, v in params.items())
     return ("<input><server_host>sh1</server_host><server_uri>{}</server_uri>"
             "<session_key>FAKE_SESSION_KEY</session_key><checkpoint_dir>/tmp/ck</checkpoint_dir>"
@@ -161,7 +162,8 @@ def test_the_pin_reaches_the_client_configuration(double):
     (config,) = settings.parse_input_xml(_xml(double.uri, {"record_families": "connection"}))
     s = settings.load_settings(config)
     fmc = s.fmc.__class__(**dict(s.fmc.__dict__, server_cert_sha256=":".join(["AB"] * 32)))
-    client = client_config(settings.Settings(input=s.input, fmc=fmc, advanced=s.advanced))
+    client = client_config(settings.Settings(input=s.input, fmc=fmc, params=s.params,
+                                                advanced=s.advanced))
     assert client.server_cert_sha256 == ":".join(["AB"] * 32)
 
 
@@ -184,7 +186,8 @@ def test_the_event_generation_reaches_the_client_configuration(double):
     s = settings.load_settings(config)
     assert client_config(s).generation == "auto"
     fmc = s.fmc.__class__(**dict(s.fmc.__dict__, generation="6.0"))
-    client = client_config(settings.Settings(input=s.input, fmc=fmc, advanced=s.advanced))
+    client = client_config(settings.Settings(input=s.input, fmc=fmc, params=s.params,
+                                                advanced=s.advanced))
     assert client.generation == "6.0"
 
 
@@ -228,7 +231,8 @@ def test_the_standby_and_the_failover_timings_reach_the_client_configuration(dou
     fmc = s.fmc.__class__(**dict(s.fmc.__dict__, standby_host="10.0.0.2", standby_port=9302,
                                  standby_server_cert_sha256=":".join(["CD"] * 32),
                                  failover_after=5.0, failover_margin=120.0))
-    client = client_config(settings.Settings(input=s.input, fmc=fmc, advanced=s.advanced))
+    client = client_config(settings.Settings(input=s.input, fmc=fmc, params=s.params,
+                                                advanced=s.advanced))
     assert (client.standby.host, client.standby.port) == ("10.0.0.2", 9302)
     assert client.standby.server_cert_sha256 == ":".join(["CD"] * 32)
     assert client.standby.pkcs12 == b""  # the primary's serves both

@@ -10,8 +10,16 @@ from urllib.parse import quote
 
 import pytest
 
-from splunkd_double import (APP, COLLECTION, END_MARK, FMC_CONF, SEP, SplunkdDouble,
-                            realm_of, splunkd, ucc_state)  # noqa: F401 (fixture)
+from splunkd_double import (
+    APP,
+    COLLECTION,
+    END_MARK,
+    FMC_CONF,
+    SEP,
+    SplunkdDouble,
+    realm_of,  # noqa: F401 (fixture)
+    ucc_state,
+)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 NS = "/servicesNS/nobody/{}/".format(APP)

@@ -13,8 +13,15 @@ import pytest
 from cim.fixtures import scenario_events
 from estreamer.cef import TRUNCATED, CefFormatter
 from estreamer.sinks import CefLinesSink, SyslogSink
-from estreamer.syslog import (DeliveryError, Rfc3164Header, Rfc5424Header, SyslogTarget,
-                              TcpTransport, UdpTransport, parse_target)
+from estreamer.syslog import (
+    DeliveryError,
+    Rfc3164Header,
+    Rfc5424Header,
+    SyslogTarget,
+    TcpTransport,
+    UdpTransport,
+    parse_target,
+)
 
 EVENTS = [event for _, _, event in scenario_events()]
 

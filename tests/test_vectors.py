@@ -9,8 +9,8 @@ import re
 import struct
 
 import pytest
-from conftest import CAPTURE
 
+from conftest import CAPTURE
 from estreamer import wire
 from estreamer.catalog import RECORDS
 from estreamer.decoder import RecordDecoder
@@ -135,7 +135,7 @@ def test_each_bundle_splits_and_decodes_into_exactly_the_listed_record_types(ent
     bundle = wire.split_bundle(only_message(read(entry["file"])).body)
     assert bundle.error is None
     decoder = RecordDecoder()
-    records = [decoder.decode(body) for body in bundle.records]
+    records = [decoder.decode(body) for body in bundle.bodies]
     assert [r["recordType"] for r in records] == entry["record_types"]
     assert not [r for r in records if r.get("unknown")]
     stats = decoder.stats
@@ -147,7 +147,7 @@ def test_each_bundle_splits_and_decodes_into_exactly_the_listed_record_types(ent
 def test_every_inner_message_of_a_real_bundle_is_consumed_to_the_last_byte(name):
     body = only_message(read(name)).body
     bundle = wire.split_bundle(body)
-    assert 8 + sum(8 + len(record) for record in bundle.records) == len(body)
+    assert 8 + sum(8 + len(record) for record in bundle.bodies) == len(body)
 
 
 @pytest.mark.parametrize("name", BUNDLE_FILES)
@@ -169,7 +169,7 @@ def test_connection_records_carry_block_160_as_requested_with_event_version_14(d
     assert blocks == {160}
 
 
-# Block 160 as the protocol table lists it (§4.3), after its 8-byte header: a number is a
+# Block 160 (Connection Statistics) as eNcore defines it, after its 8-byte header: a number is a
 # fixed-size field, a name is a string block (uint32 type, uint32 length incl. these 8, text).
 BLOCK_160 = (
     4, 16, 16, 16, 16, 16, 16, 16, 4, 2, 4, 2, 2, 2, 1, 16, 2, 2, 4, 4, 8, 8, 8, 8,
@@ -195,7 +195,7 @@ def walk_block_160(data: bytes, start: int):
 
 def test_every_real_connection_block_ends_exactly_where_the_protocol_table_ends(decoded):
     bodies = [body for name in BUNDLE_FILES
-              for body in wire.split_bundle(only_message(read(name)).body).records]
+              for body in wire.split_bundle(only_message(read(name)).body).bodies]
     checked = 0
     for number, (body, (record, _, _)) in enumerate(zip(bodies, decoded), 1):
         if record["recordType"] != 71:
@@ -251,7 +251,7 @@ class Computed:
         return self.function(record, cache)
 
 
-# Names eNcore has built in rather than learns from the FMC (protocol §5.2); our cache leaves
+# Names eNcore has built in rather than learns from the FMC (its metadata cache); ours leaves
 # these to the event layer. Only the ids this capture uses.
 IANA_PROTOCOLS = {0: "Unknown", 1: "ICMP", 6: "TCP", 17: "UDP"}
 ENCORE_UNKNOWN = {0: "Unknown"}  # applications, payloads, URL categories and reputations
@@ -414,7 +414,7 @@ def decoded():
     resolved right after the cache learned it, as eNcore decorates it."""
     decoder, cache, out = RecordDecoder(), MetadataCache(), []
     for name in BUNDLE_FILES:
-        for body in wire.split_bundle(only_message(read(name)).body).records:
+        for body in wire.split_bundle(only_message(read(name)).body).bodies:
             record = decoder.decode(body)
             cache.learn(record)
             table = KEYS.get(record["recordType"], {})

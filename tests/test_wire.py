@@ -2,14 +2,27 @@
 server-message parsers, bundle splitting, the stream framer and the client's session state
 machine. Expected bytes are assembled by hand with struct, field by field as the protocol
 tables list them."""
+import re
 import struct
 
 import pytest
 
 from estreamer import wire
-from estreamer.wire import (ClientSession, FrameParser, KeepAlive, MessageType, ProtocolError,
-                            Records, RequestFlags, ServerError, Service, StreamStarted,
-                            Subscription, Unexpected)
+from estreamer.wire import (
+    ClientSession,
+    FrameParser,
+    KeepAlive,
+    MessageType,
+    ProtocolError,
+    Records,
+    RequestFlags,
+    ServerError,
+    Service,
+    SessionState,
+    StreamStarted,
+    Subscription,
+    Unexpected,
+)
 
 
 def header(message_type, length, version=1):
@@ -61,12 +74,12 @@ def test_null_is_a_bare_header_of_type_0():
 
 def test_an_error_message_gives_its_code_and_text():
     body = struct.pack(">iH", 19, 9) + b"No space\x00"
-    assert wire.parse_error(body) == wire.ErrorMessage(19, "No space")
+    assert wire.parse_error(body) == wire.ServerError(19, "No space")
 
 
 def test_the_encore_error_vector_parses_to_code_19_no_space():
     assert wire.parse_error(bytes.fromhex("0000001300094e6f20737061636500")) == \
-        wire.ErrorMessage(19, "No space")
+        wire.ServerError(19, "No space")
 
 
 def test_an_error_code_is_signed():
@@ -80,7 +93,7 @@ def test_trailing_nuls_are_dropped_from_the_error_text():
 
 
 def test_an_error_with_empty_text_is_valid():
-    assert wire.parse_error(struct.pack(">iH", 7, 0)) == wire.ErrorMessage(7, "")
+    assert wire.parse_error(struct.pack(">iH", 7, 0)) == wire.ServerError(7, "")
 
 
 def test_error_text_is_utf8():
@@ -90,7 +103,7 @@ def test_error_text_is_utf8():
 
 
 def test_an_error_text_length_beyond_the_body_still_gives_the_code_and_the_text_it_has():
-    """The spec's malformed vector (§2.9): length 10, 9 bytes of text. eNcore drops it; the
+    """eNcore's malformed Error vector: length 10, 9 bytes of text. eNcore drops it; the
     FMC's reason for refusing us is worth more than the length field."""
     error = wire.parse_error(bytes.fromhex("00000013000a4e6f20737061636500"))
     assert (error.code, error.text) == (19, "No space")
@@ -310,25 +323,25 @@ def test_a_streaming_information_entry_cut_inside_its_header_is_a_protocol_error
 
 def test_a_bundle_gives_its_connection_id_sequence_and_record_bodies():
     split = wire.split_bundle(bundle_body(inner(RECORD_A), inner(RECORD_B), sequence=7))
-    assert (split.connection_id, split.sequence, split.records, split.error) == \
+    assert (split.connection_id, split.sequence, split.bodies, split.error) == \
         (0x5FC831ED, 7, [RECORD_A, RECORD_B], None)
 
 
 def test_inner_messages_with_header_version_1_are_accepted_too():
     split = wire.split_bundle(bundle_body(inner(RECORD_A, version=1), inner(RECORD_B)))
-    assert (split.records, split.error) == ([RECORD_A, RECORD_B], None)
+    assert (split.bodies, split.error) == ([RECORD_A, RECORD_B], None)
 
 
 def test_an_empty_bundle_has_no_records_and_no_error():
     split = wire.split_bundle(bundle_body())
-    assert (split.records, split.error) == ([], None)
+    assert (split.bodies, split.error) == ([], None)
 
 
 @pytest.mark.parametrize("version", [2, 0x100])
 def test_an_inner_message_of_another_header_version_stops_the_split_with_a_clear_error(version):
     split = wire.split_bundle(bundle_body(inner(RECORD_A), inner(RECORD_B, version=version),
                                           sequence=3))
-    assert split.records == [RECORD_A]
+    assert split.bodies == [RECORD_A]
     offset = 8 + 8 + len(RECORD_A)
     assert split.error == (f"bundle 3: inner message at offset {offset} has version {version}, "
                            "type 4 (expected version 0 or 1, type 4)")
@@ -336,27 +349,27 @@ def test_an_inner_message_of_another_header_version_stops_the_split_with_a_clear
 
 def test_an_inner_message_of_another_type_stops_the_split():
     split = wire.split_bundle(bundle_body(inner(RECORD_A), message(2, bytes(8), version=0)))
-    assert split.records == [RECORD_A]
+    assert split.bodies == [RECORD_A]
     assert "type 2" in split.error
 
 
 def test_an_inner_message_longer_than_the_bundle_stops_the_split_keeping_earlier_records():
     body = bundle_body(inner(RECORD_A), inner(RECORD_B)[:-3], sequence=2)
     split = wire.split_bundle(body)
-    assert split.records == [RECORD_A]
+    assert split.bodies == [RECORD_A]
     assert split.error == (f"bundle 2: inner message at offset {8 + 8 + len(RECORD_A)} declares "
                            f"{len(RECORD_B)} bytes, {len(RECORD_B) - 3} left")
 
 
 def test_stray_bytes_after_the_last_inner_message_are_reported():
     split = wire.split_bundle(bundle_body(inner(RECORD_A), b"\x00\x00\x00", sequence=5))
-    assert split.records == [RECORD_A]
+    assert split.bodies == [RECORD_A]
     assert split.error == f"bundle 5: 3 stray bytes at offset {8 + 8 + len(RECORD_A)}"
 
 
 def test_a_bundle_body_shorter_than_its_prefix_is_reported_not_raised():
     split = wire.split_bundle(b"\x00\x00\x00\x01")
-    assert (split.records, split.error) == ([], "bundle body too short (4 bytes)")
+    assert (split.bodies, split.error) == ([], "bundle body too short (4 bytes)")
 
 
 def test_the_bundle_builder_writes_version_0_inner_headers_like_a_real_fmc():
@@ -449,9 +462,18 @@ def test_messages_before_a_broken_header_are_returned_and_the_break_raised_next(
 
 # --- ClientSession --------------------------------------------------------------------------------
 
-def started(subscription=Subscription(), since=wire.GENESIS):
+def requested(subscription=Subscription(), since=wire.GENESIS):
+    """A session that sent its Event Stream Request: Streaming Information comes next."""
     session = ClientSession(subscription, since)
     session.start()
+    session.data_to_send()
+    return session
+
+
+def started(subscription=Subscription(), since=wire.GENESIS):
+    """A session that sent its Streaming Request: records may come."""
+    session = requested(subscription, since)
+    session.receive_data(streaming_info(6667))
     session.data_to_send()
     return session
 
@@ -461,12 +483,21 @@ def test_a_stream_breaking_after_whole_messages_yields_their_events_then_stream_
     garbage = b"\x47\x45\x54\x20/ HTTP/1.1\r\n\r\n"
     events = session.receive_data(message(0) + message(4002, bundle_body(message(4, b"r1")))
                                   + garbage)
-    assert events[:2] == [KeepAlive(), wire.Records([b"r1"], 1)]
-    assert events[2] == wire.StreamBroken("message header version 18245 at stream offset 34 "
+    assert events[:2] == [KeepAlive(), wire.Records([b"r1"], 1, connection_id=0x5FC831ED)]
+    assert events[2] == wire.StreamBroken("message header version 18245 at stream offset 58 "
                                           "(expected 1): the stream is out of step")
     assert session.data_to_send() == wire.NULL * 2  # the whole messages are acknowledged
+    assert session.state is SessionState.BROKEN
     with pytest.raises(ProtocolError, match="version 18245"):
         session.receive_data(b"")
+
+
+def test_a_stream_broken_from_its_first_byte_is_a_stream_broken_event_not_an_exception():
+    session = started()
+    assert session.receive_data(b"GET / HTTP/1.1\r\n\r\n") == [wire.StreamBroken(
+        "message header version 18245 at stream offset 24 (expected 1): the stream is out of "
+        "step")]
+    assert session.state is SessionState.BROKEN and session.data_to_send() == b""
 
 
 def test_start_sends_the_event_stream_request_for_the_subscription_and_since():
@@ -484,14 +515,14 @@ def test_data_to_send_hands_out_each_byte_once():
 
 
 def test_starting_twice_is_a_protocol_error():
-    session = started()
-    with pytest.raises(ProtocolError):
+    session = requested()
+    with pytest.raises(ProtocolError, match="already started"):
         session.start()
 
 
 def test_streaming_information_queues_the_streaming_request_then_the_ack():
     subscription = Subscription(generation="6.0")
-    session = started(subscription, since=1606927953)
+    session = requested(subscription, since=1606927953)
     events = session.receive_data(streaming_info(5001, 5000, 6667))
     assert events == [StreamStarted([Service(5001), Service(5000), Service(6667)])]
     assert session.data_to_send() == \
@@ -499,16 +530,47 @@ def test_streaming_information_queues_the_streaming_request_then_the_ack():
 
 
 def test_the_client_asks_for_service_6667_wherever_the_server_lists_it():
-    session = started()
+    session = requested()
     session.receive_data(streaming_info(6667, 5001))
     request = FrameParser().feed(session.data_to_send())[0]
     assert wire.parse_streaming_request(request.body)[0] == 6667
 
 
-def test_streaming_information_without_the_event_service_is_a_protocol_error():
+def test_streaming_information_without_the_event_service_breaks_the_stream():
+    session = requested()
+    (broken,) = session.receive_data(streaming_info(5001, 5000))
+    assert isinstance(broken, wire.StreamBroken) and re.search("5001, 5000.*6667", broken.reason)
+    assert session.state is SessionState.BROKEN and session.data_to_send() == b""
+
+
+def test_a_second_streaming_information_breaks_the_stream_and_asks_nothing_twice():
     session = started()
-    with pytest.raises(ProtocolError, match="5001, 5000.*6667"):
-        session.receive_data(streaming_info(5001, 5000))
+    assert session.receive_data(streaming_info(6667)) == [wire.StreamBroken(
+        "the FMC sent a STREAMING INFORMATION message (type 2051) while the session is "
+        "subscribed")]
+    assert session.data_to_send() == b""  # no second Streaming Request
+
+
+@pytest.mark.parametrize("raw", [message(4002, bundle_body(inner(RECORD_A))), message(4, RECORD_A)],
+                         ids=["bundle", "event data"])
+def test_records_before_the_streaming_information_break_the_stream(raw):
+    session = requested()
+    (broken,) = session.receive_data(raw)
+    assert isinstance(broken, wire.StreamBroken) and "while the session is requested" in \
+        broken.reason
+
+
+def test_a_message_before_the_session_started_breaks_it():
+    session = ClientSession()
+    (broken,) = session.receive_data(message(0))
+    assert broken.reason == "the FMC sent a NULL message (type 0) while the session is idle"
+
+
+@pytest.mark.parametrize("kind", [2, 2049])
+def test_a_request_sent_to_the_client_breaks_the_stream(kind):
+    session = started()
+    (broken,) = session.receive_data(message(kind, bytes(8)))
+    assert isinstance(broken, wire.StreamBroken) and f"(type {kind})" in broken.reason
 
 
 def test_a_server_null_is_a_keep_alive_answered_by_one_null():
@@ -517,10 +579,17 @@ def test_a_server_null_is_a_keep_alive_answered_by_one_null():
     assert session.data_to_send() == wire.NULL
 
 
+def test_a_null_before_the_streaming_information_is_a_keep_alive_and_changes_nothing():
+    session = requested()
+    assert session.receive_data(message(0)) == [KeepAlive()]
+    assert session.state is SessionState.REQUESTED and session.data_to_send() == wire.NULL
+
+
 def test_a_bundle_yields_its_records_and_one_ack():
     session = started()
     raw = message(4002, bundle_body(inner(RECORD_A), inner(RECORD_B), sequence=4))
-    assert session.receive_data(raw) == [Records([RECORD_A, RECORD_B], 4, None)]
+    assert session.receive_data(raw) == [
+        Records([RECORD_A, RECORD_B], 4, None, connection_id=0x5FC831ED)]
     assert session.data_to_send() == wire.NULL
 
 
@@ -555,6 +624,14 @@ def test_an_error_message_yields_server_error_with_its_code_and_text_and_is_acke
     assert session.data_to_send() == wire.NULL
 
 
+@pytest.mark.parametrize("make", [requested, started])
+def test_an_error_message_leaves_the_state_as_it_was(make):
+    session = make()
+    state = session.state
+    session.receive_data(message(1, bytes.fromhex("0000001300094e6f20737061636500")))
+    assert session.state is state
+
+
 def test_an_unexpected_message_type_yields_unexpected_with_its_type_and_size_and_is_acked():
     session = started()
     assert session.receive_data(message(7, bytes(12))) == [Unexpected(7, 12)]
@@ -562,7 +639,7 @@ def test_an_unexpected_message_type_yields_unexpected_with_its_type_and_size_and
 
 
 def test_every_server_message_in_one_chunk_gets_exactly_one_null():
-    session = started()
+    session = requested()
     raw = streaming_info(6667) + message(0) + message(4002, bundle_body(inner(RECORD_A))) + \
         message(0)
     events = session.receive_data(raw)
@@ -580,11 +657,48 @@ def test_a_message_split_across_reads_is_acked_once_when_complete():
     assert session.data_to_send() == wire.NULL
 
 
-def test_the_session_moves_from_idle_to_requested_to_streaming():
+def test_the_session_moves_from_idle_to_requested_to_subscribed_to_streaming():
     session = ClientSession()
     states = [session.state]
     session.start()
     states.append(session.state)
     session.receive_data(streaming_info(6667))
     states.append(session.state)
-    assert states == ["idle", "requested", "streaming"]
+    session.receive_data(message(4002, bundle_body(inner(RECORD_A))))
+    states.append(session.state)
+    assert states == [SessionState.IDLE, SessionState.REQUESTED, SessionState.SUBSCRIBED,
+                      SessionState.STREAMING]
+
+
+def test_a_keep_alive_after_the_streaming_request_says_the_fmc_accepted_it():
+    session = started()
+    session.receive_data(message(0))
+    assert session.state is SessionState.STREAMING
+
+
+def test_every_message_type_the_protocol_defines_has_a_rule_in_every_state():
+    """A (state, type) pair out of the table is a protocol error: the table is the whole of
+    what the client accepts."""
+    accepted = {(state.value, MessageType(kind).name) for state, kind in ClientSession.HANDLERS}
+    assert accepted == {
+        ("requested", "STREAMING_INFORMATION"),
+        ("requested", "NULL"), ("subscribed", "NULL"), ("streaming", "NULL"),
+        ("requested", "ERROR"), ("subscribed", "ERROR"), ("streaming", "ERROR"),
+        ("subscribed", "MESSAGE_BUNDLE"), ("streaming", "MESSAGE_BUNDLE"),
+        ("subscribed", "EVENT_DATA"), ("streaming", "EVENT_DATA")}
+
+
+# --- iter_frames ------------------------------------------------------------------------------------
+
+def test_iter_frames_walks_each_header_and_its_declared_length():
+    data = message(0) + message(4, b"abc") + message(2051, bytes(5))
+    assert list(wire.iter_frames(data)) == [(0, 1, 0, 0), (8, 1, 4, 3), (19, 1, 2051, 5)]
+
+
+def test_iter_frames_starts_at_an_offset_and_stops_with_fewer_than_8_bytes_left():
+    data = bytes(8) + message(4, b"abc") + b"\x00" * 7
+    assert list(wire.iter_frames(data, 8)) == [(8, 1, 4, 3)]
+
+
+def test_iter_frames_yields_a_header_whose_body_runs_past_the_end():
+    assert list(wire.iter_frames(header(4002, 100) + bytes(10))) == [(0, 1, 4002, 100)]

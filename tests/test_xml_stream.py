@@ -208,13 +208,12 @@ def test_every_text_field_of_every_family_with_every_forbidden_character_stays_w
     with every text field set to every character XML forbids: the whole stream parses with a
     real XML parser and each event's JSON is exactly the event the mapper made — written from
     the decoded record, or from the record's bytes by the function compiled for its shape."""
-    from fmcsim.traffic import record_bodies
-
     from estreamer.catalog import RECORDS
     from estreamer.decoder import RecordDecoder, encode_record
     from estreamer.events import EventMapper
     from estreamer.metadata import MetadataCache
     from estreamer.wire import ALL_FAMILIES, Subscription
+    from fmcsim.traffic import record_bodies
 
     decoder, cache = RecordDecoder(), MetadataCache()
     sink = SplunkEventSink(EventMapper(cache, "fmc1"), io.BytesIO(), index="fw", source="s")
@@ -276,29 +275,7 @@ def test_a_configured_name_with_a_character_xml_forbids_keeps_the_stream_well_fo
     assert (event.findtext("source"), event.findtext("host")) == ("in\ufffdput", "fw\ufffd")
 
 
-# --- bounded buffer, and what was written per managed device -----------------------------------
-
-def test_the_buffer_is_flushed_by_itself_at_1_mib_even_without_a_flush_call():
-    raw = io.BytesIO()
-    sink = _sink(raw)
-    event = Event(1.0, ST, "h", {"uri": "/" + "x" * 1000})
-    size, most = len(_one_event_text(event)), 0
-    for _ in range(5000):  # 5 MB of events and no flush call, as one huge bundle brings them
-        sink.write(event)
-        most = max(most, sink.pending)
-    assert most * size < (1 << 20) + size
-    assert sink.events + sink.pending == 5000 and len(raw.getvalue()) >= sink.events * size
-    sink.close()
-    assert len(_events(raw.getvalue())) == 5000
-
-
-def _one_event_text(event):
-    raw = io.BytesIO()
-    sink = _sink(raw)
-    sink.write(event)
-    sink.close()
-    return raw.getvalue().decode()[len("<stream>"):-len("</stream>\n")]
-
+# --- what was written per managed device (the buffer's bound: test_sink_flush.py) ----------
 
 def test_events_per_managed_device_are_counted_when_written():
     sink = _sink(io.StringIO(), clock=lambda: 500.0)

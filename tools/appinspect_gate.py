@@ -2,7 +2,8 @@
 
 Usage: python tools/appinspect_gate.py REPORT.json [REPORT.json ...]
 AppInspect's own exit code is 0 even with failures, and --ci fails on warnings that every UCC
-add-on has (../shared/spec/splunk-toolchain.md §3), so the JSON summary is the gate.
+add-on has (notes on UCC's static pages and on solnlib/splunktaucclib code), so the JSON
+summary is the gate.
 """
 import json
 import sys

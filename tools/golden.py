@@ -49,7 +49,7 @@ def streams():
     bodies = []
     for path in sorted(CAPTURE.glob("bundle-*.bin")):
         (message,) = wire.FrameParser().feed(path.read_bytes())
-        bodies += wire.split_bundle(message.body).records
+        bodies += wire.split_bundle(message.body).bodies
     out = {"capture": bodies}
     for generation in sorted(EVENT_VERSIONS):
         out[f"simulator-{generation}"] = record_bodies(

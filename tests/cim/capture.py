@@ -3,7 +3,6 @@ with one metadata cache, every record mapped."""
 from __future__ import annotations
 
 from conftest import VECTORS
-
 from estreamer import wire
 from estreamer.decoder import RecordDecoder
 from estreamer.events import EventMapper
@@ -19,7 +18,7 @@ def capture_events(host: str, options=None):
     mapper, out = EventMapper(cache, host, options), []
     for name in BUNDLES:
         for message in wire.FrameParser().feed((CAPTURE / name).read_bytes()):
-            for body in wire.split_bundle(message.body).records:
+            for body in wire.split_bundle(message.body).bodies:
                 record = decoder.decode(body)
                 cache.learn(record)
                 out.append((record, mapper.map(record)))

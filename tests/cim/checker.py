@@ -1,11 +1,11 @@
-"""CIM compliance of one event, without Splunk (cim-mapping.md §4.1–§4.4, assertions B1–B9).
+"""CIM compliance of one event, without Splunk: what pytest-splunk-addon checks, offline.
 
 What pytest-splunk-addon would test on an indexed event, evaluated on the event dict itself:
 the event types it matches and their tags, the data models and dataset paths those tags reach
 (and whose constraints the event meets), every required and applicable conditional field
 (present, single-valued, not a negative value, an expected value, valid), field clusters, the
 fields no add-on may set, and no FMC placeholder in any CIM field. Known pytest quirks are
-handled as the design's §4.4 decides; documented gaps are reported apart from problems.
+handled as the constants below say; documented gaps are reported apart from problems.
 
     checker, reason = load_checker()          # None and why, without the wheel
     result = checker.check(event.as_line())   # result.problems == [] when compliant
@@ -22,26 +22,34 @@ import re
 from dataclasses import dataclass, field
 
 from estreamer.events.tables import PLACEHOLDERS, PROTOCOLS
-
-from searchtime import (EvalError, Expression, Search, SearchError, SearchHead, indexed, number,
-                        values_of)
+from searchtime import (
+    EvalError,
+    Expression,
+    Search,
+    SearchError,
+    SearchHead,
+    indexed,
+    number,
+    values_of,
+)
 from searchtime.evaluate import truth
 
 from .datamodels import DataModels, fetch_wheel
 
-# pytest-splunk-addon's negative values (compared lower-cased in 7.x); T9 is a superset.
+# pytest-splunk-addon's negative values (compared lower-cased in 7.x); our PLACEHOLDERS are a
+# superset.
 NEGATIVE_VALUES = frozenset(("", "-", "unknown", "null", "(null)"))
-# Required fields the FMC cannot always provide (§4.4): reported as gaps, not problems —
+# Required fields the FMC cannot always provide: reported as gaps, not problems —
 # absent, or "unknown" where props.conf gives the CIM convention for a missing value.
 KNOWN_GAPS = frozenset((("Alerts", "user"), ("Network_Sessions", "dest_mac")))
-# §2.1: a zoned flow with one zero side keeps the zone cluster whole with "N/A" on that side.
+# A zoned flow with one zero side keeps the zone cluster whole with "N/A" on that side.
 ZONE_CLUSTER = frozenset(("src_zone", "dest_zone"))
 MAC_TEXT = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 # The PCRE address regex of the conditions (recursion, so not Python's re): "is an IP address".
 _IP_REGEX_SHA256 = "10480ad137310c565f756d5571b705992f59f56c53c990eb39e3c999f6dc665a"
 _WHERE = re.compile(r"\|\s*where\s+(.*)", re.DOTALL)
-# §4.4: transport keeps IANA names beyond tcp/udp/icmp; offline accepts the L1 set.
-L1_TRANSPORTS = frozenset(transport for _, transport, _ in PROTOCOLS.values())
+# transport keeps IANA names beyond tcp/udp/icmp; offline accepts the IP protocol table's.
+TABLE_TRANSPORTS = frozenset(transport for _, transport, _ in PROTOCOLS.values())
 
 
 class NotUnderstood(ValueError):
@@ -62,17 +70,18 @@ def _counter(e, name):
 
 def _protocol_pair(e):
     """pytest pairs protocol with transport (icmp↔icmp, ip↔tcp/udp); offline, ip pairs with
-    any non-ICMP L1 transport (§4.4)."""
+    any non-ICMP transport of the IP protocol table."""
     protocol, transport = e.get("protocol"), e.get("transport")
     if protocol == "icmp":
         return transport == "icmp"
-    return protocol == "ip" and transport in L1_TRANSPORTS and transport != "icmp"
+    return protocol == "ip" and transport in TABLE_TRANSPORTS and transport != "icmp"
 
 
 _port = _integer_in(0, 65535)
 _byte = _integer_in(0, 255)
 
-# Exact validity text of the JSON → its offline meaning (§4.4 decisions where pytest is off).
+# Exact validity text of the JSON → its offline meaning (where pytest-splunk-addon's own check is
+# off).
 VALIDITY = {
     "if(isnum(bytes) and bytes>0 and bytes==(bytes_in+bytes_out),bytes,null())":
         lambda e: all(_counter(e, n) for n in ("bytes", "bytes_in", "bytes_out"))
@@ -275,7 +284,7 @@ class Checker:
             return
         expected = spec.get("expected_values")
         if name == "transport" and expected:
-            expected = L1_TRANSPORTS
+            expected = TABLE_TRANSPORTS
         for item in value if isinstance(value, list) else [value]:
             text = str(item).strip().lower()
             if text in NEGATIVE_VALUES:
@@ -292,7 +301,7 @@ class Checker:
 
     @staticmethod
     def _check_placeholders(event, cim_names, problems, tested=frozenset()):
-        """No FMC placeholder in a CIM field (T9); MACs in CIM form (B9).
+        """No FMC placeholder in a CIM field (PLACEHOLDERS); MACs in CIM form (lowercase).
 
         The one value allowed: the ESCU compatibility layer's search-time "unknown" in a CIM
         field the dataset has as optional (e.g. rule, src_interface), which detections group
@@ -311,7 +320,7 @@ class Checker:
 
     @staticmethod
     def _check_consistency(event, result):
-        """B7 beyond the JSON's validity rules: address family and protocol version agree."""
+        """Beyond the JSON's validity rules: address family and protocol version agree."""
         version = event.get("protocol_version")
         if version is not None and "src" in event and is_ip(event["src"]):
             actual = "ipv6" if ":" in event["src"] else "ipv4"

@@ -1,8 +1,8 @@
 """The CIM data models as pytest-splunk-addon ships them, read as data from its pinned wheel.
 
 The wheel is downloaded once (``pip download --no-deps``) into ``.cache/`` at the repository
-root and never installed: 7.x registers pytest plugins that break collection, and only its JSON
-and two Python literals are needed (cim-mapping.md §4.1, splunk-toolchain.md §6).
+root and never installed: 7.x registers pytest plugins that break collection (its plugin fails
+on import), and only its JSON and two Python literals are needed.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ WHEEL_SHA256 = "bfdbb7a183644588c3b49307d03209c616df9f4bb8b5084da639018eafb04421
 CACHE = REPO_ROOT / ".cache" / "pytest-splunk-addon"
 PACKAGE = "pytest_splunk_addon"
 
-# The data models this add-on maps to, with the sha256 the design pinned (§4.1).
+# The data models this add-on maps to, each with the sha256 of the JSON it was mapped against.
 USED_MODELS = {
     "Network_Traffic": "0f7f9d93c44edcbab31e7b5ba2d6209a8ead47a2e84b6f76f2d8d36afb886b45",
     "Intrusion_Detection": "938dfdd8fef297402c0b65a338014b6d59fb8d5cb0d382ba5cfa15c0c8af48bf",

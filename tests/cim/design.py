@@ -1,7 +1,7 @@
-"""The design's event types and tags (cim-mapping.md §2.11), which eventtypes.conf and tags.conf
-must implement."""
+"""The event types and tags each family's events must get (the data model each lands in), which
+eventtypes.conf and tags.conf must implement."""
 
-# cim-mapping.md §2.11 (the optional host_os/certificate rows are not shipped).
+# One event type per family and CIM dataset (no host_os or certificate event types are shipped).
 _THREAT_TYPES = "1, 2, 553648143, 553648145, 553648155, 553648168, 1090519054, 2164260880, " \
                 "2164260893"
 DESIGN_EVENTTYPES = {

@@ -1,8 +1,8 @@
 """Representative records of every family, as bytes: encoded with the simulator's writer,
 decoded with the client's decoder, named through a metadata cache fed real metadata records.
 
-``SCENARIOS`` covers the design's fixture list (cim-mapping.md §4.2 B) and every CIM dataset
-path the event types reach (B12). Rule-action ids are the FMC's to choose (record 120 names
+``SCENARIOS`` covers a record of every family in each of its shapes that maps differently and
+every CIM dataset path the event types reach. Rule-action ids are the FMC's to choose (record 120 names
 them); the ones here are arbitrary, only the names matter to the mapping.
 """
 from __future__ import annotations

@@ -19,7 +19,8 @@ def source_pattern(stanza):
 
 
 def splunk_strptime(text, fmt):
-    """The two TIME_FORMATs used here, as Splunk reads them: %s.%6N (epoch, microseconds) and %Y-%m-%d %H:%M:%S,%3N."""
+    """The two TIME_FORMATs used here, as Splunk reads them: %s.%6N (epoch, microseconds) and
+    %Y-%m-%d %H:%M:%S,%3N."""
     if fmt == "%s.%6N":
         match = re.match(r"(\d{9,10})\.(\d{1,6})", text)
         assert match, "no epoch.subseconds at {!r}".format(text)
@@ -30,7 +31,8 @@ def splunk_strptime(text, fmt):
 
 
 def extract_time(props_stanza, raw):
-    """Splunk's timestamp extraction: TIME_PREFIX regex, then MAX_TIMESTAMP_LOOKAHEAD characters, then TIME_FORMAT."""
+    """Splunk's timestamp extraction: TIME_PREFIX regex, then MAX_TIMESTAMP_LOOKAHEAD characters,
+    then TIME_FORMAT."""
     match = pcre(props_stanza["TIME_PREFIX"]).search(raw)
     assert match, "TIME_PREFIX {!r} does not match {!r}".format(props_stanza["TIME_PREFIX"], raw[:80])
     window = raw[match.end():match.end() + int(props_stanza["MAX_TIMESTAMP_LOOKAHEAD"])]
@@ -62,7 +64,8 @@ def index_time(props_stanza, transforms, raw, host, sourcetype):
             match = pcre(transform["REGEX"]).search(event["_raw"])
             if not match:
                 continue
-            value = re.sub(r"\$(\d)", lambda m: match.group(int(m.group(1))), transform["FORMAT"])
+            value = re.sub(r"\$(\d)", lambda m, found=match: found.group(int(m.group(1))),
+                           transform["FORMAT"])
             if transform["DEST_KEY"] == "_raw":
                 event["_raw"] = value
             else:

@@ -5,7 +5,8 @@ sink confirmed, and how many records of that very second were confirmed. An FMC 
 archive order, and a second usually holds many records, so the count is what makes a resume exact.
 
 Resuming (:class:`Resume`): the request asks for ``timestamp - 1`` — whether the FMC compares the
-request time with ``>`` or ``>=`` is unspecified (spec §2.11), and one second earlier is safe under
+request time with ``>`` or ``>=`` is documented nowhere (docs/protocol.md, "Initial timestamp"),
+and one second earlier is safe under
 both — then every record older than ``timestamp`` and the first ``count`` records of ``timestamp``
 are dropped as already delivered.
 
@@ -20,9 +21,9 @@ here; the add-on stores it in Splunk's KV store.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from typing import NamedTuple, Optional
+from typing import Any, Dict, NamedTuple, Optional, Union
+
+from .atomic import write_atomic
 
 
 class BookmarkUnreadable(ValueError):
@@ -31,7 +32,7 @@ class BookmarkUnreadable(ValueError):
 
 class Bookmark(NamedTuple):
     timestamp: int
-    count: int
+    count: int  # type: ignore[assignment]  # the stored field's name; shadows tuple.count
     fmc: str = ""  # the FMC of an HA pair whose archive clock this counts ("" = the only one)
 
     def advance(self, archive_timestamp: int) -> "Bookmark":
@@ -42,9 +43,9 @@ class Bookmark(NamedTuple):
             return Bookmark(archive_timestamp, 1, self.fmc)
         return self  # an older record (an FMC re-sending its past): the bookmark never moves back
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> Dict[str, Union[int, str]]:
         """The stored form: ``fmc`` only where there is one."""
-        data = {"timestamp": self.timestamp, "count": self.count}
+        data: Dict[str, Union[int, str]] = {"timestamp": self.timestamp, "count": self.count}
         if self.fmc:
             data["fmc"] = self.fmc
         return data
@@ -53,7 +54,7 @@ class Bookmark(NamedTuple):
         return json.dumps(self.as_dict())
 
     @classmethod
-    def from_dict(cls, data) -> "Bookmark":
+    def from_dict(cls, data: Any) -> "Bookmark":
         """ValueError unless ``data`` is ``{"timestamp": int, "count": int[, "fmc": str]}``."""
         try:
             timestamp, count, fmc = data["timestamp"], data["count"], data.get("fmc", "")
@@ -115,21 +116,7 @@ class FileBookmarkStore:
                                      f"position") from None
 
     def save(self, bookmark: Bookmark) -> None:
-        directory = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".bookmark-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(bookmark.as_json())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomic(self.path, bookmark.as_json(), prefix=".bookmark-")
 
 
 class MemoryBookmarkStore:

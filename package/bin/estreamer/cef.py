@@ -106,7 +106,8 @@ def joined(value):
 
 def part(index: int, then=None):
     """Part ``index`` of a colon-joined key such as ``connection_id``
-    (``<device>:<instance>:<counter>:<timestamp>``, design §1.3), optionally converted."""
+    (``<device>:<instance>:<counter>:<timestamp>``, as the connection mapper builds it),
+    optionally converted."""
     def get(value):
         parts = str(value).split(":")
         if len(parts) <= index or not parts[index]:
@@ -556,7 +557,7 @@ def _fit(header, pairs, budget: int) -> bytes:
         sizes = [len(piece[1].encode("utf-8")) for piece in pieces]
 
         def freed(level):
-            return sum(size - level for size in sizes if size > level)
+            return sum(size - level for size in sizes if size > level)  # noqa: B023 - used here
 
         if freed(_MARKER_BYTES) < over:
             if not pairs:

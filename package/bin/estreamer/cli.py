@@ -66,15 +66,15 @@ def decode_files(paths, out=None, err=None, events=False, host="fmc") -> int:
 
         def damaged(offset, text):
             nonlocal status
-            print(f"{path}: offset {offset}: {text}", file=err)
+            print(f"{path}: offset {offset}: {text}", file=err)  # noqa: B023 - this file's
             status = 1
 
         for offset, message_type, body, cut in _messages(data, damaged):
             if message_type == wire.MessageType.MESSAGE_BUNDLE:
                 bundle = wire.split_bundle(body)
                 if bundle.error and not cut:  # a cut bundle's last record is the cut itself
-                    damaged(offset + 8 + bundle.error_offset, bundle.error)
-                records, start = bundle.records, offset + 16
+                    damaged(offset + 8 + len(body) - len(bundle.rest), bundle.error)
+                records, start = bundle.bodies, offset + 16
             elif message_type == wire.MessageType.EVENT_DATA and not cut:
                 records, start = [body], offset
             else:
@@ -94,12 +94,8 @@ def decode_files(paths, out=None, err=None, events=False, host="fmc") -> int:
 def _messages(data: bytes, damaged):
     """``(file offset, type, body, cut)`` of each message; a cut last message comes with what
     the file has of its body, so the whole records before the cut are not lost."""
-    offset, size = 0, len(data)
-    while offset < size:
-        if size - offset < 8:
-            damaged(offset, f"{size - offset} bytes at the end do not make a message header")
-            return
-        version, message_type, length = wire.HEADER.unpack_from(data, offset)
+    end, size = 0, len(data)
+    for offset, version, message_type, length in wire.iter_frames(data):
         if version != 1:
             damaged(offset, f"message header version {version} (expected 1): not eStreamer "
                             f"messages from here on")
@@ -111,7 +107,9 @@ def _messages(data: bytes, damaged):
             yield offset, message_type, body, True
             return
         yield offset, message_type, body, False
-        offset += 8 + length
+        end = offset + 8 + length
+    if end < size:
+        damaged(end, f"{size - end} bytes at the end do not make a message header")
 
 
 # --- live commands ---------------------------------------------------------------------------
@@ -233,7 +231,8 @@ def run_stream(args) -> int:
     config = ClientConfig(
         host=args.host, port=args.port, pkcs12=pkcs12, password=password,
         verify=not args.no_verify, server_cert_sha256=args.server_cert_sha256,
-        connect_timeout=args.timeout, response_timeout=args.response_timeout, subscription=_subscription(args),
+        connect_timeout=args.timeout, response_timeout=args.response_timeout,
+        subscription=_subscription(args),
         start=_since(args.since), flush_interval=args.flush_interval, batch_size=args.batch_size,
         backoff_min=args.backoff, backoff_max=max(args.backoff, 60.0),
         future_tolerance=args.future_tolerance, generation=args.generation, standby=standby,

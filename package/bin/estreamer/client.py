@@ -34,8 +34,15 @@ from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
 from .bookmark import Bookmark, Resume
-from .connection import (ConnectError, IdentityError, closed_after_request_hint, connect,
-                         load_identity, local_address, tls_failure)
+from .connection import (
+    ConnectError,
+    IdentityError,
+    closed_after_request_hint,
+    connect,
+    load_identity,
+    local_address,
+    tls_failure,
+)
 from .decoder import RecordDecoder, record_header
 from .failover import PRIMARY, STANDBY, FailoverPolicy
 from .generations import AUTO, MemoryGenerationStore, candidates
@@ -47,12 +54,27 @@ from .pinning import CertificateChanged, check_pinned
 from .ratelimit import RateLimitedLog, error_kind, report_suppressed
 from .record import Record
 from .resume import plan as resume_plan
-from .wire import (GENESIS, NOW, ClientSession, KeepAlive, ProtocolError, Records, ServerError,
-                   StreamBroken, StreamStarted, Subscription, Unexpected)
+from .wire import (
+    GENESIS,
+    NOW,
+    ClientSession,
+    KeepAlive,
+    ProtocolError,
+    Records,
+    ServerError,
+    SessionState,
+    StreamBroken,
+    StreamStarted,
+    Subscription,
+    Unexpected,
+)
 
 log = logging.getLogger("estreamer.client")
 
 RECV_BYTES = 1 << 18
+# Characters a buffering sink may hold (its ``buffered``) before the client flushes it, through
+# its own flush: about 1 MiB of event text, whatever the batch size
+SINK_BUFFER = 1 << 20
 
 
 @dataclass(repr=False)
@@ -201,7 +223,7 @@ class StreamClient:
         self.generations = generations if generations is not None else MemoryGenerationStore()
         self._to_try = []        # generations still to try after a refusal, oldest last
         self._probing = False    # this round tries more than one generation
-        self._asked = self._streamed = False  # Streaming Request sent / the FMC streamed since
+        self._wire: Optional[ClientSession] = None  # the current session's protocol state
         self._source = ""        # this host's address in the current session
         self.tick = tick or (lambda: None)
         self.cache = cache if cache is not None else MetadataCache()
@@ -355,10 +377,15 @@ class StreamClient:
                     self._server, refused.generation, refused.how, self._to_try[0])
         return True
 
+    def _subscribed(self) -> bool:
+        """The Streaming Request is sent and the FMC has streamed nothing since: what it does
+        now says whether it accepts the generation asked for."""
+        return self._wire is not None and self._wire.state is SessionState.SUBSCRIBED
+
     def _refused(self, how: str, final: str) -> "ServerGone":
         """What ends a session: a refusal of the generation when the FMC had streamed nothing
         since the Streaming Request, else the plain reason."""
-        if self._asked and not self._streamed:
+        if self._subscribed():
             return GenerationRefused(final, self.stats.generation, how)
         return ServerGone(final)
 
@@ -366,7 +393,7 @@ class StreamClient:
         """The FMC hung up. Right after the Streaming Request that refuses the generation asked
         for; the message is then the diagnostics' hint (a certificate for another address …),
         the reason to report if every generation is refused."""
-        if self._asked and not self._streamed:
+        if self._subscribed():
             return self._refused("it closed the connection right after the Streaming Request",
                                  closed_after_request_hint(self._fmc.identity, source))
         return ServerGone("the FMC closed the connection")
@@ -417,9 +444,8 @@ class StreamClient:
         plan = self._begin(fmc)
         resume, since = plan.resume, plan.since
         subscription = self._subscription()
-        session = ClientSession(subscription, since)
+        session = self._wire = ClientSession(subscription, since)
         session.start()
-        self._asked = self._streamed = False
         # short socket timeouts: flushes must happen on time and stop must be seen while idle
         sock.settimeout(min(config.flush_interval, 0.5))
         log.info("connected to %s from %s; requesting %s since %s (event generation %s)%s",
@@ -444,12 +470,12 @@ class StreamClient:
                         self._flush()
                     if now - last_heard > config.response_timeout:
                         raise ServerGone(f"the FMC sent nothing for {config.response_timeout:g} s "
-                                         f"(not even a keep-alive): reconnecting")
+                                         f"(not even a keep-alive): reconnecting") from None
                     continue
                 except ssl.SSLEOFError:  # closed without a TLS goodbye: an FMC's usual way
                     data = b""
                 except ConnectionResetError:  # closed with our acknowledgements still unread
-                    if not (self._asked and not self._streamed):
+                    if not self._subscribed():
                         raise
                     data = b""
                 except ssl.SSLError as e:
@@ -462,7 +488,7 @@ class StreamClient:
                     self._serving(fmc)
                 received_anything = True
                 last_heard = self.clock()
-                self._handle(session.receive_data(data), resume)
+                self._receive(session, data, resume)
                 self._send(sock, session, session.data_to_send(), resume)
                 if self._pending and (self._pending >= config.batch_size or
                                       self.clock() - self._first_pending >= config.flush_interval):
@@ -490,12 +516,16 @@ class StreamClient:
             stats.failovers += 1
         stats.active_fmc = fmc.label
 
+    def _receive(self, session: ClientSession, data: bytes, resume: Resume) -> None:
+        streaming = session.state is SessionState.STREAMING
+        events = session.receive_data(data)
+        if not streaming and session.state is SessionState.STREAMING:
+            self._streams(self.stats.generation)  # the FMC accepted the generation
+        self._handle(events, resume)
+
     def _handle(self, events, resume: Resume) -> None:
         for event in events:
             if type(event) is Records:
-                if not self._streamed:
-                    self._streamed = True
-                    self._streams(self.stats.generation)
                 self._records(event, resume)
             elif isinstance(event, StreamBroken):
                 raise ProtocolError(event.reason)
@@ -505,7 +535,6 @@ class StreamClient:
                                     f"the FMC refused the request: error {event.code}: "
                                     f"{event.text}{malformed}")
             elif isinstance(event, StreamStarted):
-                self._asked = True
                 log.info("stream started (services %s)",
                          ",".join(str(s.id) for s in event.services))
             elif isinstance(event, Unexpected):
@@ -513,9 +542,7 @@ class StreamClient:
                               "ignored a message of type %s (%d bytes) from the FMC",
                               event.type, event.size)
             elif isinstance(event, KeepAlive):
-                if self._asked and not self._streamed:
-                    self._streamed = True
-                    self._streams(self.stats.generation)
+                pass
             else:
                 raise ProtocolError(f"unexpected {event!r}")
 
@@ -539,7 +566,7 @@ class StreamClient:
                 return
             if not data:
                 return
-            self._handle(session.receive_data(data), resume)
+            self._receive(session, data, resume)
             session.data_to_send()  # nobody to acknowledge to any more
 
     def _records(self, event: Records, resume: Resume) -> None:
@@ -549,12 +576,14 @@ class StreamClient:
                           "bytes from there on are kept as one malformed record",
                           event.error, len(event.rest))
             self.stats.parse_errors += 1
-        decode, learn, write = self.decoder.decode, self.cache.learn, self.sink.write
+        sink = self.sink
+        decode, learn, write = self.decoder.decode, self.cache.learn, sink.write
+        sized = hasattr(sink, "buffered")  # a sink that buffers: flushed at SINK_BUFFER too
         identify, ids, replay = self._identify.entry, self._ids, self._replay
         # A sink that writes event records from their bytes (compiled per record shape) gets
         # them so, their identities read in place too; the records it cannot vouch for, and
         # all the others, come decoded.
-        write_body, identify_body = getattr(self.sink, "write_body", None), self._identify.of_body
+        write_body, identify_body = getattr(sink, "write_body", None), self._identify.of_body
         start = self._bookmark or Bookmark(0, 0, self._tag)
         stats, bookmark = self.stats, start
         now = self.wallclock()
@@ -596,7 +625,7 @@ class StreamClient:
                         ids.append(entry)
                         self._pending += 1
                         stats.delivered += 1
-                        if self._pending >= batch:
+                        if self._pending >= batch or (sized and sink.buffered >= SINK_BUFFER):
                             if bookmark is not start:
                                 self._bookmark = bookmark
                             if fresh:
@@ -643,8 +672,10 @@ class StreamClient:
             write(record)
             self._pending += 1
             stats.delivered += 1
-            if self._pending >= batch:  # one bundle may hold millions: flush inside it too,
-                if bookmark is not start:  # the bookmark covering exactly what was written
+            # one bundle may hold millions of records, or a few huge ones: flush inside it too,
+            # through our own flush (journal first), the bookmark covering what was written
+            if self._pending >= batch or (sized and sink.buffered >= SINK_BUFFER):
+                if bookmark is not start:
                     self._bookmark = bookmark
                 if fresh:
                     self._hold = False
@@ -655,6 +686,8 @@ class StreamClient:
             self._hold = False
         if event.rest:
             self._write_rest(event)
+            if sized and sink.buffered >= SINK_BUFFER:
+                self._flush()
         decoder_stats = self.decoder.stats
         stats.unknown_types, stats.unknown_blocks = (decoder_stats.unknown_types,
                                                      decoder_stats.unknown_blocks)
@@ -670,7 +703,8 @@ class StreamClient:
                 fields["archiveTimestamp"] = archive
         except ParseError:
             pass
-        self._log.log(logging.ERROR, ("record", fields["recordType"], error_kind(getattr(error, "message", str(error)))),
+        kind = error_kind(getattr(error, "message", str(error)))
+        self._log.log(logging.ERROR, ("record", fields["recordType"], kind),
                       "malformed record: %s", error)
         return Record.from_dict(fields)
 

@@ -23,13 +23,19 @@ journal (:mod:`estreamer.identity`) its entries.
 from __future__ import annotations
 
 import struct
+from typing import AbstractSet, Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
-from .fields import BLOCK_HEADER, BlockRef, Int, Var, When
-from .layout import MAX_DEPTH, Short
+from .fields import BLOCK_HEADER, BlockRef, Int, Kind, ListOf, Var, When
+from .layout import MAX_DEPTH, CompiledRead, Layout, Layouts, Row, Short, Values
 from .record import EMPTY, Record, combine, shape_of
+from .record import Shape as RecordShape
 
 _U32 = struct.Struct(">I").unpack_from
 _LENGTH = struct.Struct(">4xI").unpack_from  # a block's length, from its header
+
+# The reader of a block position: ``(buf, off, end, depth) -> (shape, values, next offset)``
+BlockRead = Callable[[bytes, int, int, int], Tuple[RecordShape, Values, int]]
+ListRead = Callable[[bytes, int, int, int], Tuple[List[Record], int]]
 
 
 class Compiler:
@@ -37,34 +43,35 @@ class Compiler:
 
     signature = "read(buf, off, end, depth=0)"
 
-    def __init__(self, catalog, layout):
+    def __init__(self, catalog: Layouts, layout: Layout) -> None:
         self.catalog, self.layout = catalog, layout
-        self.code = []
-        self.env = {"_H": BLOCK_HEADER.unpack_from, "_N": _LENGTH, "_Short": Short,
-                    "_Record": Record,
-                    "_combine": combine, "_EMPTY": EMPTY}
-        self.segments = []  # ["const", [(name, expr)]] | ["merge", shape, values] | ["when", ...]
-        self.vars = {}      # field name -> the local holding its value
-        self.exprs = {}     # field name -> the expression of its decoded value
+        self.code: List[str] = []
+        self.env: Dict[str, Any] = {"_H": BLOCK_HEADER.unpack_from, "_N": _LENGTH,
+                                    "_Short": Short, "_Record": Record,
+                                    "_combine": combine, "_EMPTY": EMPTY}
+        # ["const", [(name, expr)]] | ["merge", shape, values] | ["when", flag, name, var]
+        self.segments: List[List[Any]] = []
+        self.vars: Dict[str, str] = {}   # field name -> the local holding its value
+        self.exprs: Dict[str, str] = {}  # field name -> the expression of its decoded value
         self.indent = "    "
         self._count = 0
 
     # --- what the field kinds use --------------------------------------------------------------
 
-    def const(self, value, prefix: str = "_c") -> str:
+    def const(self, value: object, prefix: str = "_c") -> str:
         """A name in the generated function's globals bound to ``value``."""
         key = f"{prefix}{len(self.env)}"
         self.env[key] = value
         return key
 
-    def line(self, text: str):
+    def line(self, text: str) -> None:
         self.code.append(self.indent + text)
 
     def fresh(self) -> str:
         self._count += 1
         return f"v{self._count}"
 
-    def bind(self, name, expr=None) -> str:
+    def bind(self, name: str, expr: Optional[str] = None) -> str:
         """A new local for field ``name``, always present in the result."""
         var = self.fresh()
         self.vars[name] = var
@@ -74,22 +81,22 @@ class Compiler:
         self.segments[-1][1].append((name, expr or var))
         return var
 
-    def bind_optional(self, name, flag: str) -> str:
+    def bind_optional(self, name: str, flag: str) -> str:
         """A new local for field ``name``, present only when the local ``flag`` is true."""
         var = self.fresh()
         self.vars[name] = self.exprs[name] = var
         self.segments.append(["when", flag, name, var])
         return var
 
-    def var_of(self, name) -> str:
+    def var_of(self, name: str) -> str:
         return self.vars[name]
 
-    def wants(self, name) -> bool:
+    def wants(self, name: str) -> bool:
         """Whether the field's value is needed (a reader that skips some checks their
         bounds all the same)."""
         return True
 
-    def block(self, name, ref):
+    def block(self, name: Optional[str], ref: BlockRef) -> None:
         """A nested block: read by the compiled reader of the wire type found there."""
         reader = self.const(self.dispatcher(ref), "_b")
         if name is None:  # the block's fields belong to this layout
@@ -101,17 +108,17 @@ class Compiler:
         var = self.bind(name)
         self.line(f"{var} = _Record(_shape, _values)")
 
-    def list(self, name, kind):
+    def list(self, name: str, kind: ListOf) -> None:
         reader = self.const(list_reader(self.dispatcher(kind.item)), "_l")
         var = self.bind(name)
         self.line(f"{var}, off = {reader}(buf, off, end, depth)")
 
-    def dispatcher(self, ref):
+    def dispatcher(self, ref: BlockRef) -> BlockRead:
         return dispatcher(self.catalog, ref)
 
     # --- the walk ------------------------------------------------------------------------------
 
-    def build(self):
+    def build(self) -> CompiledRead:
         layout = self.layout
         if layout.has_header:
             self.line("blockType, blockLength = _H(buf, off)")
@@ -125,13 +132,14 @@ class Compiler:
             self.line("if off > end: raise _Short")
             self.line("off = end")
         self.result()
-        return self.function(f"<layout {layout.name}>")
+        read: CompiledRead = self.function(f"<layout {layout.name}>")
+        return read
 
-    def walk(self, rows):
-        run = []
+    def walk(self, rows: Sequence[Row]) -> None:
+        run: List[Tuple[str, Kind, str]] = []
         for name, kind in rows:
             if kind.fmt is not None:
-                run.append((name, kind))
+                run.append((name, kind, kind.fmt))
                 continue
             self.fixed_run(run)
             run = []
@@ -139,19 +147,19 @@ class Compiler:
             self.emitted()
         self.fixed_run(run)
 
-    def emitted(self):
+    def emitted(self) -> None:
         """Called once the lines reading a field (or a run of fixed-size ones) are written."""
 
-    def fixed_run(self, run):
-        """One ``unpack_from`` for consecutive fixed-size fields."""
+    def fixed_run(self, run: List[Tuple[str, Kind, str]]) -> None:
+        """One ``unpack_from`` for consecutive fixed-size fields: ``(name, kind, its fmt)``."""
         if not run:
             return
         fmt, targets = ">", []
-        for name, kind in run:
+        for name, kind, kind_fmt in run:
             if not kind.has_value or not self.wants(name):
                 fmt += f"{kind.size}x"
                 continue
-            fmt += kind.fmt
+            fmt += kind_fmt
             var = self.fresh()
             targets.append(var)
             self.bind_value(name, var, kind.expression(self, var))
@@ -163,7 +171,7 @@ class Compiler:
         self.line(f"off += {struct.calcsize(fmt)}")
         self.emitted()
 
-    def bind_value(self, name, var: str, expr: str):
+    def bind_value(self, name: str, var: str, expr: str) -> None:
         """Record the already unpacked ``var`` as field ``name`` (text form ``expr``)."""
         self.vars[name] = var
         self.exprs[name] = expr
@@ -171,7 +179,7 @@ class Compiler:
             self.segments.append(["const", []])
         self.segments[-1][1].append((name, expr))
 
-    def result(self):
+    def result(self) -> None:
         shapes, values = [], []
         for segment in self.segments:
             if segment[0] == "const":
@@ -192,7 +200,8 @@ class Compiler:
         else:
             self.line(f"return _combine(({', '.join(shapes)},)), {' + '.join(values)}, off")
 
-    def function(self, filename: str):
+    def function(self, filename: str) -> Any:
+        """The generated function (its source in its ``source`` attribute)."""
         source = f"def {self.signature}:\n" + "\n".join(self.code) + "\n"
         namespace = dict(self.env)
         exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own tables
@@ -201,22 +210,26 @@ class Compiler:
         return function
 
 
-def dispatcher(catalog, ref):
+def dispatcher(catalog: Layouts, ref: BlockRef) -> BlockRead:
     """The reader of a block position, called with the depth of the block holding it: by wire
     type among the versions the position accepts, or fixed if headerless. Anything else (an
     unknown or misplaced block, too deep) is left to the reference reader to report."""
     expected = catalog.block(ref.series, ref.expected)
     if expected is not None and not expected.has_header:
-        def read_fixed(buf, off, end, depth):
+        fixed = expected
+
+        def read_fixed(buf: bytes, off: int, end: int,
+                       depth: int) -> Tuple[RecordShape, Values, int]:
             if depth >= MAX_DEPTH:
                 raise Short
-            return catalog.reader(expected)(buf, off, end, depth + 1)
+            return catalog.reader(fixed)(buf, off, end, depth + 1)
         return read_fixed
-    accepted = {t: catalog.block(ref.series, t) for t in catalog.accepts(ref)
-                if catalog.block(ref.series, t) is not None}
-    readers = {}
+    accepted = {t: layout for t in catalog.accepts(ref)
+                if (layout := catalog.block(ref.series, t)) is not None}
+    readers: Dict[int, CompiledRead] = {}
 
-    def read_block(buf, off, end, depth):
+    def read_block(buf: bytes, off: int, end: int,
+                   depth: int) -> Tuple[RecordShape, Values, int]:
         wire_type = _U32(buf, off)[0]
         read = readers.get(wire_type)
         if read is None:
@@ -230,8 +243,8 @@ def dispatcher(catalog, ref):
     return read_block
 
 
-def list_reader(item_reader):
-    def read_list(buf, off, end, depth):
+def list_reader(item_reader: BlockRead) -> ListRead:
+    def read_list(buf: bytes, off: int, end: int, depth: int) -> Tuple[List[Record], int]:
         _, n = BLOCK_HEADER.unpack_from(buf, off)
         stop = off + n
         if n < 8 or stop > end:
@@ -261,26 +274,28 @@ class Shape:
 
     __slots__ = ("record_type", "archived", "blocks")
 
-    def __init__(self, record_type, archived, blocks=()):
+    def __init__(self, record_type: int, archived: bool,
+                 blocks: Sequence[Optional[int]] = ()) -> None:
         self.record_type, self.archived, self.blocks = record_type, archived, tuple(blocks)
 
     @property
-    def key(self):
+    def key(self) -> Tuple[int, bool, Tuple[Optional[int], ...]]:
         return self.record_type, self.archived, self.blocks
 
     @classmethod
-    def of(cls, catalog, layout, record):
+    def of(cls, catalog: Layouts, layout: Layout, record: Mapping[str, Any]) -> Shape:
         """The shape of a decoded ``record`` (header fields included) read by ``layout``."""
         return cls(record["recordType"], record.get("archiveTimestamp") is not None,
                    block_types(catalog, layout, record))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Shape{self.key}"
 
 
-def block_types(catalog, layout, record):
+def block_types(catalog: Layouts, layout: Layout,
+                record: Mapping[str, Any]) -> List[Optional[int]]:
     """The wire types of ``record``'s single blocks, in reading order (see :class:`Shape`)."""
-    types = []
+    types: List[Optional[int]] = []
     for name, kind in layout.rows:
         if not isinstance(kind, BlockRef):
             continue
@@ -299,50 +314,51 @@ class FlatReader(Compiler):
     Records. Keeps each field's kind, the fields in reading order (``order``: top-level names,
     a field named twice at its first place) and the fields of each named block (``nested``)."""
 
-    def __init__(self, catalog, layout, shape: Shape, uses=None):
+    def __init__(self, catalog: Layouts, layout: Layout, shape: Shape,
+                 uses: Optional[AbstractSet[str]] = None) -> None:
         super().__init__(catalog, layout)
         self.env.update(_HDR=_HEADER.unpack_from, _U32=_U32)
         self.shape, self._blocks, self.uses = shape, list(shape.blocks), uses
-        self.all_read = None
-        self.keep = {"blockType", "blockLength"}
+        self.all_read: Optional[int] = None
+        self.keep: Set[str] = {"blockType", "blockLength"}
         self.prefix, self._level = "", 0
-        self.kinds = {}
-        self.order = []
-        self.nested = {}
+        self.kinds: Dict[str, Kind] = {}
+        self.order: List[str] = []
+        self.nested: Dict[str, List[str]] = {}
 
-    def bind(self, name, expr=None):
+    def bind(self, name: str, expr: Optional[str] = None) -> str:
         var = self.fresh()
         self._record(name, var, expr or var)
         return var
 
-    def bind_optional(self, name, flag):
+    def bind_optional(self, name: str, flag: str) -> str:
         var = self.fresh()
         self._record(name, var, var)
         return var
 
-    def bind_value(self, name, var, expr):
+    def bind_value(self, name: str, var: str, expr: str) -> None:
         self._record(name, var, expr)
 
-    def var_of(self, name):
+    def var_of(self, name: str) -> str:
         return self.vars[self.prefix + name]
 
-    def emitted(self):
+    def emitted(self) -> None:
         if self.uses is not None and self.all_read is None and self.uses <= self.exprs.keys():
             self.all_read = len(self.code)  # the lines that read every field used
 
-    def wants(self, name):
+    def wants(self, name: str) -> bool:
         """The fields the profile uses, and the lengths and flags other fields need."""
         full = self.prefix + name
         return self.uses is None or full in self.uses or full in self.keep
 
-    def _record(self, name, var, expr):
+    def _record(self, name: str, var: str, expr: str) -> None:
         full = self.prefix + name
         self.vars[full], self.exprs[full] = var, expr
         siblings = self.nested[self.prefix[:-1]] if self.prefix else self.order
         if full not in siblings:
             siblings.append(full)
 
-    def walk(self, rows):
+    def walk(self, rows: Sequence[Row]) -> None:
         for name, kind in rows:
             if name is not None:
                 self.kinds[self.prefix + name] = kind
@@ -352,7 +368,7 @@ class FlatReader(Compiler):
                 self.keep.add(self.prefix + kind.flag_field)
         super().walk(rows)
 
-    def block(self, name, ref):
+    def block(self, name: Optional[str], ref: BlockRef) -> None:
         if not self._blocks:
             raise CannotCompile(f"no version given for block {ref!r}")
         wire_type, catalog = self._blocks.pop(0), self.catalog
@@ -386,12 +402,12 @@ class FlatReader(Compiler):
             line(f"end = _end{level}")
         self.prefix, self._level = outer, self._level - 1
 
-    def list(self, name, kind):
+    def list(self, name: str, kind: ListOf) -> None:
         reader = self.const(list_reader(dispatcher(self.catalog, kind.item)), "_l")
         var = self.bind(name)
         self.line(f"{var}, off = {reader}(buf, off, end, {self._level})")
 
-    def read_header(self, shape):
+    def read_header(self, shape: Shape) -> None:
         """Lines reading the record header of ``shape`` from ``buf``: ``archive`` (the archive
         timestamp, when the header carries one), then ``off`` and ``end`` at the body."""
         line = self.line
@@ -405,7 +421,7 @@ class FlatReader(Compiler):
             line("off = 8")
         line("end = len(buf)")
 
-    def read_record(self):
+    def read_record(self) -> None:
         """Lines reading the body from ``off`` to ``end``, nothing left over."""
         layout, line = self.layout, self.line
         if layout.has_header:  # a record body that is a block header and fields (530, 700)

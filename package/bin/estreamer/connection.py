@@ -32,8 +32,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from .pkcs12_layout import (MAX_ITERATIONS, Pkcs12Layout, describe_upload, read_layout,
-                            reexport_command)
+from .pkcs12_layout import (
+    MAX_ITERATIONS,
+    Pkcs12Layout,
+    describe_upload,
+    read_layout,
+    reexport_command,
+)
 
 log = logging.getLogger("estreamer.connection")
 

@@ -12,16 +12,34 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import List, Optional
 
-from .connection import (CertificateInfo, ConnectError, IdentityError, closed_after_request_hint,
-                         load_identity, local_address, open_tcp, resolve, tls_failure,
-                         tls_handshake)
+from .catalog import RECORDS
+from .connection import (
+    CertificateInfo,
+    ConnectError,
+    IdentityError,
+    closed_after_request_hint,
+    load_identity,
+    local_address,
+    open_tcp,
+    resolve,
+    tls_failure,
+    tls_handshake,
+)
 from .decoder import RecordDecoder
+from .generations import candidates
 from .layout import ParseError
 from .pinning import CertificateChanged, check_pinned, presented
-from .catalog import RECORDS
-from .generations import candidates
-from .wire import (GENESIS, ClientSession, KeepAlive, ProtocolError, Records, ServerError,
-                   StreamStarted, Subscription)
+from .wire import (
+    GENESIS,
+    ClientSession,
+    ProtocolError,
+    Records,
+    ServerError,
+    SessionState,
+    StreamBroken,
+    StreamStarted,
+    Subscription,
+)
 
 
 @dataclass
@@ -152,7 +170,7 @@ def _stream(tls, identity, source, subscription, since, wanted, wait, report):
     session.start()
     decoder = RecordDecoder()
     deadline = time.monotonic() + wait
-    started = heard = streamed = False
+    heard = False
     try:
         tls.sendall(session.data_to_send())
         report.add("request", True, f"asked for {', '.join(subscription.families)} since {since}")
@@ -163,7 +181,7 @@ def _stream(tls, identity, source, subscription, since, wanted, wait, report):
             except socket.timeout:
                 break
             if not data:
-                refused = started and not streamed
+                refused = session.state is SessionState.SUBSCRIBED
                 hint = closed_after_request_hint(identity, source) if not heard or refused \
                     else "the FMC closed the connection during the stream"
                 report.refused = refused
@@ -172,18 +190,18 @@ def _stream(tls, identity, source, subscription, since, wanted, wait, report):
             heard = True
             for event in session.receive_data(data):
                 if isinstance(event, StreamStarted):
-                    started = True
                     report.add("streaming information", True, "services " + ", ".join(
                         str(s.id) for s in event.services))
                 elif isinstance(event, ServerError):
-                    report.refused = started and not streamed
+                    report.refused = session.state is SessionState.SUBSCRIBED
                     report.add("stream", False, f"the FMC refused the request: error "
                                f"{event.code}: {event.text}")
                     return
-                elif isinstance(event, KeepAlive):
-                    streamed = started
+                elif isinstance(event, StreamBroken):
+                    report.add("stream", False,
+                               f"the connection failed during the stream: {event.reason}")
+                    return
                 elif isinstance(event, Records):
-                    streamed = True
                     for body in event.bodies:
                         try:
                             record = decoder.decode(body)
@@ -193,7 +211,7 @@ def _stream(tls, identity, source, subscription, since, wanted, wait, report):
                         report.records[record["recordType"]] += 1
             tls.sendall(session.data_to_send())
     except (ConnectionResetError, ssl.SSLEOFError):  # closed with our acks unread
-        report.refused = started and not streamed
+        report.refused = session.state is SessionState.SUBSCRIBED
         report.add("stream", False, closed_after_request_hint(identity, source))
         return
     except ssl.SSLError as e:
@@ -204,7 +222,7 @@ def _stream(tls, identity, source, subscription, since, wanted, wait, report):
         return
     if not heard:
         report.add("stream", False, f"the FMC sent nothing within {wait:g} s of the request")
-    elif not started:
+    elif session.state is SessionState.REQUESTED:
         report.add("streaming information", False, "the FMC did not answer the request with "
                    "its streaming information: is this port eStreamer?")
     elif not report.records:

@@ -17,11 +17,10 @@ line's ``--bookmark`` file + ``.generation``), or memory.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from typing import NamedTuple, Optional
 
+from .atomic import write_atomic
 from .wire import GENERATIONS
 
 AUTO = "auto"
@@ -86,17 +85,6 @@ class FileGenerationStore(MemoryGenerationStore):
 
     def save(self, server: str, generation: str, now: float = None):
         super().save(server, generation, now)
-        directory = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".generation-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({server: {"generation": entry.generation, "checked": entry.checked}
-                           for server, entry in self.servers.items()}, handle)
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomic(self.path, json.dumps(
+            {server: {"generation": entry.generation, "checked": entry.checked}
+             for server, entry in self.servers.items()}), prefix=".generation-")

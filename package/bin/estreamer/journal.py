@@ -15,8 +15,8 @@ interrupted but never loses one. A crash between a flush and its bookmark save â
 a resume used to repeat the whole batch â€” repeats nothing.
 
 Files: ``<prefix>.<n>`` segments (``n`` counts up), append-only text: one line per event, its
-entry in hex (the archive second and the identity, :mod:`.identity`); ``=`` after a batch the sink confirmed (``!`` before the
-next batch when a flush failed instead); ``@ <fmc>`` wherever
+entry in hex (the archive second and the identity, :mod:`.identity`); ``=`` after a batch the
+sink confirmed (``!`` before the next batch when a flush failed instead); ``@ <fmc>`` wherever
 the FMC serving the events changes (archive timestamps of two FMCs are not comparable). Each
 process start opens a new segment, so a line torn by a crash is only ever the last line of a
 segment (and is ignored). A batch is one ``write`` and one ``fdatasync`` (``sync=True``), its

@@ -20,18 +20,29 @@ hostile one must not recurse without end.
 """
 from __future__ import annotations
 
+from typing import Any, FrozenSet, Iterable, Optional, Protocol, Tuple
+
+from .fields import BlockRef, Kind
+from .record import Shape
+
 MAX_DEPTH = 32  # blocks inside blocks; the catalog's deepest table nests 4
 HEADER_NAMES = ("blockType", "blockLength")
+
+# A layout row: (field name, kind). The name is a str, or None for a block whose fields belong
+# to the layout holding it (a BlockRef); the types cannot tie the two, so the name is Any here
+# and precise in each kind's methods.
+Row = Tuple[Any, Kind]
+Values = Tuple[Any, ...]  # a record's or block's values, in the order of its Shape
 
 
 class ParseError(ValueError):
     """A malformed record or block. ``offset`` counts from the start of the record body."""
 
-    def __init__(self, message: str, offset: int = 0, record_type=None):
+    def __init__(self, message: str, offset: int = 0, record_type: Optional[int] = None) -> None:
         super().__init__(message)
         self.message, self.offset, self.record_type = message, offset, record_type
 
-    def __str__(self):
+    def __str__(self) -> str:
         where = f"record type {self.record_type}, " if self.record_type is not None else ""
         return f"{where}offset {self.offset}: {self.message}"
 
@@ -39,7 +50,7 @@ class ParseError(ValueError):
 class UnknownBlock(Exception):
     """A block type the catalog has no layout for (a newer FMC); the record is surfaced raw."""
 
-    def __init__(self, series: int, block_type: int, offset: int):
+    def __init__(self, series: int, block_type: int, offset: int) -> None:
         super().__init__(f"unknown series-{series} block type {block_type} at offset {offset}")
         self.series, self.block_type, self.offset = series, block_type, offset
 
@@ -54,18 +65,41 @@ class Layout:
     """The rows of one record body or block version. ``series``/``wire_type`` identify a block
     (None for a record body)."""
 
-    def __init__(self, name: str, rows, series=None, wire_type=None):
+    def __init__(self, name: str, rows: Iterable[Row], series: Optional[int] = None,
+                 wire_type: Optional[int] = None) -> None:
         self.name, self.rows = name, tuple(rows)
         self.series, self.wire_type = series, wire_type
         self.has_header = tuple(row[0] for row in self.rows[:2]) == HEADER_NAMES
 
     @property
-    def body_rows(self) -> tuple:
+    def body_rows(self) -> Tuple[Row, ...]:
         """The rows after the block header (all rows of a headerless layout)."""
         return self.rows[2:] if self.has_header else self.rows
 
-    def field(self, name: str):
+    def field(self, name: str) -> Kind:
         return next(kind for row_name, kind in self.rows if row_name == name)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Layout {self.name}>"
+
+
+class CompiledRead(Protocol):
+    """A layout's compiled reader (:mod:`estreamer.compiler`): one instance at ``off`` in
+    ``buf[:end]`` → ``(shape, values, next offset)``; ``depth``: the blocks enclosing it."""
+
+    def __call__(self, buf: bytes, off: int, end: int, depth: int = 0) -> Tuple[Shape, Values, int]:
+        ...
+
+
+class Layouts(Protocol):
+    """What the reader, the compiler and the writer ask of the catalog holding the layouts
+    (:class:`estreamer.catalog.Catalog`)."""
+
+    def block(self, series: int, wire_type: Optional[int]) -> Optional[Layout]:
+        """The layout of a block version, or None."""
+
+    def accepts(self, ref: BlockRef) -> FrozenSet[int]:
+        """The wire types a block position accepts."""
+
+    def reader(self, layout: Layout) -> CompiledRead:
+        """The compiled reader of ``layout``."""

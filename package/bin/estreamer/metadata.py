@@ -11,9 +11,9 @@ One cache belongs to one FMC identity; nothing here is process-global.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import OrderedDict
+
+from .atomic import write_atomic
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 
@@ -141,11 +141,8 @@ class MetadataCache:
     # --- persistence (one file per FMC identity; written atomically) -------------------------
 
     def save(self, path: str):
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".metadata-", dir=directory)
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"version": 1, "tables": self.tables}, handle, separators=(",", ":"))
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps({"version": 1, "tables": self.tables},
+                                      separators=(",", ":")), prefix=".metadata-")
         self.changed = False
 
     @classmethod

@@ -10,9 +10,10 @@ know and its tail is skipped.
 from __future__ import annotations
 
 import struct
+from typing import Optional, Tuple
 
-from .fields import BLOCK_HEADER
-from .layout import MAX_DEPTH, ParseError, UnknownBlock
+from .fields import BLOCK_HEADER, BlockRef, Fields
+from .layout import MAX_DEPTH, Layout, Layouts, ParseError, UnknownBlock
 
 _U32 = struct.Struct(">I").unpack_from
 
@@ -22,10 +23,11 @@ class ReferenceReader:
 
     error = ParseError
 
-    def __init__(self, catalog):
+    def __init__(self, catalog: Layouts) -> None:
         self.catalog = catalog
 
-    def read(self, layout, buf, off: int, end: int, depth: int = 0):
+    def read(self, layout: Layout, buf: bytes, off: int, end: int,
+             depth: int = 0) -> Tuple[Fields, int]:
         """One instance of ``layout`` at ``off`` in ``buf[:end]`` → ``(fields, next_offset)``.
         ``depth``: how many blocks enclose this one (0 for a record body)."""
         rows, out = layout.rows, {}
@@ -48,11 +50,11 @@ class ReferenceReader:
     # --- what the field kinds ask for ----------------------------------------------------------
 
     @staticmethod
-    def need(off: int, end: int, size: int, what: str):
+    def need(off: int, end: int, size: int, what: str) -> None:
         if off + size > end:
             raise ParseError(f"{what} needs {size} bytes, {max(end - off, 0)} left", off)
 
-    def block_header(self, buf, off: int, end: int, what: str):
+    def block_header(self, buf: bytes, off: int, end: int, what: str) -> Tuple[int, int]:
         self.need(off, end, 8, f"{what} block header")
         t, n = BLOCK_HEADER.unpack_from(buf, off)
         if n < 8 or off + n > end:
@@ -60,7 +62,8 @@ class ReferenceReader:
                              off + 4)
         return t, n
 
-    def block(self, name, ref, buf, off: int, end: int, depth: int):
+    def block(self, name: Optional[str], ref: BlockRef, buf: bytes, off: int, end: int,
+              depth: int) -> Tuple[Fields, int]:
         """The block at a position the table names ``ref``, read by the layout of the wire type
         found there (``depth``: the block's own nesting level)."""
         if depth > MAX_DEPTH:

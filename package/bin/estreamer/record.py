@@ -7,7 +7,8 @@ gives plain dicts and lists (for JSON), ``==`` compares with any mapping.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any, Dict, Iterable, Tuple
 
 
 class Shape:
@@ -16,22 +17,22 @@ class Shape:
 
     __slots__ = ("names", "index")
 
-    def __init__(self, names):
-        self.names = tuple(names)
-        self.index = {}
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names: Tuple[str, ...] = tuple(names)
+        self.index: Dict[str, int] = {}
         for position, name in enumerate(self.names):
             self.index[name] = position
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Shape{self.names}"
 
 
 EMPTY = Shape(())
-_COMBINED = {}
-_BY_NAMES = {}
+_COMBINED: Dict[Tuple[Shape, ...], Shape] = {}
+_BY_NAMES: Dict[Tuple[str, ...], Shape] = {}
 
 
-def combine(parts) -> Shape:
+def combine(parts: Tuple[Shape, ...]) -> Shape:
     """The shape of values laid end to end (memoised by the identity of the parts)."""
     shape = _COMBINED.get(parts)
     if shape is None:
@@ -39,49 +40,55 @@ def combine(parts) -> Shape:
     return shape
 
 
-def shape_of(names) -> Shape:
-    names = tuple(names)
-    shape = _BY_NAMES.get(names)
+def shape_of(names: Iterable[str]) -> Shape:
+    key = tuple(names)
+    shape = _BY_NAMES.get(key)
     if shape is None:
-        shape = _BY_NAMES[names] = Shape(names)
+        shape = _BY_NAMES[key] = Shape(key)
     return shape
 
 
-class Record(Mapping):
-    __slots__ = ("shape", "values")
+class Record(Mapping[str, Any]):
+    """A shape and the values of its fields, in the shape's order. ``values`` is that tuple, not
+    :meth:`Mapping.values`: records are read by field name, and the compiled code that builds
+    them wants the slot under this short name."""
 
-    def __init__(self, shape: Shape, values: tuple):
+    __slots__ = ("shape", "values")
+    shape: Shape
+    values: Tuple[Any, ...]  # type: ignore[assignment]  # the tuple above, by design
+
+    def __init__(self, shape: Shape, values: Tuple[Any, ...]) -> None:
         self.shape, self.values = shape, values
 
     @classmethod
-    def from_dict(cls, fields: dict) -> "Record":
+    def from_dict(cls, fields: Dict[str, Any]) -> Record:
         return cls(shape_of(fields), tuple(freeze(v) for v in fields.values()))
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Any:
         return self.values[self.shape.index[key]]
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         position = self.shape.index.get(key)
         return default if position is None else self.values[position]
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self.shape.index
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self.shape.index)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.shape.index)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> Dict[str, Any]:
         values = self.values
         return {name: plain(values[position]) for name, position in self.shape.index.items()}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Record({self.as_dict()!r})"
 
 
-def freeze(value):
+def freeze(value: Any) -> Any:
     if isinstance(value, dict):
         return Record.from_dict(value)
     if isinstance(value, list):
@@ -89,7 +96,7 @@ def freeze(value):
     return value
 
 
-def plain(value):
+def plain(value: Any) -> Any:
     if isinstance(value, Record):
         return value.as_dict()
     if isinstance(value, list):

@@ -7,6 +7,12 @@ then does the client move its bookmark. A sink may also take an event record's b
 are, ``write_body(body) -> bool``: it writes the record's line with the compiled function of
 its shape, or returns False having written nothing, and the client hands it the decoded record
 instead (:mod:`estreamer.events.programs`).
+
+A sink that buffers says how much in ``buffered`` (characters) and never writes on its own: the
+client flushes it through its own flush (the identity journal first) when that reaches its
+limit. The syslog sink is the exception: it hands each message to its transport at once (a
+datagram cannot wait; TCP sends past 64 KiB), so over syslog a crash may repeat the events
+written since the last flush.
 """
 from __future__ import annotations
 
@@ -16,9 +22,9 @@ import json
 class JsonLinesSink:
     """One JSON object per line: the decoded record, or with ``mapper`` the event Splunk gets."""
 
-    def __init__(self, out, mapper=None, buffer_limit: int = 1 << 20):
+    def __init__(self, out, mapper=None):
         self.out, self.mapper = out, mapper
-        self.lines, self.size, self.limit = [], 0, buffer_limit
+        self.lines, self.buffered = [], 0
         self.written = 0
         self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         self._records = None if mapper is not None else _record_programs()
@@ -43,9 +49,7 @@ class JsonLinesSink:
                     self._dumps(sourcetype), self._dumps(self.mapper.host))
             line = '{"time":' + repr(time) + frame + text + "}"
         self.lines.append(line)
-        self.size += len(line)
-        if self.size >= self.limit:
-            self._drain()
+        self.buffered += len(line)
         return True
 
     def write(self, record) -> None:
@@ -57,18 +61,13 @@ class JsonLinesSink:
                 return
             line = self._dumps(event.as_line())
         self.lines.append(line)
-        self.size += len(line)
-        if self.size >= self.limit:  # bound memory between flushes: hand it to the OS early
-            self._drain()
+        self.buffered += len(line)
 
-    def _drain(self) -> None:
+    def flush(self) -> None:
         if self.lines:
             self.out.write("\n".join(self.lines) + "\n")
             self.written += len(self.lines)
-            self.lines, self.size = [], 0
-
-    def flush(self) -> None:
-        self._drain()
+            self.lines, self.buffered = [], 0
         self.out.flush()
 
 
@@ -90,8 +89,8 @@ _loads = json.JSONDecoder().decode
 class CefLinesSink(JsonLinesSink):
     """One CEF line per event (:mod:`.cef`), made from the event Splunk would get."""
 
-    def __init__(self, out, mapper, formatter, buffer_limit: int = 1 << 20):
-        super().__init__(out, mapper, buffer_limit)
+    def __init__(self, out, mapper, formatter):
+        super().__init__(out, mapper)
         self.formatter = formatter
 
     def write_body(self, body) -> bool:
@@ -110,9 +109,7 @@ class CefLinesSink(JsonLinesSink):
     def _line(self, event) -> None:
         line = self.formatter.line(event)
         self.lines.append(line)
-        self.size += len(line)
-        if self.size >= self.limit:
-            self._drain()
+        self.buffered += len(line)
 
 
 class SyslogSink:

@@ -7,15 +7,18 @@ Event Stream Request (type 2); with the extended flag the FMC answers Streaming 
 Data records and Nulls when idle. The client acknowledges *every* server message — bundles,
 Nulls, errors alike — with one Null (and never answers its own timeouts).
 
-No sockets here: :class:`FrameParser` turns arbitrary chunks into messages, :class:`ClientSession`
-is the client's side of a session as a state machine (the h11 school), and the builders/parsers
-below are shared with the FMC simulator.
+No sockets here: :func:`iter_frames` is the one walk over 8-byte message headers (the stream's
+messages, a bundle's records, a file of messages), :class:`FrameParser` turns arbitrary chunks
+into messages, :class:`ClientSession` is the client's side of a session as a state machine (the
+h11 school: an explicit state, a table of the messages each state accepts, a message wrong for
+the state a protocol error), and the builders/parsers below are shared with the FMC simulator.
 """
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
-from enum import IntEnum, IntFlag
+from dataclasses import dataclass
+from enum import Enum, IntEnum, IntFlag
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 HEADER = struct.Struct(">HHI")
 _U32 = struct.Struct(">I")
@@ -97,13 +100,13 @@ class Subscription:
     """What to ask the FMC for. The defaults make eNcore's classic extended request
     (flags 0x48900061) for every record family."""
 
-    families: tuple = ALL_FAMILIES
+    families: Tuple[str, ...] = ALL_FAMILIES
     packets: bool = True
     extra_data: bool = True
     impact: bool = True
     generation: str = DEFAULT_GENERATION
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         unknown = set(self.families) - set(FAMILY_CODES)
         if unknown:
             raise ValueError(f"unknown record families {sorted(unknown)}; "
@@ -126,7 +129,7 @@ class Subscription:
         return flags
 
     @property
-    def events(self) -> list:
+    def events(self) -> List[Tuple[int, int]]:
         """``(version, code)`` pairs in code order, metadata always included."""
         codes = {EventCode.METADATA}
         for family in self.families:
@@ -148,25 +151,30 @@ class Service:
     id: int
     flags: int = 0
     since: int = 0
-    events: tuple = ()
+    events: Tuple[Tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
-class ErrorMessage:
+class ServerError:
+    """An Error message: the FMC says why it refuses us. ``malformed`` says what was wrong
+    with a message whose text length did not match its body (its text is kept all the same)."""
+
     code: int
     text: str
-    malformed: str = None  # what was wrong with a message whose text length did not match
+    malformed: Optional[str] = None
 
 
-@dataclass
-class Bundle:
-    """A Message Bundle's records; ``error`` says why splitting stopped early, if it did."""
+@dataclass(frozen=True)
+class Records:
+    """The record bodies of one Message Bundle (or of one Event Data message: ``sequence``
+    None). When the bundle is damaged, ``error`` says how and ``rest`` holds its bytes from
+    the damage on; the records before the damage are kept."""
 
-    connection_id: int
-    sequence: int
-    records: list = field(default_factory=list)
-    error: str = None
-    error_offset: int = None  # where in the bundle body splitting stopped
+    bodies: List[bytes]
+    sequence: Optional[int] = None
+    error: Optional[str] = None
+    rest: bytes = b""
+    connection_id: Optional[int] = None
 
 
 # --- builders ---------------------------------------------------------------------------------
@@ -182,7 +190,8 @@ def event_stream_request(since: int, flags: int) -> bytes:
     return pack(MessageType.EVENT_STREAM_REQUEST, _U32x2.pack(since, int(flags)))
 
 
-def streaming_request(since: int, flags: int, events, service_length=None) -> bytes:
+def streaming_request(since: int, flags: int, events: Iterable[Tuple[int, int]],
+                      service_length: Optional[int] = None) -> bytes:
     """Service 6667 request. The service-length field is ambiguous in the protocol; by default
     it is the whole body length, as every eNcore sent it and real FMCs accepted."""
     pairs = b"".join(_U16x2.pack(version, code) for version, code in events) + _U16x2.pack(0, 0)
@@ -191,7 +200,7 @@ def streaming_request(since: int, flags: int, events, service_length=None) -> by
     return pack(MessageType.STREAMING_REQUEST, body)
 
 
-def streaming_information(services) -> bytes:
+def streaming_information(services: Iterable[Service]) -> bytes:
     body = b"".join(_U32x4.pack(s.id, 8 + 4 * len(s.events), s.flags, s.since)
                     + b"".join(_U16x2.pack(v, c) for v, c in s.events) for s in services)
     return pack(MessageType.STREAMING_INFORMATION, body)
@@ -202,7 +211,7 @@ def error_message(code: int, text: str) -> bytes:
     return pack(MessageType.ERROR, struct.pack(">iH", code, len(data)) + data)
 
 
-def bundle(connection_id: int, sequence: int, records) -> bytes:
+def bundle(connection_id: int, sequence: int, records: Iterable[bytes]) -> bytes:
     """A Message Bundle; inner Event Data headers carry version 0, as real FMCs write them."""
     parts = [_U32x2.pack(connection_id, sequence)]
     for record in records:
@@ -213,7 +222,7 @@ def bundle(connection_id: int, sequence: int, records) -> bytes:
 
 # --- parsers ----------------------------------------------------------------------------------
 
-def parse_event_stream_request(body: bytes):
+def parse_event_stream_request(body: bytes) -> Tuple[int, RequestFlags]:
     """``(since, flags)`` of an Event Stream Request body."""
     if len(body) != 8:
         raise ProtocolError(f"Event Stream Request body must be 8 bytes, got {len(body)}")
@@ -221,9 +230,10 @@ def parse_event_stream_request(body: bytes):
     return since, RequestFlags(flags)
 
 
-def parse_streaming_information(body: bytes) -> list:
+def parse_streaming_information(body: bytes) -> List[Service]:
     """The advertised services. Each entry's length counts the bytes after its length field."""
-    services, off = [], 0
+    services: List[Service] = []
+    off = 0
     while off < len(body):
         if len(body) - off < 8:
             raise ProtocolError(f"Streaming Information entry cut short at offset {off}")
@@ -239,13 +249,15 @@ def parse_streaming_information(body: bytes) -> list:
     return services
 
 
-def parse_streaming_request(body: bytes):
+def parse_streaming_request(body: bytes) -> Tuple[int, int, RequestFlags,
+                                                  List[Tuple[int, int]]]:
     """``(service, since, flags, [(version, code), ...])``. Lenient about the service-length
     field (both conventions are in use): the event list runs to the (0, 0) terminator."""
     if len(body) < 20:
         raise ProtocolError(f"Streaming Request body too short ({len(body)} bytes)")
     service, _length, flags, since = _U32x4.unpack_from(body)
-    events, off = [], 16
+    events: List[Tuple[int, int]] = []
+    off = 16
     while True:
         if off + 4 > len(body):
             raise ProtocolError("Streaming Request event list has no (0, 0) terminator")
@@ -256,7 +268,7 @@ def parse_streaming_request(body: bytes):
         events.append((version, code))
 
 
-def parse_error(body: bytes) -> ErrorMessage:
+def parse_error(body: bytes) -> ServerError:
     """``int32 code | uint16 length | text``. The FMC says why it refuses us here, so a text
     length that does not match the body (eNcore rejects the message) still gives the code and
     the text the body has, with ``malformed`` saying what was wrong."""
@@ -264,43 +276,64 @@ def parse_error(body: bytes) -> ErrorMessage:
         raise ProtocolError(f"Error message body too short for its code ({len(body)} bytes)")
     (code,) = struct.unpack_from(">i", body)
     if len(body) < 6:
-        return ErrorMessage(code, "", f"Error message of {len(body)} bytes has no text length")
+        return ServerError(code, "", f"Error message of {len(body)} bytes has no text length")
     (length,) = struct.unpack_from(">H", body, 4)
     text = body[6:].decode("utf-8", errors="replace").replace("\x00", "")
     malformed = None
     if 6 + length != len(body):
         malformed = (f"Error message text length {length} does not match its "
                      f"{len(body) - 6}-byte body")
-    return ErrorMessage(code, text, malformed)
+    return ServerError(code, text, malformed)
 
 
-def split_bundle(body: bytes) -> Bundle:
+Frame = Tuple[int, int, int, int]  # (offset of the header, version, type, body length)
+
+
+def iter_frames(buf: Union[bytes, bytearray, memoryview], off: int = 0,
+                end: Optional[int] = None) -> Iterator[Frame]:
+    """``(offset, version, type, length)`` of each 8-byte message header from ``off`` on, each
+    next one ``8 + length`` bytes further, while 8 bytes are left before ``end``. The body
+    (``buf[offset + 8:offset + 8 + length]``) may run past ``end``: whether a header is sound
+    and its body whole is the caller's to judge (the stream waits for more, a bundle reports
+    the damage), and the caller stops the walk where it must."""
+    end = len(buf) if end is None else end
+    unpack = HEADER.unpack_from
+    while end - off >= 8:
+        version, message_type, length = unpack(buf, off)
+        yield off, version, message_type, length
+        off += 8 + length
+
+
+_EVENT_DATA = int(MessageType.EVENT_DATA)
+
+
+def split_bundle(body: bytes) -> Records:
     """The record bodies of a Message Bundle. Inner headers are version 0 (real FMCs) or 1,
     type 4. A broken inner frame ends the split; the records before it are kept."""
     if len(body) < 8:
-        return Bundle(0, 0, [], f"bundle body too short ({len(body)} bytes)")
+        return Records([], None, f"bundle body too short ({len(body)} bytes)", bytes(body), 0)
     connection_id, sequence = _U32x2.unpack_from(body)
-    result, off, end = Bundle(connection_id, sequence), 8, len(body)
-    records = result.records
-    while off < end:
-        if end - off < 8:
-            result.error = f"bundle {sequence}: {end - off} stray bytes at offset {off}"
-            result.error_offset = off
+    records: List[bytes] = []
+    append, event_data = records.append, _EVENT_DATA  # locals: this loop runs once per record
+    error, off, end = None, 8, len(body)
+    for at, version, message_type, length in iter_frames(body, 8, end):
+        stop = at + 8 + length
+        if message_type != event_data or version > 1:
+            error = (f"bundle {sequence}: inner message at offset {at} has version "
+                     f"{version}, type {message_type} (expected version 0 or 1, type 4)")
             break
-        version, message_type, length = HEADER.unpack_from(body, off)
-        if message_type != MessageType.EVENT_DATA or version > 1:
-            result.error = (f"bundle {sequence}: inner message at offset {off} has version "
-                            f"{version}, type {message_type} (expected version 0 or 1, type 4)")
-            result.error_offset = off
+        if stop > end:
+            error = (f"bundle {sequence}: inner message at offset {at} declares "
+                     f"{length} bytes, {end - at - 8} left")
             break
-        if off + 8 + length > end:
-            result.error = (f"bundle {sequence}: inner message at offset {off} declares "
-                            f"{length} bytes, {end - off - 8} left")
-            result.error_offset = off
-            break
-        records.append(body[off + 8:off + 8 + length])
-        off += 8 + length
-    return result
+        append(body[at + 8:stop])
+        off = stop
+    else:
+        if off < end:
+            error = f"bundle {sequence}: {end - off} stray bytes at offset {off}"
+    if error is None:
+        return Records(records, sequence, None, b"", connection_id)
+    return Records(records, sequence, error, bytes(body[off:]), connection_id)
 
 
 class FrameParser:
@@ -310,39 +343,38 @@ class FrameParser:
         self.max_length = max_length
         self._buffer = bytearray()
         self.offset = 0  # stream offset of the buffer start, for error messages
-        self.error = None  # the ProtocolError the stream broke with, once it has
+        self.error: Optional[ProtocolError] = None  # what the stream broke with, once it has
 
-    def feed(self, data: bytes) -> list:
+    def feed(self, data: bytes) -> List[Message]:
         """The messages completed by ``data``. A broken header ends the stream: the messages
         before it are still returned (they were whole), :attr:`error` says why it broke, and
-        every later call raises it."""
+        every later call raises it (as does this one when no message came before it)."""
         if self.error is not None:
             raise self.error
         buffer = self._buffer
         buffer += data
-        messages, off, size = [], 0, len(buffer)
-        while size - off >= 8:
-            version, message_type, length = HEADER.unpack_from(buffer, off)
-            error = None
+        messages: List[Message] = []
+        done, size = 0, len(buffer)
+        for off, version, message_type, length in iter_frames(buffer):
             if version != 1:
-                error = ProtocolError(f"message header version {version} at stream offset "
-                                      f"{self.offset + off} (expected 1): the stream is out of step")
+                self.error = ProtocolError(
+                    f"message header version {version} at stream offset {self.offset + off} "
+                    f"(expected 1): the stream is out of step")
             elif length > self.max_length:
-                error = ProtocolError(f"message type {message_type} at stream offset "
-                                      f"{self.offset + off} declares {length} bytes "
-                                      f"(limit {self.max_length})")
-            if error is not None:
-                self.error = error
+                self.error = ProtocolError(
+                    f"message type {message_type} at stream offset {self.offset + off} "
+                    f"declares {length} bytes (limit {self.max_length})")
+            if self.error is not None:
                 if not messages:
-                    raise error
+                    raise self.error
                 break
             if size - off - 8 < length:
                 break
             messages.append(Message(message_type, bytes(buffer[off + 8:off + 8 + length])))
-            off += 8 + length
-        if off:
-            del buffer[:off]
-            self.offset += off
+            done = off + 8 + length
+        if done:
+            del buffer[:done]
+            self.offset += done
         return messages
 
     @property
@@ -353,20 +385,21 @@ class FrameParser:
 
 # --- the client's side of a session -----------------------------------------------------------
 
+class SessionState(Enum):
+    """Where the client's side of a session is. A Null may come in any state but IDLE; an
+    Error too (the FMC says why it refuses us, then closes)."""
+
+    IDLE = "idle"              # nothing sent yet
+    REQUESTED = "requested"    # Event Stream Request sent: Streaming Information comes next
+    SUBSCRIBED = "subscribed"  # Streaming Request sent, nothing streamed yet (records or Nulls
+                               # now say the FMC accepted what was asked for)
+    STREAMING = "streaming"    # the FMC streams
+    BROKEN = "broken"          # the stream broke (:class:`StreamBroken`); nothing more is read
+
+
 @dataclass(frozen=True)
 class StreamStarted:
-    services: list
-
-
-@dataclass(frozen=True)
-class Records:
-    """Record bodies from one bundle (or one Event Data message: ``sequence`` None). When the
-    bundle is damaged, ``error`` says how and ``rest`` holds its bytes from the damage on."""
-
-    bodies: list
-    sequence: int = None
-    error: str = None
-    rest: bytes = b""
+    services: List[Service]
 
 
 @dataclass(frozen=True)
@@ -375,79 +408,128 @@ class KeepAlive:
 
 
 @dataclass(frozen=True)
-class ServerError:
-    code: int
-    text: str
-    malformed: str = None
-
-
-@dataclass(frozen=True)
 class StreamBroken:
-    """The byte stream broke after the messages before this event (their events are good)."""
+    """The stream broke after the messages before this event (their events are good): the
+    session's one way of saying so. The session is :attr:`SessionState.BROKEN` from then on."""
     reason: str
 
 
 @dataclass(frozen=True)
 class Unexpected:
+    """A message of a type the protocol does not define: acknowledged and ignored."""
     type: int
     size: int
 
 
+SessionEvent = Union[StreamStarted, Records, KeepAlive, ServerError, StreamBroken, Unexpected]
+_KNOWN_TYPES = frozenset(int(t) for t in MessageType)
+
+
 class ClientSession:
-    """Client side of one eStreamer session: feed it received bytes, send what it queues."""
+    """Client side of one eStreamer session: feed it received bytes, send what it queues.
+
+    Each server message is handled by the entry of :attr:`HANDLERS` for (state, type); a
+    message the protocol defines that the state does not accept (a bundle before Streaming
+    Information, a second Streaming Information, a request sent to the client) breaks the
+    session with a :class:`StreamBroken` naming it, as does damaged framing. Every message
+    handled is acknowledged with one Null, Nulls included.
+    """
 
     def __init__(self, subscription: Subscription = Subscription(), since: int = GENESIS):
         self.subscription, self.since = subscription, since
-        self.state = "idle"          # idle → requested → streaming
+        self.state = SessionState.IDLE
         self._parser = FrameParser()
         self._outgoing = bytearray()
+        self._broken: Optional[ProtocolError] = None
 
-    def start(self):
-        if self.state != "idle":
-            raise ProtocolError("session already started")
+    def start(self) -> None:
+        if self.state is not SessionState.IDLE:
+            raise ProtocolError(f"session already started (it is {self.state.value})")
         self._outgoing += event_stream_request(self.since, self.subscription.flags)
-        self.state = "requested"
+        self.state = SessionState.REQUESTED
 
     def data_to_send(self) -> bytes:
         data = bytes(self._outgoing)
         self._outgoing.clear()
         return data
 
-    def receive_data(self, data: bytes) -> list:
-        """Events of the messages ``data`` completes. When the stream breaks after whole
-        messages, their events come first and :class:`StreamBroken` last; a stream that breaks
-        before any raises :class:`ProtocolError`."""
-        events = []
-        for message in self._parser.feed(data):
-            events.append(self._handle(message))
+    def receive_data(self, data: bytes) -> List[SessionEvent]:
+        """Events of the messages ``data`` completes. When the stream breaks, the events of
+        the messages before the break come first and :class:`StreamBroken` last; calling
+        again after that raises the :class:`ProtocolError` it broke with."""
+        if self._broken is not None:
+            raise self._broken
+        events: List[SessionEvent] = []
+        try:
+            messages = self._parser.feed(data)
+        except ProtocolError:
+            messages = []
+        for message in messages:
+            try:
+                events.append(self._handle(message))
+            except ProtocolError as e:
+                self._broken = e
+                break
             self._outgoing += NULL  # one acknowledgement per server message, Nulls included
-        if self._parser.error is not None:
-            events.append(StreamBroken(str(self._parser.error)))
+        if self._broken is None and self._parser.error is not None:
+            self._broken = self._parser.error
+        if self._broken is not None:
+            self.state = SessionState.BROKEN
+            events.append(StreamBroken(str(self._broken)))
         return events
 
-    def _handle(self, message: Message):
-        kind = message.type
-        if kind == MessageType.MESSAGE_BUNDLE:
-            split = split_bundle(message.body)
-            if split.error is None:
-                return Records(split.records, split.sequence)
-            rest = message.body[split.error_offset or 0:]
-            return Records(split.records, split.sequence, split.error, rest)
-        if kind == MessageType.NULL:
-            return KeepAlive()
-        if kind == MessageType.EVENT_DATA:
-            return Records([message.body])
-        if kind == MessageType.STREAMING_INFORMATION:
-            services = parse_streaming_information(message.body)
-            if not any(s.id == EVENT_SERVICE for s in services):
-                raise ProtocolError("the FMC offered services "
-                                    f"{[s.id for s in services]} but not the event service "
-                                    f"{EVENT_SERVICE}")
-            self._outgoing += streaming_request(self.since, self.subscription.flags,
-                                                self.subscription.events)
-            self.state = "streaming"
-            return StreamStarted(services)
-        if kind == MessageType.ERROR:
-            error = parse_error(message.body)
-            return ServerError(error.code, error.text, error.malformed)
-        return Unexpected(kind, len(message.body))
+    def _handle(self, message: Message) -> SessionEvent:
+        handler = self.HANDLERS.get((self.state, message.type))
+        if handler is not None:
+            return handler(self, message)
+        if message.type not in _KNOWN_TYPES:
+            return Unexpected(message.type, len(message.body))
+        raise ProtocolError(f"the FMC sent a {MessageType(message.type).name.replace('_', ' ')}"
+                            f" message (type {message.type}) while the session is "
+                            f"{self.state.value}")
+
+    # --- handlers: one per (state, message type) accepted --------------------------------------
+
+    def _streaming_information(self, message: Message) -> SessionEvent:
+        services = parse_streaming_information(message.body)
+        if not any(s.id == EVENT_SERVICE for s in services):
+            raise ProtocolError("the FMC offered services "
+                                f"{[s.id for s in services]} but not the event service "
+                                f"{EVENT_SERVICE}")
+        self._outgoing += streaming_request(self.since, self.subscription.flags,
+                                            self.subscription.events)
+        self.state = SessionState.SUBSCRIBED
+        return StreamStarted(services)
+
+    def _bundle(self, message: Message) -> SessionEvent:
+        self.state = SessionState.STREAMING
+        return split_bundle(message.body)
+
+    def _event_data(self, message: Message) -> SessionEvent:
+        self.state = SessionState.STREAMING
+        return Records([message.body])
+
+    def _keep_alive(self, message: Message) -> SessionEvent:
+        if self.state is SessionState.SUBSCRIBED:
+            self.state = SessionState.STREAMING
+        return KeepAlive()
+
+    def _error(self, message: Message) -> SessionEvent:
+        return parse_error(message.body)
+
+    HANDLERS: Dict[Tuple[SessionState, int], Callable[["ClientSession", Message], SessionEvent]]
+
+
+_REQUESTED, _SUBSCRIBED, _STREAMING = (SessionState.REQUESTED, SessionState.SUBSCRIBED,
+                                       SessionState.STREAMING)
+ClientSession.HANDLERS = {
+    (_REQUESTED, MessageType.STREAMING_INFORMATION): ClientSession._streaming_information,
+    **{(state, MessageType.NULL): ClientSession._keep_alive
+       for state in (_REQUESTED, _SUBSCRIBED, _STREAMING)},
+    **{(state, MessageType.ERROR): ClientSession._error
+       for state in (_REQUESTED, _SUBSCRIBED, _STREAMING)},
+    **{(state, MessageType.MESSAGE_BUNDLE): ClientSession._bundle
+       for state in (_SUBSCRIBED, _STREAMING)},
+    **{(state, MessageType.EVENT_DATA): ClientSession._event_data
+       for state in (_SUBSCRIBED, _STREAMING)},
+}

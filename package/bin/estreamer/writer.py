@@ -6,24 +6,26 @@ field of each variable text from the text (``derive`` of the kind).
 from __future__ import annotations
 
 import struct
+from typing import Any, Mapping
 
-from .fields import BLOCK_HEADER
+from .fields import BLOCK_HEADER, BlockRef
+from .layout import Layout, Layouts
 
 
 class Writer:
     """Writes layouts of ``catalog``; nested blocks by the version their ``blockType`` names."""
 
-    def __init__(self, catalog):
+    def __init__(self, catalog: Layouts) -> None:
         self.catalog = catalog
 
-    def encode(self, layout, values) -> bytes:
+    def encode(self, layout: Layout, values: Mapping[str, Any]) -> bytes:
         """Bytes of ``values`` (a mapping; nested blocks mappings, lists lists) laid out by
         ``layout``."""
         out = bytearray()
         self.write(layout, values, out)
         return bytes(out)
 
-    def write(self, layout, values, out: bytearray):
+    def write(self, layout: Layout, values: Mapping[str, Any], out: bytearray) -> None:
         start, rows = len(out), layout.rows
         derived = dict(values)
         for name, kind in rows:
@@ -37,7 +39,7 @@ class Writer:
         if layout.has_header:
             struct.pack_into(">I", out, start + 4, len(out) - start)
 
-    def block(self, ref, value, out: bytearray):
+    def block(self, ref: BlockRef, value: Mapping[str, Any], out: bytearray) -> None:
         """A block at a position the table names ``ref``: the version ``value["blockType"]``
         names, else the one the table names."""
         catalog = self.catalog

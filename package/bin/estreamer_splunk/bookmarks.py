@@ -12,9 +12,10 @@ last second sends the input back.
 
 "KV store unavailable" never means "no bookmark". splunkd starts modular inputs before its KV
 store is ready (solnlib documents the 503 "when KV Store is initializing"), so ``load`` waits for
-it up to ``wait`` seconds (not for a KV store splunkd reports disabled: the file is then the store) (one warning, and ``on_wait`` for a health event); if it is still
-unavailable then, the file alone is used, and without a file :class:`KVStoreUnavailable` says
-to exit non-zero for splunkd to retry — never to start from the FMC's oldest event. Only "no
+it up to ``wait`` seconds (not for a KV store splunkd reports disabled: the file is then the
+store) (one warning, and ``on_wait`` for a health event); if it is still unavailable then, the
+file alone is used, and without a file :class:`KVStoreUnavailable` says to exit non-zero for
+splunkd to retry — never to start from the FMC's oldest event. Only "no
 such document" from a reachable KV store and no file means a first start. An unavailable KV
 store mid-run (connection refused, no answer within ``timeout``, HTTP 5xx) moves the saves to
 the file for the rest of the run, with one warning.
@@ -25,17 +26,22 @@ used the key for :data:`KEEPALIVE` seconds. Should splunkd refuse the key anyway
 bookmark is saved to the file and :class:`SessionExpired` says to exit non-zero: splunkd
 restarts the input with a fresh key, and it resumes from the file.
 """
+from __future__ import annotations
+
 import logging
-import os
-import re
 import socket
 import threading
 import time
 from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Optional, TypeVar
 
 from estreamer.bookmark import Bookmark, BookmarkUnreadable, FileBookmarkStore
 
-APP = "TA_firepower_estreamer"
+from .app import APP, checkpoint_file
+from .settings import InputConfig
+
+_T = TypeVar("_T")
+
 COLLECTION = "TA_firepower_estreamer_checkpointer"
 # Seconds one KV store call may take before it counts as unavailable (solnlib retries a failed
 # call 3 times, 7 s apart in all, so a stalled splunkd holds the input ~40 s once, then the file).
@@ -57,42 +63,41 @@ class SessionExpired(Exception):
     """splunkd refused the input's session key; the bookmark is in the file."""
 
 
-def fallback_path(checkpoint_dir, input_name):
+def fallback_path(checkpoint_dir: str, input_name: str) -> str:
     """The mirror file of an input: one per input, named after it (filesystem-safe)."""
-    return os.path.join(checkpoint_dir, "{}.bookmark.json".format(
-        re.sub(r"[^\w.-]+", "_", input_name)))
+    return checkpoint_file(checkpoint_dir, input_name, "bookmark.json")
 
 
-def _unavailable(exc):
+def _unavailable(exc: BaseException) -> bool:
     """True for failures that mean "no KV store right now", not "wrong request"."""
-    from splunklib import binding
     from solnlib.modular_input.checkpointer import CheckpointerException
+    from splunklib import binding
 
     if isinstance(exc, binding.HTTPError):
         return exc.status >= 500
     return isinstance(exc, (OSError, CheckpointerException))
 
 
-def _disabled(exc):
+def _disabled(exc: BaseException) -> bool:
     """True for splunkd's 503 "KV Store is disabled" (server.conf [kvstore] disabled)."""
     return getattr(exc, "status", None) == 503 and "disabled" in str(exc)
 
 
-def _refused(exc):
+def _refused(exc: BaseException) -> bool:
     """True when splunkd refuses the session key itself."""
     from splunklib import binding
 
     return isinstance(exc, binding.HTTPError) and exc.status in (401, 403)
 
 
-def _describe(exc):
+def _describe(exc: BaseException) -> str:
     status = getattr(exc, "status", None)
     if status is not None:
         return "HTTP {} {}".format(status, str(exc).split(" -- ", 1)[-1].strip())
     return "{}: {}".format(type(exc).__name__, exc)
 
 
-def _later(a, b):
+def _later(a: Optional[Bookmark], b: Optional[Bookmark]) -> Optional[Bookmark]:
     """The later of the KV store's bookmark ``a`` and the file's ``b``. Bookmarks of two FMCs
     of a pair are on two clocks: then the KV store's, written at every save, is the newer."""
     if a is None or (b is not None and b.fmc == a.fmc and b > a):
@@ -105,9 +110,13 @@ class KVStoreBookmarkStore:
     by the input name. ``stop`` (a threading.Event) ends a wait early; ``on_wait(text)`` is
     called once when ``load`` starts waiting for the KV store."""
 
-    def __init__(self, input_name, session_key, scheme, host, port, checkpoint_dir,
-                 app=APP, collection=COLLECTION, logger=None, timeout=TIMEOUT, wait=WAIT,
-                 stop=None, on_wait=None, keepalive=KEEPALIVE, clock=time.monotonic):
+    def __init__(self, input_name: str, session_key: str, scheme: str, host: Optional[str],
+                 port: Optional[int], checkpoint_dir: str, app: str = APP,
+                 collection: str = COLLECTION, logger: Optional[logging.Logger] = None,
+                 timeout: float = TIMEOUT, wait: float = WAIT,
+                 stop: Optional[threading.Event] = None,
+                 on_wait: Optional[Callable[[str], None]] = None, keepalive: float = KEEPALIVE,
+                 clock: Callable[[], float] = time.monotonic):
         self.input_name = input_name
         self.timeout, self.wait, self.keepalive = timeout, wait, keepalive
         self.collection = collection
@@ -115,31 +124,32 @@ class KVStoreBookmarkStore:
         self._file = FileBookmarkStore(self.file_path)
         self._connect = dict(session_key=session_key, scheme=scheme, host=host, port=port,
                              app=app)
-        self._checkpointer = None
+        self._checkpointer: Any = None
         self._fallen_back = False
         self._expired = False
         self._stop = stop or threading.Event()
         self._on_wait = on_wait
         self._clock = clock
         self._last_call = clock()   # the session key was used (by splunkd, handing it over)
-        self._latest = None         # the newest bookmark saved
-        self._mirrored = None       # the bookmark the file holds (as far as this run wrote it)
-        self._mirrored_at = None
+        self._latest: Optional[Bookmark] = None  # the newest bookmark saved
+        self._mirrored: Optional[Bookmark] = None  # the bookmark the file holds (as far as this run wrote it)
+        self._mirrored_at: Optional[float] = None
         self._log = logger or _log
 
     @classmethod
-    def for_input(cls, config, logger=None, **options):
+    def for_input(cls, config: InputConfig, logger: Optional[logging.Logger] = None,
+                  **options: Any) -> "KVStoreBookmarkStore":
         """The store of an :class:`estreamer_splunk.settings.InputConfig`."""
         return cls(config.name, config.session_key, config.scheme, config.host, config.port,
                    config.checkpoint_dir, app=config.app, logger=logger, **options)
 
     @property
-    def backend(self):
+    def backend(self) -> str:
         """"kvstore" or "file" (after a fallback)."""
         return "file" if self._fallen_back or self._expired else "kvstore"
 
     # -- BookmarkStore --------------------------------------------------------------------------
-    def load(self):
+    def load(self) -> Optional[Bookmark]:
         from_file = self._load_file()
         if self._fallen_back:
             return from_file
@@ -174,7 +184,7 @@ class KVStoreBookmarkStore:
         from_kv = self._parse(state) if state is not None else None
         return _later(from_kv, from_file)
 
-    def save(self, bookmark):
+    def save(self, bookmark: Bookmark) -> None:
         bookmark = Bookmark(int(bookmark.timestamp), int(bookmark.count), bookmark.fmc)
         self._latest = bookmark
         if not (self._fallen_back or self._expired):
@@ -193,7 +203,7 @@ class KVStoreBookmarkStore:
                 return
         self._mirror()
 
-    def keep_alive(self):
+    def keep_alive(self) -> None:
         """Use the session key if nothing did for ``keepalive`` seconds (a cheap KV read), so
         that splunkd does not age it out while the FMC is quiet."""
         if self._fallen_back or self._expired or \
@@ -208,13 +218,13 @@ class KVStoreBookmarkStore:
                 raise
             self._last_call = self._clock()  # the next save falls back if it lasts
 
-    def close(self):
+    def close(self) -> None:
         """At shutdown: the file mirrors the last bookmark saved."""
         if self._latest is not None and self._latest != self._mirrored:
             self._mirror()
 
     # -- internals ------------------------------------------------------------------------------
-    def _call(self, request):
+    def _call(self, request: Callable[[Any], _T]) -> _T:
         """One KV store request, bounded in time; a success means the key was just used."""
         with self._bounded():
             result = request(self._kv())
@@ -222,7 +232,7 @@ class KVStoreBookmarkStore:
         return result
 
     @contextmanager
-    def _bounded(self):
+    def _bounded(self) -> Iterator[None]:
         """Every socket splunklib opens in here times out after ``self.timeout``: solnlib gives
         its HTTP handler no timeout (it opens one connection per request, with the process
         default), and a splunkd that stops answering must not stall the input."""
@@ -236,7 +246,7 @@ class KVStoreBookmarkStore:
         finally:
             socket.setdefaulttimeout(previous)
 
-    def _probe(self):
+    def _probe(self) -> None:
         """One plain KV store request, without solnlib's retries and their log lines: raises
         what splunkd answers while the KV store is not ready."""
         from solnlib.splunk_rest_client import SplunkRestClient
@@ -247,7 +257,7 @@ class KVStoreBookmarkStore:
                              port=c["port"]).get("storage/collections/config", owner="nobody",
                                                  app=c["app"])
 
-    def _kv(self):
+    def _kv(self) -> Any:
         if self._checkpointer is None:
             from solnlib.modular_input.checkpointer import KVStoreCheckpointer
 
@@ -257,7 +267,7 @@ class KVStoreBookmarkStore:
                 host=c["host"], port=c["port"])
         return self._checkpointer
 
-    def _load_file(self):
+    def _load_file(self) -> Optional[Bookmark]:
         try:
             bookmark = self._file.load()
         except BookmarkUnreadable as exc:
@@ -268,24 +278,26 @@ class KVStoreBookmarkStore:
         self._mirrored = bookmark
         return bookmark
 
-    def _mirror(self):
+    def _mirror(self) -> None:
+        if self._latest is None:  # nothing saved yet: nothing to mirror
+            return
         self._file.save(self._latest)
         self._mirrored, self._mirrored_at = self._latest, self._clock()
 
-    def _parse(self, state):
+    def _parse(self, state: Any) -> Bookmark:
         try:
             return Bookmark.from_dict(state)
         except ValueError:
             raise BookmarkUnreadable(self._bad_document(state)) from None
 
-    def _bad_document(self, what):
+    def _bad_document(self, what: Any) -> str:
         return ("the bookmark of input {!r} in KV store collection {} is not "
                 "{{\"timestamp\": int, \"count\": int[, \"fmc\": str]}} ({!r}): delete that document (key "
                 "{!r}) to resume from the bookmark file {} or, without one, from the input's "
                 "start position".format(self.input_name, self.collection, what, self.input_name,
                                         self.file_path))
 
-    def _announce_wait(self, exc, from_file):
+    def _announce_wait(self, exc: BaseException, from_file: Optional[Bookmark]) -> None:
         text = ("KV store unavailable ({}): waiting up to {:g} s for it before reading the "
                 "bookmark of input {} ({})".format(
                     _describe(exc), self.wait, self.input_name,
@@ -295,7 +307,8 @@ class KVStoreBookmarkStore:
         if self._on_wait is not None:
             self._on_wait(text)
 
-    def _without_kvstore(self, exc, from_file):
+    def _without_kvstore(self, exc: BaseException,
+                         from_file: Optional[Bookmark]) -> Optional[Bookmark]:
         if self._stop.is_set():
             raise KVStoreUnavailable("input {} stopped while waiting for the KV store".format(
                 self.input_name))
@@ -309,21 +322,21 @@ class KVStoreBookmarkStore:
         self._fall_back(exc)
         return from_file
 
-    def _fall_back(self, exc):
+    def _fall_back(self, exc: BaseException) -> None:
         self._fallen_back = True
         self._checkpointer = None
         self._log.warning(
             "KV store unavailable (%s): the bookmark of input %s is kept in the file %s "
             "until the input restarts", _describe(exc), self.input_name, self.file_path)
 
-    def _refused_text(self, exc, bookmark):
+    def _refused_text(self, exc: BaseException, bookmark: Optional[Bookmark]) -> str:
         saved = ("its bookmark {} is saved in {}".format(list(bookmark), self.file_path)
                  if bookmark is not None else "nothing to save")
         return ("splunkd refused the input's session key ({}): it aged out (server.conf "
                 "sessionTimeout) or splunkd restarted; {}; exiting so that splunkd restarts the "
                 "input with a fresh key".format(_describe(exc), saved))
 
-    def _expire(self, exc):
+    def _expire(self, exc: BaseException) -> None:
         """Save the bookmark to the file, then raise :class:`SessionExpired`; later saves go
         to the file."""
         self._expired = True

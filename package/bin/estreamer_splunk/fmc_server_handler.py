@@ -13,10 +13,22 @@ client's connection test against host:port; a failure becomes the message of the
 ``validate_fmc_server`` holds the checks and needs no splunkd, so it can be tested alone.
 Runs on Splunk's Python (3.9 or 3.13): keep it 3.9-compatible.
 """
+from __future__ import annotations
+
 import base64
 import binascii
 import logging
 import re
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from estreamer import diagnostics
+from estreamer.address import parse_address
+from estreamer.connection import IdentityError, load_identity
+from estreamer.generations import check_setting
+from estreamer.pinning import normalize
+
+from .app import MASK, flag
+from .settings import CONNECT_TIMEOUT, RESPONSE_TIMEOUT
 
 try:
     from splunktaucclib.rest_handler.admin_external import AdminExternalHandler
@@ -29,11 +41,10 @@ log = logging.getLogger("estreamer_splunk.fmc_server_handler")
 
 SECRET_FIELDS = ("pkcs12_file", "pkcs12_password", "standby_pkcs12_file",
                  "standby_pkcs12_password")
-PLACEHOLDERS = ("******", "********")  # what splunktaucclib shows instead of a stored secret
+PLACEHOLDERS = ("******", MASK)  # what splunktaucclib shows instead of a stored secret
 INVALID_FILE = "##INVALID_FILE##"  # what the UCC file field sends for a wrong type or size
 # Splunk Web gives up on splunkd after 30 s; the check may wait up to ~3 timeouts (TCP, TLS, stream)
 MAX_CHECK_TIMEOUT = 8.0
-_TRUE = ("1", "true", "t", "yes", "y", "on")
 MAX_PKCS12_BYTES = 64 * 1024  # an FMC's PKCS12 is 3-5 KB; the upload field allows 64 KB
 # its base64, with room for a line break every 64 characters
 MAX_PKCS12_TEXT = 4 * ((MAX_PKCS12_BYTES + 2) // 3) * 66 // 64
@@ -48,11 +59,12 @@ ADDRESSES = (("host", "port", "server_cert_sha256"),
 ROLES = {"host": "primary FMC", "standby_host": "standby FMC"}
 
 
-def is_placeholder(value):
+def is_placeholder(value: Any) -> bool:
     return value in PLACEHOLDERS
 
 
-def merge_with_stored(payload, stored):
+def merge_with_stored(payload: Mapping[str, Any],
+                      stored: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     """The fields to validate on edit: the stored stanza (secrets in clear) overlaid with the
     payload, except secrets the form sent back as the masked placeholder."""
     fields = dict(stored or {})
@@ -63,19 +75,20 @@ def merge_with_stored(payload, stored):
     return fields
 
 
-def _too_large(size):
+def _too_large(size: int) -> ValueError:
     return ValueError("the uploaded file is about {:,} KB; a PKCS12 from the FMC is a few KB "
                       "and at most 64 KB are accepted: upload the .pkcs12 file the FMC created "
                       "for this client".format(size // 1024))
 
 
-def _check_pkcs12_size(text):
+def _check_pkcs12_size(text: Optional[str]) -> None:
     """Before anything reads the upload: a 20 MB file must cost nothing."""
-    if len(text or "") > MAX_PKCS12_TEXT:
-        raise _too_large(len(text) * 3 // 4)
+    size = len(text or "")
+    if size > MAX_PKCS12_TEXT:
+        raise _too_large(size * 3 // 4)
 
 
-def _decode_pkcs12(text):
+def _decode_pkcs12(text: Optional[str]) -> bytes:
     text = "".join((text or "").split())
     if not text:
         raise ValueError("upload the PKCS12 file the FMC created for this client")
@@ -94,7 +107,8 @@ def _decode_pkcs12(text):
     return data
 
 
-def _number(fields, name, default, low, high, kind=int):
+def _number(fields: Mapping[str, Any], name: str, default: float, low: float, high: float,
+            kind: Callable[[str], Any] = int) -> Any:
     raw = str(fields.get(name) if fields.get(name) not in (None, "") else default).strip()
     try:
         value = kind(raw)
@@ -106,7 +120,7 @@ def _number(fields, name, default, low, high, kind=int):
     return value
 
 
-def _connection_failure(report):
+def _connection_failure(report: Any) -> Optional[str]:
     """The verdict if the check failed for a reason the admin must fix; None if it passed.
 
     A connection that got as far as the stream but saw no (decodable) record in the short check
@@ -120,12 +134,12 @@ def _connection_failure(report):
     return report.verdict or "the connection test against the FMC failed"
 
 
-def _addresses(fields):
+_Address = Tuple[str, int, str, Tuple[str, str, str]]
+
+
+def _addresses(fields: Mapping[str, Any]) -> List[_Address]:
     """[(host, port, pin, pin field)] of the stanza's addresses; the port in ``host:port`` wins
     over the port field."""
-    from estreamer.address import parse_address
-    from estreamer.pinning import normalize
-
     found = []
     for host_field, port_field, pin_field in ADDRESSES:
         if host_field != "host" and not (fields.get(host_field) or "").strip():
@@ -144,7 +158,8 @@ def _addresses(fields):
     return found
 
 
-def validate_fmc_server(fields, diagnose=None):
+def validate_fmc_server(fields: Mapping[str, Any],
+                        diagnose: Optional[Callable[..., Any]] = None) -> Dict[str, str]:
     """Check an FMC server stanza before it is saved; raise ValueError with the dialog message.
     Returns the values to store instead of the form's: each address's host and port apart, and
     the fingerprint of the certificate each presented (or the one already pinned).
@@ -162,10 +177,9 @@ def validate_fmc_server(fields, diagnose=None):
         raise ValueError("the name {!r} must begin with a letter and have at most 100 letters, "
                          "digits and underscores".format(name))
     addresses = _addresses(fields)
-    timeout = _number(fields, "connect_timeout", 10, 1, 300, float)
-    from estreamer.generations import check_setting
-    generation = check_setting(fields.get("generation"))
-    _number(fields, "response_timeout", 30, 1, 3600, float)
+    timeout = _number(fields, "connect_timeout", CONNECT_TIMEOUT, 1, 300, float)
+    generation = check_setting(fields.get("generation") or "")
+    _number(fields, "response_timeout", RESPONSE_TIMEOUT, 1, 3600, float)
     _number(fields, "failover_after", 60, 1, 86400, float)
     _number(fields, "failover_margin", 300, 0, 86400, float)
     for secret in ("pkcs12_password", "standby_pkcs12_password"):
@@ -178,7 +192,7 @@ def validate_fmc_server(fields, diagnose=None):
             not (fields.get("standby_host") or "").strip():
         raise ValueError("a standby PKCS12 was uploaded but no standby host is set: enter the "
                          "standby FMC's host, or remove the standby PKCS12")
-    updates = {}
+    updates: Dict[str, str] = {}
     for host, port, pin, (host_field, port_field, pin_field) in addresses:
         updates.update({host_field: host, port_field: str(port), pin_field: pin})
 
@@ -192,15 +206,16 @@ def validate_fmc_server(fields, diagnose=None):
         identities["standby_host"] = _identity(fields, "standby_pkcs12_file",
                                                "standby_pkcs12_password", "standby: ")
 
-    if diagnose is None:
-        from estreamer.diagnostics import diagnose
-    verify = str(fields.get("verify_server_cert", "1")).strip().lower() in _TRUE
-    answered, failed, pins = [], [], {}
-    for host, port, pin, (host_field, port_field, pin_field) in addresses:
+    connection_test = diagnose if diagnose is not None else diagnostics.diagnose
+    verify = flag(str(fields.get("verify_server_cert", "1")))
+    answered: List[str] = []
+    failed: List[Tuple[str, str]] = []
+    pins: Dict[str, str] = {}
+    for host, port, pin, (host_field, _, pin_field) in addresses:
         pkcs12, password = identities.get(host_field, identities["host"])
-        report = diagnose(host, port, pkcs12, password, verify=verify,
-                          timeout=min(timeout, MAX_CHECK_TIMEOUT), server_cert_sha256=pin,
-                          generation=generation)
+        report = connection_test(host, port, pkcs12, password, verify=verify,
+                                 timeout=min(timeout, MAX_CHECK_TIMEOUT),
+                                 server_cert_sha256=pin, generation=generation)
         failure = _connection_failure(report)
         where = "the {} {}".format(ROLES[host_field], _address(host, port))
         if failure:
@@ -222,13 +237,11 @@ def validate_fmc_server(fields, diagnose=None):
     return updates
 
 
-def _identity(fields, file_field, password_field, label):
+def _identity(fields: Mapping[str, Any], file_field: str, password_field: str,
+              label: str) -> Tuple[bytes, str]:
     """(PKCS12 bytes, password) of an upload, opened once to check the password."""
     pkcs12 = _decode_pkcs12(fields.get(file_field))
     password = fields.get(password_field) or ""
-
-    from estreamer.connection import IdentityError, load_identity
-
     try:
         load_identity(pkcs12, password)
     except IdentityError as e:
@@ -236,7 +249,7 @@ def _identity(fields, file_field, password_field, label):
     return pkcs12, password
 
 
-def _address(host, port):
+def _address(host: str, port: int) -> str:
     return "[{}]:{}".format(host, port) if ":" in host else "{}:{}".format(host, port)
 
 
@@ -246,25 +259,25 @@ if AdminExternalHandler is not None:
     class FmcServerHandler(AdminExternalHandler):
         """splunktaucclib's handler, plus the checks of ``validate_fmc_server`` on save."""
 
-        def handleCreate(self, confInfo):
+        def handleCreate(self, confInfo: Any) -> Any:
             self.payload.update(self._check(dict(self.payload, name=self.callerArgs.id)))
             return super().handleCreate(confInfo)
 
-        def handleEdit(self, confInfo):
+        def handleEdit(self, confInfo: Any) -> Any:
             if self.payload.get("disabled") is None:
                 stored = self._stored(self.callerArgs.id)
                 self.payload.update(self._check(
                     merge_with_stored(dict(self.payload, name=self.callerArgs.id), stored)))
             return super().handleEdit(confInfo)
 
-        def _stored(self, name):
+        def _stored(self, name: str) -> Dict[str, Any]:
             """The saved stanza with its secrets decrypted (splunktaucclib's ``--cred--`` read)."""
             for entity in self.handler.get(name, decrypt=True):
                 return dict(entity.content)
             return {}
 
         @staticmethod
-        def _check(fields):
+        def _check(fields: Mapping[str, Any]) -> Dict[str, str]:
             """The values to store in place of the form's (see ``validate_fmc_server``)."""
             try:
                 return validate_fmc_server(fields)

@@ -11,20 +11,24 @@ Secrets are kept out of log records by design; :class:`SecretMaskFilter` on the 
 second line of defence: any record whose text contains the PKCS12 password or the certificate's
 base64 (whole, or any 64-character line of it) is rewritten with them masked.
 """
+from __future__ import annotations
+
+import base64
 import logging
 import logging.handlers
 import os
-import re
+from typing import Iterable, List, Optional, Union
+
+from .app import MASK, python_log_level, safe_name
 
 LOG_FORMAT = ("%(asctime)s log_level=%(levelname)s pid=%(process)d tid=%(threadName)s "
               "file=%(filename)s:%(funcName)s:%(lineno)d | %(message)s")
-MASK = "********"
 MAX_BYTES = 25000000
 BACKUP_COUNT = 5
 _MIN_SECRET = 4  # shorter secrets would mask common text in every line while hiding little
 
 
-def log_directory(directory=None):
+def log_directory(directory: Optional[str] = None) -> str:
     if directory:
         return directory
     if os.environ.get("TA_LOG_DIR"):
@@ -36,25 +40,23 @@ def log_directory(directory=None):
     return os.path.join(home, "var", "log", "splunk")
 
 
-def log_path(input_name, directory=None):
-    safe = re.sub(r"[^\w.-]+", "_", input_name)
-    return os.path.join(log_directory(directory), "ta_firepower_estreamer_{}.log".format(safe))
+def log_path(input_name: str, directory: Optional[str] = None) -> str:
+    return os.path.join(log_directory(directory),
+                        "ta_firepower_estreamer_{}.log".format(safe_name(input_name)))
 
 
 class SecretMaskFilter(logging.Filter):
     """Masks registered secrets in a record's message, arguments and exception text."""
 
-    def __init__(self, secrets=()):
+    def __init__(self, secrets: Iterable[Union[str, bytes]] = ()):
         super().__init__()
-        self._secrets = []
+        self._secrets: List[str] = []
         for secret in secrets:
             self.add(secret)
 
-    def add(self, secret):
+    def add(self, secret: Union[str, bytes, bytearray]) -> None:
         """Register a secret: text, or bytes (the PKCS12 file) masked as their base64 too."""
         if isinstance(secret, (bytes, bytearray)):
-            import base64
-
             secret = base64.b64encode(bytes(secret)).decode("ascii")
         if not secret or len(secret) < _MIN_SECRET:
             return
@@ -67,13 +69,13 @@ class SecretMaskFilter(logging.Filter):
                 self._secrets.append(piece)
         self._secrets.sort(key=len, reverse=True)  # whole secret before its pieces
 
-    def mask(self, text):
+    def mask(self, text: str) -> str:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
         return text
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:
             return True
         try:
@@ -92,7 +94,9 @@ class SecretMaskFilter(logging.Filter):
         return True
 
 
-def setup_logging(input_name, level="INFO", directory=None, secrets=()):
+def setup_logging(input_name: str, level: Union[str, int] = "INFO",
+                  directory: Optional[str] = None,
+                  secrets: Iterable[Union[str, bytes]] = ()) -> logging.Handler:
     """Send all logging of this process to the input's file at ``level``; returns the handler
     (its ``.filters[0]`` is the :class:`SecretMaskFilter`; call ``add`` once secrets are read).
     Calling it again for the same file replaces the earlier handler."""
@@ -108,20 +112,11 @@ def setup_logging(input_name, level="INFO", directory=None, secrets=()):
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     handler.addFilter(SecretMaskFilter(secrets))
     root.addHandler(handler)
-    root.setLevel(_level(level))
+    root.setLevel(level if isinstance(level, int) else python_log_level(level))
     return handler
 
 
-def _level(level):
-    if isinstance(level, int):
-        return level
-    name = str(level or "INFO").upper()
-    name = "WARNING" if name == "WARN" else name
-    value = logging.getLevelName(name)
-    return value if isinstance(value, int) else logging.INFO
-
-
-def mask_filter(handler):
+def mask_filter(handler: logging.Handler) -> Optional[SecretMaskFilter]:
     """The :class:`SecretMaskFilter` of a handler made by :func:`setup_logging`."""
     for f in handler.filters:
         if isinstance(f, SecretMaskFilter):
@@ -129,5 +124,5 @@ def mask_filter(handler):
     return None
 
 
-__all__ = ["LOG_FORMAT", "SecretMaskFilter", "log_directory", "log_path", "mask_filter",
+__all__ = ["LOG_FORMAT", "MASK", "SecretMaskFilter", "log_directory", "log_path", "mask_filter",
            "setup_logging"]

@@ -7,47 +7,40 @@ saves the bookmark and returns well within splunkd's grace period.
 Every way out but SIGTERM is non-zero (splunkd restarts the input) and leaves its reason twice:
 an ERROR line in the input's own log and one final health event with ``last_error``. Whatever
 escapes is caught once, around everything, and logged with its traceback (secrets masked).
+This module wires the parts together; each part is its own module (params, settings,
+bookmarks, health, device_filter, xml_stream, logs).
 """
+from __future__ import annotations
+
 import logging
 import os
-import re
 import signal
 import sys
 import threading
-import time
+from typing import IO, Any, List, Optional
 
 from estreamer.bookmark import BookmarkUnreadable
-from estreamer.client import ClientConfig, FatalError, Standby, Stats, StreamClient
-from estreamer.events import EventMapper, MapperOptions
-from estreamer.events.options import parse_rule_actions
+from estreamer.client import ClientConfig, FatalError, Standby, StreamClient
+from estreamer.events import Event, EventMapper
+from estreamer.generations import FileGenerationStore
 from estreamer.journal import IdentityJournal
 from estreamer.metadata import MetadataCache
-from estreamer.wire import Subscription
 
+from .app import checkpoint_file
 from .bookmarks import KVStoreBookmarkStore, KVStoreUnavailable, SessionExpired
-from .health import SOURCETYPE as HEALTH, health_events, prune_devices
-from .logs import mask_filter, setup_logging
-from .settings import flag, load_settings
+from .device_filter import DeviceFilter
+from .health import SOURCETYPE as HEALTH
+from .health import Counters, FinalReport, Health
+from .logs import SecretMaskFilter, mask_filter, setup_logging
+from .settings import InputConfig, Settings, input_configs, load_settings
 from .xml_stream import SplunkEventSink
 
 log = logging.getLogger("estreamer_splunk")
 
-START = {"bookmark": "genesis", "genesis": "genesis", "now": "now"}
 
-
-def client_config(settings) -> ClientConfig:
-    """The client's configuration from the input and its FMC server stanza."""
-    params, fmc, advanced = settings.input.params, settings.fmc, settings.advanced
-    families = tuple(f for f in (params.get("record_families") or "").split("|") if f)
-    subscription = Subscription(families=families,
-                                packets=flag(params.get("packet_data")),
-                                extra_data=flag(params.get("intrusion_extra_data")))
-    position = params.get("start_position") or "bookmark"
-    if position == "date":
-        from firepower_estreamer_helper import parse_start_date
-        start = int(parse_start_date(params.get("start_date") or "").timestamp())
-    else:
-        start = START.get(position, "genesis")
+def client_config(settings: Settings) -> ClientConfig:
+    """The client's configuration from the input's parameters and its FMC server stanza."""
+    fmc, advanced, params = settings.fmc, settings.advanced, settings.params
     standby = None
     if fmc.standby_host:
         standby = Standby(host=fmc.standby_host, port=fmc.standby_port,
@@ -56,140 +49,43 @@ def client_config(settings) -> ClientConfig:
     return ClientConfig(
         host=fmc.host, port=fmc.port, pkcs12=fmc.pkcs12, password=fmc.pkcs12_password,
         verify=fmc.verify_server_cert, server_cert_sha256=fmc.server_cert_sha256,
-        connect_timeout=fmc.connect_timeout,
-        response_timeout=fmc.response_timeout, subscription=subscription, start=start,
+        connect_timeout=fmc.connect_timeout, response_timeout=fmc.response_timeout,
+        subscription=params.subscription(), start=params.start,
         flush_interval=advanced.flush_interval, batch_size=advanced.batch_size,
         future_tolerance=advanced.future_tolerance, generation=fmc.generation,
         standby=standby, failover_after=fmc.failover_after,
         failover_margin=fmc.failover_margin)
 
 
-def mapper_options(params) -> MapperOptions:
-    return MapperOptions(si_split=flag(params.get("si_split"), True),
-                         raw_unknown=flag(params.get("raw_unknown")),
-                         rule_actions=parse_rule_actions(params.get("rule_actions")))
+def run_inputs(definition: Any) -> None:
+    """Every stanza of splunkd's ``InputDefinition`` in turn (splunkd starts one process per
+    input, ``use_single_instance = false``); an input that stops on its own is an error."""
+    for config in input_configs(definition):
+        if run_input(config) != 0:
+            raise RuntimeError("input {} stopped; see its log, {}".format(
+                config.name, "ta_firepower_estreamer_{}.log".format(config.name)))
 
 
-class DeviceFilter:
-    """Keeps only the managed devices an input allows (names or ids), before the sink."""
-
-    def __init__(self, sink, cache, allow, deny):
-        self.sink, self.cache = sink, cache
-        self.allow, self.deny = set(allow), set(deny)
-
-    def wanted(self, record) -> bool:
-        return self.wanted_device(record.get("deviceId"))
-
-    def wanted_device(self, device) -> bool:
-        if device is None:
-            return True
-        names = {str(device), self.cache.name("devices", device) or ""}
-        if self.allow and not names & self.allow:
-            return False
-        return not names & self.deny
-
-    def write(self, record):
-        if self.wanted(record):
-            self.sink.write(record)
-
-    def write_body(self, body):
-        """An event record's bytes, compiled (see the sink's ``write_body``): dropped here
-        when its device is not wanted."""
-        rendered = self.sink.mapper.render(body)
-        if rendered is None:
-            return False
-        if self.wanted_device(rendered[2]):
-            self.sink.write_rendered(rendered)
-        return True
-
-    def flush(self):
-        self.sink.flush()
-
-
-class Health:
-    """Writes the health events every ``interval`` seconds, from the client's thread."""
-
-    def __init__(self, client, sink, cache, interval, fmc_name, input_name, host,
-                 clock=time.time):
-        self.client, self.sink, self.cache = client, sink, cache
-        self.interval, self.fmc, self.input, self.host = interval, fmc_name, input_name, host
-        self.clock = clock
-        self.due = clock() + interval
-        self.previous = None
-
-    def __call__(self):
-        now = self.clock()
-        if now < self.due:
-            return
-        self.due = now + self.interval
-        sink = self.sink
-        stats = self.client.stats.as_dict()
-        # what was written, not what the client handed over (metadata, filtered devices)
-        stats["events"] = sum(n for sourcetype, n in sink.counts.items() if sourcetype != HEALTH)
-        stats["mapping_errors"] = sink.mapper.errors
-        prune_devices(sink.devices, now)
-        stats["devices"] = {
-            device: {"last_event_time": newest, "events": events,
-                     "name": self.cache.name("devices", device)}
-            for device, (newest, events, _) in sink.devices.items()}
-        lag = self.sink.take_interval()["lag"]
-        for event in health_events(stats, self.previous, self.interval, now, self.fmc,
-                                   self.input, self.host, lag):
-            self.sink.write_event(event)
-        # the client's flush journals the identities of the events in the sink before they
-        # leave it (estreamer.journal); the sink's own flush then sends the health events
-        self.client.flush()
-        self.sink.flush()
-        self.previous = stats
-
-    def report_now(self, last_error=None):
-        """One health event right away (a wait, a fatal error); ``last_error`` says why."""
-        if last_error is not None:
-            self.client.stats.last_error = last_error
-        self.due = self.clock()
-        self()
-
-
-class FinalReport:
-    """The one health event a fatal exit leaves: through the input's :class:`Health` once it
-    exists, else built here (the settings may not even name the FMC's address yet)."""
-
-    def __init__(self, sink, config, masks=None):
-        self.sink, self.config, self.masks = sink, config, masks
-        self.health = None
-        self.fmc = (config.params.get("fmc_server") or "").strip()
-        self.host = self.fmc or config.server_host
-
-    def __call__(self, text):
-        text = self.masks.mask(text) if self.masks is not None else text
-        try:
-            if self.health is not None:
-                self.health.report_now(text)
-                return
-            stats = Stats().as_dict()
-            stats["last_error"] = text
-            for event in health_events(stats, None, 0, time.time(), self.fmc, self.config.name,
-                                       self.host):
-                self.sink.write_event(event)
-            self.sink.flush()
-        except Exception:  # noqa: BLE001 - a broken pipe to splunkd must not hide the cause
-            log.warning("input %s: the final health event could not be written",
-                        self.config.name, exc_info=True)
-
-
-def run_input(config, out=None) -> int:
-    """Run one input (an :class:`~.settings.InputConfig`) until SIGTERM. Returns the exit code:
-    0 after SIGTERM, 1 after anything else (see the module docstring)."""
+def run_input(config: InputConfig, out: Optional[IO[Any]] = None) -> int:
+    """Run one input until SIGTERM. Returns the exit code: 0 after SIGTERM, 1 after anything
+    else (see the module docstring)."""
     out = out if out is not None else sys.stdout
     stop = threading.Event()  # first thing: splunkd may stop the input while it starts
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     handler = setup_logging(config.name)
+    masks = mask_filter(handler) or SecretMaskFilter()
     sink = SplunkEventSink(None, out, index=config.params.get("index") or "default",
                            source=config.stanza)
-    report = FinalReport(sink, config, mask_filter(handler))
+
+    def send(events: List[Event]) -> None:
+        for event in events:
+            sink.write_event(event)
+        sink.flush()
+    fmc = (config.params.get("fmc_server") or "").strip()
+    report = FinalReport(send, config.name, fmc, fmc or config.server_host, masks.mask)
     try:
-        return _run(config, sink, stop, handler, report)
+        return _run(config, sink, stop, masks, report)
     except Exception as e:  # noqa: BLE001 - the one catch-all: splunkd restarts the input
         log.exception("input %s stopped by an unexpected error (%s); splunkd restarts it",
                       config.name, type(e).__name__)
@@ -202,8 +98,9 @@ def run_input(config, out=None) -> int:
             log.warning("input %s: closing the event stream failed", config.name, exc_info=True)
 
 
-def _run(config, sink, stop, handler, report) -> int:
-    def fatal(what, error):
+def _run(config: InputConfig, sink: SplunkEventSink, stop: threading.Event,
+         masks: SecretMaskFilter, report: FinalReport) -> int:
+    def fatal(what: str, error: Exception) -> int:
         log.error("input %s %s: %s", config.name, what, error)
         report(str(error))
         return 1
@@ -212,38 +109,52 @@ def _run(config, sink, stop, handler, report) -> int:
         settings = load_settings(config)
     except ValueError as e:
         return fatal("cannot start", e)
-    masks = mask_filter(handler)
-    for secret in (settings.fmc.pkcs12_password, settings.fmc.pkcs12,
-                   settings.fmc.standby_pkcs12_password, settings.fmc.standby_pkcs12):
+    fmc, params = settings.fmc, settings.params
+    for secret in (fmc.pkcs12_password, fmc.pkcs12, fmc.standby_pkcs12_password,
+                   fmc.standby_pkcs12):
         if secret:
             masks.add(secret)
     logging.getLogger().setLevel(settings.loglevel)
-
-    params, fmc = config.params, settings.fmc
     report.fmc, report.host = fmc.name, fmc.host
-    cache_path = os.path.join(config.checkpoint_dir, f"{config.name}.metadata.json")
+
+    cache_path = checkpoint_file(config.checkpoint_dir, config.name, "metadata.json")
     cache = _load_cache(cache_path, settings.advanced.metadata_cache_size)
-    sink.mapper = EventMapper(cache, fmc.host, mapper_options(params))
-    from firepower_estreamer_helper import parse_device_list
-    allow, deny = (parse_device_list(params.get("device_allow")),
-                   parse_device_list(params.get("device_deny")))
-    filtered = DeviceFilter(sink, cache, allow, deny) if allow or deny else sink
+    mapper = sink.mapper = EventMapper(cache, fmc.host, params.mapper_options())
+    filtered: Any = sink
+    if params.device_allow or params.device_deny:
+        filtered = DeviceFilter(sink, cache, params.device_allow, params.device_deny)
+    health: Health  # reports the KV store wait; made once the client exists
     bookmarks = KVStoreBookmarkStore.for_input(
         config, logger=log, wait=settings.advanced.kvstore_wait, stop=stop,
         on_wait=lambda text: health.report_now(text))
-    from estreamer.generations import FileGenerationStore
-    generations = FileGenerationStore(os.path.join(config.checkpoint_dir,
-                                                   f"{config.name}.generation.json"))
+    generations = FileGenerationStore(
+        checkpoint_file(config.checkpoint_dir, config.name, "generation.json"))
     client_settings = client_config(settings)
-    journal = IdentityJournal(journal_prefix(config.checkpoint_dir, config.name),
+    journal = IdentityJournal(checkpoint_file(config.checkpoint_dir, config.name, "journal"),
                               client_settings.journal_window)
     client = StreamClient(client_settings, filtered, bookmarks, cache, generations=generations,
                           journal=journal)
-    health = Health(client, sink, cache, settings.advanced.health_interval, fmc.name,
-                    config.name, fmc.host)
+
+    def counters(now: float) -> Counters:
+        # what was written, not what the client handed over (metadata, filtered devices)
+        return Counters(
+            events=sum(n for sourcetype, n in sink.counts.items() if sourcetype != HEALTH),
+            mapping_errors=mapper.errors, devices=sink.devices,
+            lag=sink.take_interval()["lag"])
+
+    def send(events: List[Event]) -> None:
+        for event in events:
+            sink.write_event(event)
+        # the client's flush journals the identities of the events in the sink before they
+        # leave it (estreamer.journal); the sink's own flush then sends the health events
+        client.flush()
+        sink.flush()
+
+    health = Health(client.stats, counters, send, lambda device: cache.name("devices", device),
+                    settings.advanced.health_interval, fmc.name, config.name, fmc.host)
     report.health = health
 
-    def tick():
+    def tick() -> None:
         health()
         bookmarks.keep_alive()  # an idle session key must not age out while the FMC is quiet
     client.tick = tick
@@ -252,12 +163,10 @@ def _run(config, sink, stop, handler, report) -> int:
              fmc.name, fmc.host, fmc.port,
              ", standby {}:{}, failover after {:g} s".format(
                  fmc.standby_host, fmc.standby_port, fmc.failover_after)
-             if fmc.standby_host else "", params.get("record_families"), bookmarks.backend)
+             if fmc.standby_host else "", "|".join(params.families), bookmarks.backend)
     try:
         client.run(stop)
-    except FatalError as e:
-        return fatal("stopped", e)
-    except SessionExpired as e:
+    except (FatalError, SessionExpired) as e:
         return fatal("stopped", e)
     except BookmarkUnreadable as e:
         return fatal("cannot read its bookmark", e)
@@ -276,13 +185,7 @@ def _run(config, sink, stop, handler, report) -> int:
     return 0
 
 
-def journal_prefix(checkpoint_dir, input_name):
-    """Where an input's identity journal lives: ``<checkpoint_dir>/<input>.journal.NNNNNN``."""
-    return os.path.join(checkpoint_dir, "{}.journal".format(
-        re.sub(r"[^\w.-]+", "_", input_name)))
-
-
-def _load_cache(path, size) -> MetadataCache:
+def _load_cache(path: str, size: int) -> MetadataCache:
     """The persisted metadata cache; an unreadable one is moved aside (named in a warning) and
     the input starts with an empty cache: names fill in as the FMC sends them."""
     try:
@@ -296,3 +199,6 @@ def _load_cache(path, size) -> MetadataCache:
         log.warning("metadata cache %s is unreadable (%s): moved aside to %s; starting with an "
                     "empty cache, names fill in as the FMC sends them", path, e, aside)
     return MetadataCache(size)
+
+
+__all__ = ["client_config", "run_input", "run_inputs"]

@@ -9,22 +9,29 @@ comes over splunkd's REST API through solnlib's ConfManager: the FMC server stan
 splunkd's address is always taken from ``server_uri``: splunkd may listen on another scheme, host
 or port than https://127.0.0.1:8089, and outside Splunk solnlib cannot discover it.
 """
+from __future__ import annotations
+
 import base64
 import binascii
+import io
 import re
 from dataclasses import dataclass, field
-from typing import Dict
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, TypeVar, Union
 from urllib.parse import urlsplit
 
-APP = "TA_firepower_estreamer"
-INPUT_SCHEME = "firepower_estreamer"
-FMC_CONF = "ta_firepower_estreamer_fmc_server"
-SETTINGS_CONF = "ta_firepower_estreamer_settings"
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_MASK = "********"
+from estreamer.address import parse_address
+from estreamer.generations import check_setting
+from estreamer.pinning import normalize
+
+from .app import APP, FMC_CONF, MASK, SETTINGS_CONF, flag, log_level
+from .params import InputParams
+
+RESPONSE_TIMEOUT = 30.0  # the FMC server's default, as on the Configuration page
+CONNECT_TIMEOUT = 10.0
+_Number = TypeVar("_Number", int, float)
 
 
-def credential_realm(conf, app=APP):
+def credential_realm(conf: str, app: str = APP) -> str:
     """The storage/passwords realm UCC's REST handlers use for a conf's encrypted fields."""
     return "__REST_CREDENTIAL__#{}#configs/conf-{}".format(app, conf)
 
@@ -43,22 +50,22 @@ class InputConfig:
     app: str = APP
 
     @property
-    def scheme(self):
+    def scheme(self) -> str:
         return urlsplit(self.server_uri).scheme
 
     @property
-    def host(self):
+    def host(self) -> Optional[str]:
         return urlsplit(self.server_uri).hostname
 
     @property
-    def port(self):
+    def port(self) -> Optional[int]:
         return urlsplit(self.server_uri).port
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return ("InputConfig(name={!r}, stanza={!r}, params={!r}, server_uri={!r}, "
                 "server_host={!r}, session_key={!r}, checkpoint_dir={!r}, app={!r})").format(
                     self.name, self.stanza, self.params, self.server_uri, self.server_host,
-                    _MASK, self.checkpoint_dir, self.app)
+                    MASK, self.checkpoint_dir, self.app)
 
 
 @dataclass(frozen=True)
@@ -71,8 +78,8 @@ class FmcServer:
     pkcs12: bytes
     pkcs12_password: str
     verify_server_cert: bool
-    connect_timeout: float
-    response_timeout: float
+    connect_timeout: float = CONNECT_TIMEOUT
+    response_timeout: float = RESPONSE_TIMEOUT
     server_cert_sha256: str = ""  # the FMC certificate pinned for host ("" = none yet)
     generation: str = "auto"      # the event versions to ask for (estreamer.generations)
     # the standby FMC of an HA pair ("" = none); its PKCS12 only where the site issued its own
@@ -84,18 +91,18 @@ class FmcServer:
     failover_after: float = 60.0
     failover_margin: float = 300.0
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return ("FmcServer(name={!r}, host={!r}, port={!r}, pkcs12=<{} bytes>, "
                 "pkcs12_password={!r}, verify_server_cert={!r}, connect_timeout={!r}, "
                 "response_timeout={!r}, server_cert_sha256={!r}, generation={!r}, "
                 "standby_host={!r}, standby_port={!r}, standby_pkcs12=<{} bytes>, "
                 "standby_pkcs12_password={!r}, standby_server_cert_sha256={!r}, "
                 "failover_after={!r}, failover_margin={!r})").format(
-                    self.name, self.host, self.port, len(self.pkcs12), _MASK,
+                    self.name, self.host, self.port, len(self.pkcs12), MASK,
                     self.verify_server_cert, self.connect_timeout, self.response_timeout,
                     self.server_cert_sha256, self.generation, self.standby_host,
                     self.standby_port, len(self.standby_pkcs12),
-                    _MASK if self.standby_pkcs12_password else "",
+                    MASK if self.standby_pkcs12_password else "",
                     self.standby_server_cert_sha256, self.failover_after, self.failover_margin)
 
     __str__ = __repr__
@@ -115,23 +122,25 @@ class AdvancedSettings:
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything one input runs with: its stanza, checked (``params``), its FMC server and
+    the add-on's settings."""
+
     input: InputConfig
     fmc: FmcServer
+    params: InputParams
     loglevel: str = "INFO"
     advanced: AdvancedSettings = field(default_factory=AdvancedSettings)
 
 
-def parse_input_xml(text):
+def parse_input_xml(text: Union[str, bytes]) -> List[InputConfig]:
     """The stanzas of splunkd's modular-input XML document (text or bytes)."""
-    import io
-
     from splunklib.modularinput.input_definition import InputDefinition
 
     data = text.encode("utf-8") if isinstance(text, str) else text
     return input_configs(InputDefinition.parse(io.BytesIO(data)))
 
 
-def input_configs(definition, app=APP):
+def input_configs(definition: Any, app: str = APP) -> List[InputConfig]:
     """:class:`InputConfig` per stanza of a splunklib ``InputDefinition`` (``metadata`` +
     ``inputs``), in stanza order."""
     meta = definition.metadata
@@ -151,7 +160,7 @@ def input_configs(definition, app=APP):
     return configs
 
 
-def _conf_manager(config, conf):
+def _conf_manager(config: InputConfig, conf: str) -> Any:
     from solnlib import conf_manager
 
     return conf_manager.ConfManager(
@@ -159,12 +168,13 @@ def _conf_manager(config, conf):
         port=config.port, realm=credential_realm(conf, config.app))
 
 
-def _value(stanza, key, default=""):
+def _value(stanza: Mapping[str, Any], key: str, default: str = "") -> str:
     value = stanza.get(key)
     return default if value is None else str(value).strip()
 
 
-def _number(stanza, key, kind, default, where):
+def _number(stanza: Mapping[str, Any], key: str, kind: Callable[[str], _Number],
+            default: _Number, where: str) -> _Number:
     text = _value(stanza, key)
     if text == "":
         return default
@@ -173,18 +183,10 @@ def _number(stanza, key, kind, default, where):
     except ValueError:
         raise ValueError("{} = {!r} in {} is not a{} number; fix it on the add-on's "
                          "Configuration page".format(key, text, where,
-                                                     "n integer" if kind is int else ""))
+                                                     "n integer" if kind is int else "")) from None
 
 
-def flag(text, default=False):
-    """A conf or input boolean ("1", "true", "yes" …); empty means ``default``."""
-    text = (text or "").strip().lower()
-    if text == "":
-        return default
-    return text in ("1", "true", "yes", "t", "y", "on")
-
-
-def read_fmc_server(config, server_name):
+def read_fmc_server(config: InputConfig, server_name: str) -> FmcServer:
     """The FMC server stanza ``server_name`` with decrypted secrets; ValueError naming the fix."""
     from solnlib.soln_exceptions import ConfManagerException, ConfStanzaNotExistException
 
@@ -206,9 +208,6 @@ def read_fmc_server(config, server_name):
         raise ValueError("FMC server [{}] in {} has no host: set it under Configuration > "
                          "FMC servers".format(server_name, where))
     label = "[{}] of {}".format(server_name, where)
-    from estreamer.address import parse_address
-    from estreamer.generations import check_setting
-    from estreamer.pinning import normalize
     try:  # a hand-edited host may hold a port or IPv6 brackets
         host, port_in_host = parse_address(host)
         pin = normalize(_value(stanza, "server_cert_sha256"))
@@ -228,11 +227,12 @@ def read_fmc_server(config, server_name):
         pkcs12=pkcs12,
         pkcs12_password=_value(stanza, "pkcs12_password"),
         verify_server_cert=flag(_value(stanza, "verify_server_cert"), True),
-        connect_timeout=_number(stanza, "connect_timeout", float, 10.0, label),
-        response_timeout=_number(stanza, "response_timeout", float, 10.0, label))
+        connect_timeout=_number(stanza, "connect_timeout", float, CONNECT_TIMEOUT, label),
+        response_timeout=_number(stanza, "response_timeout", float, RESPONSE_TIMEOUT, label))
 
 
-def _pkcs12(stanza, key, server_name, where, required=True):
+def _pkcs12(stanza: Mapping[str, Any], key: str, server_name: str, where: str,
+            required: bool = True) -> bytes:
     encoded = re.sub(r"\s+", "", _value(stanza, key))
     if not encoded and not required:
         return b""
@@ -252,13 +252,12 @@ def _pkcs12(stanza, key, server_name, where, required=True):
     return pkcs12
 
 
-def _standby(stanza, server_name, where, label):
+def _standby(stanza: Mapping[str, Any], server_name: str, where: str,
+             label: str) -> Dict[str, Any]:
     """The FmcServer fields of the stanza's standby FMC (none when standby_host is empty)."""
     text = _value(stanza, "standby_host")
     if not text:
         return {}
-    from estreamer.address import parse_address
-    from estreamer.pinning import normalize
     try:
         host, port_in_host = parse_address(text)
         pin = normalize(_value(stanza, "standby_server_cert_sha256"))
@@ -273,7 +272,7 @@ def _standby(stanza, server_name, where, label):
                 standby_server_cert_sha256=pin)
 
 
-def read_global_settings(config):
+def read_global_settings(config: InputConfig) -> Tuple[str, AdvancedSettings]:
     """(loglevel, AdvancedSettings) from the settings conf; defaults for what is absent."""
     from solnlib.soln_exceptions import ConfManagerException, ConfStanzaNotExistException
 
@@ -282,17 +281,13 @@ def read_global_settings(config):
     except ConfManagerException:
         return "INFO", AdvancedSettings()
 
-    def stanza(name):
+    def stanza(name: str) -> Mapping[str, Any]:
         try:
             return conf.get(name)
         except ConfStanzaNotExistException:
             return {}
 
-    level = _value(stanza("logging"), "loglevel", "INFO").upper() or "INFO"
-    if level == "WARN":
-        level = "WARNING"
-    if level not in LOG_LEVELS:
-        level = "INFO"
+    level = log_level(_value(stanza("logging"), "loglevel"))
     advanced = stanza("advanced")
     defaults = AdvancedSettings()
     label = "[advanced] of {}.conf".format(SETTINGS_CONF)
@@ -308,18 +303,15 @@ def read_global_settings(config):
         kvstore_wait=_number(advanced, "kvstore_wait", float, defaults.kvstore_wait, label))
 
 
-def load_settings(config):
-    """Everything one input needs, read through splunkd."""
+def load_settings(config: InputConfig) -> Settings:
+    """Everything one input needs, read through splunkd; ValueError naming the fix."""
     fmc = read_fmc_server(config, (config.params.get("fmc_server") or "").strip())
+    params = InputParams.parse(config.params)
     loglevel, advanced = read_global_settings(config)
-    return Settings(input=config, fmc=fmc, loglevel=loglevel, advanced=advanced)
+    return Settings(input=config, fmc=fmc, params=params, loglevel=loglevel, advanced=advanced)
 
 
-def load_all(definition, app=APP):
-    """:func:`load_settings` for every stanza of an ``InputDefinition``."""
-    return [load_settings(config) for config in input_configs(definition, app)]
 
-
-__all__ = ["APP", "FMC_CONF", "SETTINGS_CONF", "AdvancedSettings", "FmcServer", "InputConfig",
-           "Settings", "credential_realm", "input_configs", "load_all", "load_settings",
+__all__ = ["CONNECT_TIMEOUT", "RESPONSE_TIMEOUT", "AdvancedSettings", "FmcServer", "InputConfig",
+           "Settings", "credential_realm", "input_configs", "load_settings",
            "parse_input_xml", "read_fmc_server", "read_global_settings"]

@@ -9,16 +9,23 @@ few ``in`` checks and a string join (no dict, no JSON encoder, no XML library pe
 
 Delivery contract with the client: everything passed to :meth:`write` before :meth:`flush`
 returns has been handed to the OS pipe splunkd reads, so the bookmark may move past it. The
-buffer never holds more than ``max_buffer`` characters (1 Mi: about 1 MiB of event text):
-past that the sink flushes by itself. The client saves no bookmark for such a flush, so its bookmark only ever lags what
-was written.
+sink never flushes by itself: the client decides, through its own flush (which journals the
+events' identities before they leave, :mod:`estreamer.journal`), also when :attr:`buffered`
+reaches its limit, so a bundle of huge events never grows the buffer past about 1 MiB.
 """
+from __future__ import annotations
+
 import io
 import re
 import sys
 import time as _time
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from estreamer.events import event_json
+from estreamer.events import Event, event_json
+
+# What the compiled event function of a record gives (EventMapper.render): sourcetype, time,
+# managed device id, the event's JSON text
+Rendered = Tuple[str, float, Any, str]
 
 _OPEN = "<stream>"
 _CLOSE = "</stream>\n"
@@ -30,11 +37,11 @@ _CLOSE = "</stream>\n"
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _json_escape(match):
+def _json_escape(match: re.Match[str]) -> str:
     return "\\u%04x" % ord(match.group())
 
 
-def _xml_safe_json(text):
+def _xml_safe_json(text: str) -> str:
     """Event JSON with U+FFFE and U+FFFF written as JSON escapes: like every character XML
     forbids, they only occur inside JSON strings, so the values come back unchanged. The JSON
     encoder already escapes C0 controls; lone surrogates are caught when the batch is encoded
@@ -44,7 +51,7 @@ def _xml_safe_json(text):
     return _XML_FORBIDDEN.sub(_json_escape, text)
 
 
-def _escape_data(text):
+def _escape_data(text: str) -> str:
     """Element content; ``>`` is escaped too, which also covers ``]]>``. The event JSON's
     quotes are everywhere and harmless in element content, so left alone."""
     if "&" in text:
@@ -56,7 +63,7 @@ def _escape_data(text):
     return text
 
 
-def xml_escape(text):
+def xml_escape(text: str) -> str:
     """Text content and attribute values (configured names: a character XML cannot hold
     becomes U+FFFD)."""
     text = _XML_FORBIDDEN.sub("\ufffd", _escape_data(text))
@@ -71,13 +78,15 @@ class SplunkEventSink:
     ``index``/``source`` go into every event; ``host_override`` replaces the event's own host
     (the FMC); ``stanza`` (default ``source``) names the input stanza on each event.
     Counters: ``counts`` (delivered events per sourcetype), ``events``, ``bytes`` (delivered),
-    ``pending`` (buffered, not yet flushed), ``skipped`` (records that map to no event),
+    ``pending`` (events buffered, not yet flushed), ``buffered`` (their characters),
+    ``skipped`` (records that map to no event),
     ``devices`` (managed device id -> [newest event time, events delivered, clock time of the
     last delivery], for the events written from records; the health events prune it).
     """
 
-    def __init__(self, mapper, out=None, index="default", source="", host_override=None,
-                 stanza=None, clock=_time.time, max_buffer=1 << 20):
+    def __init__(self, mapper: Any, out: Any = None, index: str = "default", source: str = "",
+                 host_override: Optional[str] = None, stanza: Optional[str] = None,
+                 clock: Callable[[], float] = _time.time) -> None:
         self.mapper = mapper
         self._binary, self._out = _binary_target(out if out is not None else sys.stdout)
         self._clock = clock
@@ -86,28 +95,29 @@ class SplunkEventSink:
         stanza = source if stanza is None else stanza
         self._event_open = '<event stanza="{}"><time>'.format(xml_escape(stanza or ""))
         self._host_override = None if host_override is None else xml_escape(host_override)
-        self._middle = {}  # (sourcetype, host) -> escaped "</time>…<data>" run
-        self._buffer = []
-        self._pending_counts = {}
-        self._pending_devices = {}  # device id -> [newest event time, events] in the buffer
-        self._buffered = 0  # characters in the buffer
-        self._max_buffer = max_buffer
-        self._oldest = None  # earliest event time in the buffer, for the delivery lag
+        # (sourcetype, host) -> escaped "</time>…<data>" run
+        self._middle: Dict[Tuple[str, Optional[str]], str] = {}
+        self._buffer: List[str] = []
+        self._pending_counts: Dict[str, int] = {}
+        # device id -> [newest event time, events] in the buffer
+        self._pending_devices: Dict[Any, List[float]] = {}
+        self.buffered = 0  # characters in the buffer: the client flushes at its limit
+        self._oldest: Optional[float] = None  # earliest event time buffered, for the lag
         self._opened = False
         self._closed = False
-        self.counts = {}
+        self.counts: Dict[str, int] = {}
         self.events = 0
         self.bytes = 0
         self.skipped = 0
-        self.devices = {}
-        self.max_lag = None  # seconds; the largest delivery lag since take_interval()
-        self._last_interval = {"events": 0, "counts": {}, "bytes": 0}
+        self.devices: Dict[Any, List[float]] = {}
+        self.max_lag: Optional[float] = None  # seconds; the largest since take_interval()
+        self._last_interval: Dict[str, Any] = {"events": 0, "counts": {}, "bytes": 0}
 
     @property
-    def pending(self):
+    def pending(self) -> int:
         return len(self._buffer)
 
-    def write(self, record):
+    def write(self, record: Any) -> Optional[Event]:
         """Map and buffer one record; returns the event, or None when it maps to none."""
         event = self.mapper.map(record)
         if event is None:
@@ -117,13 +127,13 @@ class SplunkEventSink:
         self.write_event(event)
         return event
 
-    def write_body(self, body):
+    def write_body(self, body: bytes) -> bool:
         """Buffer the event of an event record's bytes, made by the compiled function of its
         shape (:meth:`EventMapper.render`); False, with nothing buffered, where that function
         cannot vouch for the record: the client then writes it decoded (:meth:`write`)."""
         return self.write_rendered(self.mapper.render(body))
 
-    def write_rendered(self, rendered):
+    def write_rendered(self, rendered: Optional[Rendered]) -> bool:
         """Buffer what :meth:`EventMapper.render` gave (False for None)."""
         if rendered is None:
             return False
@@ -132,7 +142,7 @@ class SplunkEventSink:
         self._buffer_event(sourcetype, self.mapper.host, time, text)
         return True
 
-    def _count_device(self, device, time):
+    def _count_device(self, device: Any, time: float) -> None:
         if device is not None:
             seen = self._pending_devices.get(device)
             if seen is None:
@@ -142,11 +152,12 @@ class SplunkEventSink:
                 if time > seen[0]:
                     seen[0] = time
 
-    def write_event(self, event):
+    def write_event(self, event: Event) -> None:
         """Buffer an already built event (``time``, ``sourcetype``, ``host``, ``event``)."""
         self._buffer_event(event.sourcetype, event.host, event.time, event_json(event.event))
 
-    def _buffer_event(self, sourcetype, host, time, text):
+    def _buffer_event(self, sourcetype: str, host: Optional[str], time: float,
+                      text: str) -> None:
         """One ``<event>``: its frame (time, index, sourcetype, source, host) is made once
         per (sourcetype, host), the event's JSON goes into ``<data>``."""
         key = (sourcetype, host)
@@ -161,15 +172,13 @@ class SplunkEventSink:
         text = "".join((self._event_open, "%.6f" % time, middle,
                         _escape_data(_xml_safe_json(text)), "</data></event>\n"))
         self._buffer.append(text)
-        self._buffered += len(text)
+        self.buffered += len(text)
         counts = self._pending_counts
         counts[sourcetype] = counts.get(sourcetype, 0) + 1
         if self._oldest is None or time < self._oldest:
             self._oldest = time
-        if self._buffered >= self._max_buffer:
-            self.flush()
 
-    def flush(self):
+    def flush(self) -> None:
         """Write the buffered events and flush the stream: on return splunkd's pipe has them."""
         if self._closed:
             raise ValueError("the event stream is closed")
@@ -181,18 +190,19 @@ class SplunkEventSink:
                 self.counts[sourcetype] = self.counts.get(sourcetype, 0) + n
                 self.events += n
             now = self._clock()
+            assert self._oldest is not None  # every buffered event sets it
             lag = now - self._oldest
             if self.max_lag is None or lag > self.max_lag:
                 self.max_lag = lag
             if self._pending_devices:
                 self._count_devices(now)
             self._buffer = []
-            self._buffered = 0
+            self.buffered = 0
             self._pending_counts = {}
             self._oldest = None
         self._out.flush()
 
-    def _count_devices(self, now):
+    def _count_devices(self, now: float) -> None:
         devices = self.devices
         for device, (newest, events) in self._pending_devices.items():
             seen = devices.get(device)
@@ -205,7 +215,7 @@ class SplunkEventSink:
                 seen[2] = now
         self._pending_devices = {}
 
-    def close(self):
+    def close(self) -> None:
         """Flush and end the ``<stream>`` document (only if one was opened)."""
         if self._closed:
             return
@@ -215,10 +225,11 @@ class SplunkEventSink:
             self._out.flush()
         self._closed = True
 
-    def take_interval(self):
+    def take_interval(self) -> Dict[str, Any]:
         """Counters since the previous call, for health events: {"events", "counts", "bytes",
         "lag"} (``lag`` None when nothing was delivered)."""
-        current = {"events": self.events, "counts": dict(self.counts), "bytes": self.bytes}
+        current: Dict[str, Any] = {"events": self.events, "counts": dict(self.counts),
+                                   "bytes": self.bytes}
         previous = self._last_interval
         self._last_interval = current
         result = {
@@ -231,7 +242,7 @@ class SplunkEventSink:
         self.max_lag = None
         return result
 
-    def _emit(self, text):
+    def _emit(self, text: str) -> None:
         try:
             data = text.encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates: only in event JSON strings, as escapes
@@ -244,7 +255,7 @@ class SplunkEventSink:
             self._out.write(text)
 
 
-def _binary_target(out):
+def _binary_target(out: Any) -> Tuple[bool, Any]:
     """(binary?, stream): UTF-8 bytes go to the underlying buffer of a text stream, whatever
     locale encoding Python picked for stdout."""
     if isinstance(out, io.TextIOBase) or hasattr(out, "encoding"):

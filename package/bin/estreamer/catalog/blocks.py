@@ -8,8 +8,7 @@ String and blob blocks (series-1 types 0 and 10) are the field kinds ``STRING`` 
 """
 from __future__ import annotations
 
-from ..fields import (BLOB, HEX16, HEX20, HEX32, IPV4, IPV6, MAC, STRING, U8, U16, U32, U64, UUID,
-                      list_of)
+from ..fields import BLOB, HEX16, HEX20, HEX32, IPV4, IPV6, MAC, STRING, U8, U16, U32, U64, UUID, list_of
 from ..layout import Layout
 
 HEADER = (("blockType", U32), ("blockLength", U32))
@@ -539,7 +538,8 @@ INTRUSION_EVENT_81 = S2(81, "INTRUSION_EVENT_81", *_insert_after(
 
 # --- versions of one block ----------------------------------------------------------------------
 # A table names one block per position; the FMC sends there the version of that block that the
-# event version the client requested calls for (spec §4.3, §4.4, §4.7, §4.9), and nothing else.
+# event version the client requested calls for (docs/protocol.md, "Event versions"), and nothing
+# else.
 VERSIONS = (
     (1, (160, 161, 163, 168, 169, 170, 171, 173, 174)),  # connection statistics
     (2, (41, 60, 81, 85)),  # intrusion event

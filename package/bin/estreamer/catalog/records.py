@@ -8,8 +8,7 @@ so e.g. a connection record carrying block 173 decodes with the 173 layout.
 """
 from __future__ import annotations
 
-from ..fields import (HEX16, IPV4, IPV6, MAC, STRING, U8, U16, U32, UUID, block, skip, var,
-                      when)
+from ..fields import HEX16, IPV4, IPV6, MAC, STRING, U8, U16, U32, UUID, block, skip, var, when
 from ..layout import Layout
 
 # RNA/RUA discovery event header (40 bytes, then the host's IPv6 address when hasIpv6 is set).
@@ -22,7 +21,7 @@ DISCOVERY_HEADER = (
 # The headerless "id, length, name" body shared by most name metadata records.
 ID_LENGTH_NAME = (("id", U32), ("length", U32), ("name", var("length")))
 
-# Record families: one sourcetype each (see the CIM design); everything else is metadata.
+# Record families: one sourcetype each (docs/event-fields.md); everything else is metadata.
 FAMILY_OF = {
     "connection": {71},
     "intrusion": {400},

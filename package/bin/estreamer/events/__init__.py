@@ -10,7 +10,7 @@ An :class:`Event` is what the modular input hands Splunk: ``time`` (epoch second
 microseconds, the record's own event time), ``sourcetype`` (``cisco:firepower:estreamer:<family>``),
 ``host`` (the FMC) and ``event``, a compact dict: empty, zero and placeholder values omitted,
 keys in a fixed order per family, raw ids beside resolved names, and every CIM field computed
-here (design: ``spec/cim-mapping.md``; lookup tables in :mod:`.tables`).
+here (lookup tables in :mod:`.tables`; every key of every family: ``docs/event-fields.md``).
 
 Each family's event is a table (:mod:`.profile`; the families' modules hold them). Two paths
 read the tables and give the same bytes: :meth:`EventMapper.map` walks them over a decoded
@@ -25,15 +25,14 @@ import logging
 
 from ..catalog import CATALOG, RECORDS
 from ..catalog.records import FAMILIES, FAMILY_OF
+from ..programs import Programs
 from ..ratelimit import RateLimitedLog, error_kind
-from . import (connection, correlation, discovery, extra, file, identity, intrusion, malware,
-               vpn)
+from . import connection, correlation, discovery, extra, file, identity, intrusion, malware, vpn
 from .common import Context
 from .compiler import EventCompiler, Memos
 from .metadata_records import map_metadata, map_unknown, map_unmappable
 from .options import MapperOptions
 from .profile import Evaluator
-from ..programs import Programs
 
 __all__ = ["Event", "EventMapper", "MapperOptions", "event_json", "SOURCETYPES", "FIELDS",
            "FREE_TEXT", "sourcetype_of"]

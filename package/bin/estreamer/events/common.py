@@ -1,6 +1,6 @@
 """What every event table shares: value normalisation and name resolution.
 
-Rules of the CIM design (§1.3, §0.3) implemented once: addresses as RFC 5952 text with
+Rules every family follows, implemented once: addresses as RFC 5952 text with
 IPv4-mapped addresses as dotted quads, lowercase MACs and hashes, zero values and FMC
 placeholders omitted, ``<thing>-<id>`` when the FMC has not named an id, join keys.
 """
@@ -123,7 +123,7 @@ def seconds(second, microsecond=0):
 
 
 def connection_id(device_id, instance, counter, timestamp):
-    """The join key linking intrusion/file/malware events to their connection (design §1.3)."""
+    """The join key linking intrusion/file/malware events to their connection."""
     if not timestamp:
         return None
     return f"{device_id}:{instance}:{counter}:{timestamp}"
@@ -231,7 +231,8 @@ class Context:
         return self.remembered(("rule-action", action_id), resolve)
 
     def cim_action(self, rule_action):
-        """CIM ``action`` of a rule action name: the site's override, then L2; None when
+        """CIM ``action`` of a rule action name: the site's override, then the rule action
+        table (``tables.RULE_ACTION_TABLE``); None when
         neither says (the caller decides from what the FMC recorded, tables.recorded_action)."""
         if rule_action is None:
             return None

@@ -23,8 +23,27 @@ import json
 from ..compiler import CannotCompile, FlatReader, Shape  # noqa: F401 (part of this module's API)
 from ..fields import Int, ListOf, Raw, Text, Var, When
 from ..record import plain
-from .profile import (ANY, FALSY, FLOAT, INT, INTS, JSON, NEVER, NONE, TEXT, TEXTS, Expansion,
-                      Field, Formula, Option, Present, Profile, Row, Transform, parse_ref)
+from .profile import (
+    ANY,
+    FALSY,
+    FLOAT,
+    INT,
+    INTS,
+    JSON,
+    NEVER,
+    NONE,
+    TEXT,
+    TEXTS,
+    Expansion,
+    Field,
+    Formula,
+    Option,
+    Present,
+    Profile,
+    Row,
+    Transform,
+    parse_ref,
+)
 
 _encode_text = json.encoder.encode_basestring  # json's C escaper (ensure_ascii=False)
 _encode_any = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

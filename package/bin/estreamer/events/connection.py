@@ -1,4 +1,4 @@
-"""Connection events (record 71) → CIM Network_Traffic (design §2.1), as a table.
+"""Connection events (record 71) → CIM Network_Traffic, as a table.
 
 Security Intelligence: a connection whose ``securityIntelligenceSourceDestination`` is set was
 raised by an SI match (IP, URL or DNS list); it carries ``si_event=1`` — the key the
@@ -10,11 +10,25 @@ simply absent from the event.
 from __future__ import annotations
 
 from .common import Context
-from .profile import (FALSY, FLOAT, INT, INTS, NEVER, TEXT, TEXTS, Profile, call, formula, key,
-                      label, let, lookup, option)
+from .profile import (
+    FALSY,
+    FLOAT,
+    INT,
+    INTS,
+    NEVER,
+    TEXT,
+    TEXTS,
+    Profile,
+    call,
+    formula,
+    key,
+    label,
+    let,
+    lookup,
+    option,
+)
 from .rows import connection_key, constants, head, ip_version
-from .tables import (ICMP_PROTOCOLS, PROTOCOLS, RULE_ACTION_NONE, RULE_REASONS, TCP_FLAGS,
-                     recorded_action)
+from .tables import ICMP_PROTOCOLS, PROTOCOLS, RULE_ACTION_NONE, RULE_REASONS, TCP_FLAGS, recorded_action
 from .values import hex_digest, ip, text, uuid
 
 RECORD_TYPES = (71,)
@@ -49,12 +63,12 @@ def rule_reasons(ctx: Context, reason):
 
 
 def configured_action(ctx: Context, rule_action_name):
-    """The CIM action of the rule action: the site's, else lookup L2's"""
+    """The CIM action of the rule action: the site's, else the rule action table's"""
     return ctx.cim_action(rule_action_name)
 
 
 def cim_action(configured, reasons, responder_packets):
-    """The CIM action: the rule action's (site, lookup L2), else what the FMC recorded"""
+    """The CIM action: the rule action's (site, rule action table), else what the FMC recorded"""
     return configured or recorded_action(reasons, responder_packets)
 
 
@@ -74,7 +88,7 @@ _TCP_FLAG_NAMES = {}
 
 
 def tcp_flags(flags):
-    """The TCP flag names set in the flag bits (T3)"""
+    """The TCP flag names set in the flag bits"""
     if not flags:
         return None
     names = _TCP_FLAG_NAMES.get(flags)
@@ -132,9 +146,9 @@ PROFILE = Profile("connection", RECORD_TYPES, head() + (
     key("protocol_version", ip_version("$src", "$dest")),
     key("protocol_id", "?protocol", omit=NEVER),
     let("_protocol", lookup(PROTOCOLS, formula("{0} & 0xFF", "?protocol", type_=INT),
-                            doc="lookup L1")),
-    key("ip_proto", formula("{0}[0]", "$_protocol", type_=TEXT, doc="L1 keyword")),
-    key("transport", formula("{0}[1]", "$_protocol", type_=TEXT, doc="L1 transport")),
+                            doc="the IP protocol table")),
+    key("ip_proto", formula("{0}[0]", "$_protocol", type_=TEXT, doc="the protocol's IANA keyword")),
+    key("transport", formula("{0}[1]", "$_protocol", type_=TEXT, doc="the protocol's CIM transport")),
     key("protocol", formula("'icmp' if {0} else 'ip'", "$icmp", type_=TEXT)),
     key("icmp_type", "?initiatorPort", when="$icmp", omit=NEVER),
     key("icmp_code", "?responderPort", when="$icmp", omit=NEVER),

@@ -1,16 +1,24 @@
-"""Correlation (policy violation) events (record 112) → CIM Alerts (design §2.5), as a table.
+"""Correlation (policy violation) events (record 112) → CIM Alerts, as a table.
 
 Host criticality stays in ``src_criticality``/``dest_criticality``: ``*_priority`` are ES asset
 fields an add-on must never set.
 """
 from __future__ import annotations
 
-from .common import Context, ip_from_u32, text as text_value, uuid as uuid_value
-from .profile import FALSY, FLOAT, TEXT, Profile, call, const, formula, key, label, let, \
-    lookup
+from .common import Context, ip_from_u32
+from .common import text as text_value
+from .common import uuid as uuid_value
+from .profile import FALSY, FLOAT, TEXT, Profile, call, const, formula, key, label, let, lookup
 from .rows import constants, head, zones_and_interfaces
-from .tables import (CORRELATION_EVENT_TYPES, CORRELATION_SEVERITY, CRITICALITY, HOST_TYPES,
-                     IMPACT_LABELS, INLINE_RESULTS, PROTOCOLS)
+from .tables import (
+    CORRELATION_EVENT_TYPES,
+    CORRELATION_SEVERITY,
+    CRITICALITY,
+    HOST_TYPES,
+    IMPACT_LABELS,
+    INLINE_RESULTS,
+    PROTOCOLS,
+)
 from .values import hex_digest, ip, text, uuid
 
 RECORD_TYPES = (112,)
@@ -60,7 +68,7 @@ def ac_policy_name(ctx: Context, revision, device_id):
 
 
 def inline_result(blocked):
-    """The inline result of the blocked byte (L3)"""
+    """The inline result of the blocked byte"""
     return INLINE_RESULTS.get(blocked, (f"blocked-{blocked}",))[0] if blocked else None
 
 
@@ -78,7 +86,7 @@ PROFILE = Profile("correlation", RECORD_TYPES, head() + (
     key("correlation_policy_id", "policyId", omit=FALSY),
     key("correlation_policy", call(policy_name, "policyId", context=True, type_=TEXT, memo=True)),
     key("severity", lookup(CORRELATION_SEVERITY, "priority", default="informational",
-                           type_=TEXT, doc="L5")),
+                           type_=TEXT, doc="the priority's severity")),
     key("severity_id", "priority"),
     key("priority", "priority"),
     key("type", const(TYPE)),
@@ -98,14 +106,15 @@ PROFILE = Profile("correlation", RECORD_TYPES, head() + (
     key("source_user", "$_source_user"),
     key("destination_user", "$_destination_user"),
     key("correlation_event_type", lookup(CORRELATION_EVENT_TYPES, "eventType", type_=TEXT,
-                                         doc="T5")),
-    key("src_criticality", lookup(CRITICALITY, "sourceCriticality", type_=TEXT, doc="T6")),
+                                         doc="the correlation event type's name")),
+    key("src_criticality", lookup(CRITICALITY, "sourceCriticality", type_=TEXT,
+                                  doc="Low, Medium or High")),
     key("dest_criticality", lookup(CRITICALITY, "destinationCriticality", type_=TEXT,
-                                   doc="T6")),
-    key("src_host_type", lookup(HOST_TYPES, "sourceHostType", type_=TEXT, doc="T6"),
-        when="$_src_ip"),
-    key("dest_host_type", lookup(HOST_TYPES, "destinationHostType", type_=TEXT, doc="T6"),
-        when="$_dest_ip"),
+                                   doc="Low, Medium or High")),
+    key("src_host_type", lookup(HOST_TYPES, "sourceHostType", type_=TEXT,
+                                doc="Host, Router or Bridge"), when="$_src_ip"),
+    key("dest_host_type", lookup(HOST_TYPES, "destinationHostType", type_=TEXT,
+                                 doc="Host, Router or Bridge"), when="$_dest_ip"),
     key("src_os", call(os_name, "sourceOperatingSystemFingerprintUuid", context=True,
                        type_=TEXT, memo=True)),
     key("dest_os", call(os_name, "destinationOperatingSystemFingerprintUuid", context=True,
@@ -114,9 +123,9 @@ PROFILE = Profile("correlation", RECORD_TYPES, head() + (
     key("dest_port", "destinationPort", omit=FALSY),
     key("protocol_id", "ipProtocol", omit=FALSY),
     key("ip_proto", formula("{1}[{0}][0] if {0} else None", "ipProtocol", const(PROTOCOLS),
-                            type_=TEXT, doc="the L1 keyword")),
+                            type_=TEXT, doc="the protocol's IANA keyword")),
     key("impact", "impact", omit=FALSY),
-    key("impact_desc", lookup(IMPACT_LABELS, "impact", type_=TEXT, doc="T1")),
+    key("impact_desc", lookup(IMPACT_LABELS, "impact", type_=TEXT, doc="the impact level's name")),
     key("impact_flags", "eventImpactFlags", omit=FALSY),
     key("blocked_id", "blocked", omit=FALSY),
     key("inline_result", call(inline_result, "blocked", type_=TEXT, memo=True)),

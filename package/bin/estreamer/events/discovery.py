@@ -1,5 +1,4 @@
-"""Host discovery (RNA) records → ``…:discovery`` (no CIM data model by default, design §2.8),
-as a table.
+"""Host discovery (RNA) records → ``…:discovery`` (no CIM data model by default), as a table.
 
 The discovery header becomes named keys, then the OS names and the constants; the record's own
 body follows last as cleaned, snake_case JSON (nested blocks stay nested), so new RNA record
@@ -15,7 +14,8 @@ from .compiler import nested_dict
 from .profile import TEXT, Expansion, Profile, Row, call, const, formula, key, let
 from .rows import constants, head, ip_version
 from .tables import DISCOVERY_EVENTS
-from .values import Text as TextValue, ip, mac
+from .values import Text as TextValue
+from .values import ip, mac
 
 RECORD_TYPES = tuple(sorted(FAMILY_OF["discovery"]))
 FREE_TEXT = ()
@@ -111,7 +111,7 @@ PROFILE = Profile("discovery", RECORD_TYPES, head() + (
     key("event_desc", call(lambda event_type, subtype: DISCOVERY_EVENTS.get((event_type,
                                                                               subtype)),
                            "eventType", "eventSubtype", type_=TEXT,
-                           doc="the event type and subtype's name (spec §3.2)")),
+                           doc="the event type and subtype's name")),
     key("host_ip", formula("({0} if {1} else None) or {2}", ip("?hostIpAddr"), "hasIpv6",
                            ip("legacyIpAddress"), type_=TEXT)),
     key("host_mac", mac("macAddress")),

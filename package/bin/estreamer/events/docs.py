@@ -37,8 +37,8 @@ def _cell(text) -> str:
 
 def render(profiles=None, sourcetypes=None) -> str:
     """The document: one section per family, one row per key in the order events carry them."""
-    from . import PROFILES, SOURCETYPES
     from ..catalog import RECORDS
+    from . import PROFILES, SOURCETYPES
     profiles = profiles if profiles is not None else PROFILES
     sourcetypes = sourcetypes if sourcetypes is not None else SOURCETYPES
     families, seen = [], set()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from .common import address_from_bytes, seconds, text as text_value
+from .common import address_from_bytes, seconds
+from .common import text as text_value
 from .profile import FALSY, FLOAT, INT, TEXT, Profile, call, formula, key, let, lookup
 from .rows import constants, head, ip_version
 from .tables import EXTRA_DATA_CLIENT_IP, EXTRA_DATA_TYPES, IMPACT_LABELS, impact_from_flags
@@ -46,7 +47,7 @@ def client_ip(data):
 
 
 def alert_impact(flags):
-    """The impact level of an impact alert's impact bits (T1)"""
+    """The impact level of an impact alert's impact bits"""
     return None if flags is None else impact_from_flags(flags)
 
 
@@ -77,7 +78,7 @@ PROFILE = Profile("intrusion_extra", RECORD_TYPES, head() + (
     let("_impact", call(alert_impact, "?impact", type_=INT)),
     key("impact", "$_impact", when="$_impact_alert"),
     key("impact_flags", "?impact", when="$_impact_alert", omit=FALSY),
-    key("impact_desc", lookup(IMPACT_LABELS, "$_impact", type_=TEXT, doc="T1"),
+    key("impact_desc", lookup(IMPACT_LABELS, "$_impact", type_=TEXT, doc="the impact level's name"),
         when="$_impact_alert"),
     key("description", call(impact_description, text("?description"), type_=TEXT),
         when="$_impact_alert"),

@@ -1,5 +1,4 @@
-"""File events (500) and file malware events (502) → CIM Malware for 502 (design §2.3), as a
-table.
+"""File events (500) and file malware events (502) → CIM Malware for 502, as a table.
 
 eStreamer's source/destination are the connection's initiator/responder; CIM's ``dest`` is the
 system the file reached. So ``src``/``dest`` follow the transfer: a download (or an unknown
@@ -8,12 +7,27 @@ IP"/"Receiving IP").
 """
 from __future__ import annotations
 
-from .common import Context, text as text_value
+from .common import Context
+from .common import text as text_value
 from .profile import FALSY, FLOAT, INT, TEXT, Profile, call, formula, key, label, let, lookup
-from .rows import (app_proto, applications, connection_context, constants, head, ip_version,
-                   protocol, ssl_context)
-from .tables import (ARCHIVE_FILE_STATUSES, DIRECTIONS, DISPOSITIONS, FILE_ACTIONS,
-                     MALWARE_ANALYSIS_STATUSES, UPLOAD)
+from .rows import (
+    app_proto,
+    applications,
+    connection_context,
+    constants,
+    head,
+    ip_version,
+    protocol,
+    ssl_context,
+)
+from .tables import (
+    ARCHIVE_FILE_STATUSES,
+    DIRECTIONS,
+    DISPOSITIONS,
+    FILE_ACTIONS,
+    MALWARE_ANALYSIS_STATUSES,
+    UPLOAD,
+)
 from .values import hex_digest, ip, text, uuid
 
 RECORD_TYPES = (500, 502)
@@ -23,12 +37,12 @@ FREE_TEXT = ("file_path", "uri")
 
 
 def sender(initiator, responder, direction):
-    """The sender of the file: the initiator of an upload, else the responder (T7)"""
+    """The sender of the file: the initiator of an upload, else the responder"""
     return initiator if direction == UPLOAD else responder
 
 
 def receiver(initiator, responder, direction):
-    """The receiver of the file: the responder of an upload, else the initiator (T7)"""
+    """The receiver of the file: the responder of an upload, else the initiator"""
     return responder if direction == UPLOAD else initiator
 
 
@@ -43,12 +57,12 @@ def orientation(initiator, responder, initiator_port, responder_port, direction)
 
 
 def disposition(disposition_id):
-    """The disposition's row of lookup L7 (N/A for an unknown one)"""
+    """The disposition's row of the file disposition table (N/A for an unknown one)"""
     return DISPOSITIONS.get(disposition_id, DISPOSITIONS[0])
 
 
 def file_action(action_id):
-    """The file action's row of lookup L6"""
+    """The file action's row of the file action table"""
     return FILE_ACTIONS.get(action_id, (f"file-action-{action_id}", "allowed"))
 
 

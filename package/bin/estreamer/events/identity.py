@@ -1,8 +1,8 @@
-"""User (RUA) records 92–95 → CIM Authentication for logins with an auth type (design §2.6), as
-a table.
+"""User (RUA) records 92–95 → CIM Authentication for logins with an auth type, as a table.
 
 Records 92 (dropped), 93 (removed) and 94 (new user) and logins without authentication (auth
-type 0) carry the same fields but get no CIM values from L9, so no CIM data model takes them.
+type 0) carry the same fields but get no CIM values from the auth type table, so no CIM data
+model takes them.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ FREE_TEXT = ("description",)
 
 
 def auth_type(auth_type_id):
-    """The auth type's row of lookup L9 (None without an auth type)"""
+    """The auth type's row of the auth type table (None without an auth type)"""
     if auth_type_id is None:
         return None
     return AUTH_TYPES.get(auth_type_id, (f"auth-type-{auth_type_id}", "", "", ""))

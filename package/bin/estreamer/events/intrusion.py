@@ -1,24 +1,39 @@
-"""Intrusion events (record 400) → CIM Intrusion_Detection (design §2.2), as a table."""
+"""Intrusion events (record 400) → CIM Intrusion_Detection, as a table."""
 from __future__ import annotations
 
 from .common import Context, seconds
 from .profile import FALSY, FLOAT, INT, TEXT, Profile, call, const, formula, key, label, let
-from .rows import (app_proto, applications, connection_context, constants, head, ip_version,
-                   protocol, ssl_context, zones_and_interfaces)
-from .tables import (BLOCKED_REASONS, ICMP_PROTOCOLS, IDS_SEVERITY, IMPACT_LABELS,
-                     INLINE_RESULTS, impact_from_flags)
+from .rows import (
+    app_proto,
+    applications,
+    connection_context,
+    constants,
+    head,
+    ip_version,
+    protocol,
+    ssl_context,
+    zones_and_interfaces,
+)
+from .tables import (
+    BLOCKED_REASONS,
+    ICMP_PROTOCOLS,
+    IDS_SEVERITY,
+    IMPACT_LABELS,
+    INLINE_RESULTS,
+    impact_from_flags,
+)
 from .values import ip, text, uuid
 
 RECORD_TYPES = (400,)
 # Unbounded texts last (Splunk extracts only the first 5,000 bytes of an event).
 FREE_TEXT = ("http_uri",)
 
-# Severity of a (priority, impact) pair the design's matrix does not hold (defensive).
+# Severity of a (priority, impact) pair the severity table does not hold (defensive).
 _SEVERITY_FALLBACK = "informational"
 
 
 def inline_result(blocked):
-    """The inline result and CIM action of the blocked byte (L3)"""
+    """The inline result and CIM action of the blocked byte"""
     return INLINE_RESULTS.get(blocked, (f"blocked-{blocked}", "allowed"))
 
 
@@ -43,12 +58,12 @@ def class_description(ctx: Context, classification_id):
 
 
 def impact(impact_byte, flags):
-    """The impact byte, else the level of the impact flags (older blocks, T1)"""
+    """The impact byte, else the level of the impact flags (older blocks)"""
     return impact_byte or impact_from_flags(flags)
 
 
 def severity(priority_id, impact_level):
-    """Severity from priority and impact (L4)"""
+    """Severity from priority and impact (the intrusion severity table)"""
     return IDS_SEVERITY.get((priority_id, impact_level)) or IDS_SEVERITY.get(
         (priority_id, 0), _SEVERITY_FALLBACK)
 
@@ -94,7 +109,7 @@ PROFILE = Profile("intrusion", RECORD_TYPES, head() + (
     key("blocked_id", "blocked"),
     key("inline_result", formula("{0}[0]", "$_inline", type_=TEXT)),
     key("inline_result_reason", call(BLOCKED_REASONS.get, "?blockedReasonId", type_=TEXT,
-                                     doc="T8")),
+                                     doc="why it was not blocked")),
     key("inline_result_reason_id", "?blockedReasonId", omit=FALSY),
     let("_gid_sid", formula("f'{{{0}}}:{{{1}}}'", "generatorId", "ruleId", type_=TEXT)),
     key("signature", call(rule_message, "generatorId", "ruleId", context=True, type_=TEXT, memo=True)),
@@ -115,7 +130,7 @@ PROFILE = Profile("intrusion", RECORD_TYPES, head() + (
     key("priority", label("priority", "priorities", "priorityId")),
     key("impact", "$_impact"),
     key("impact_flags", "impactFlags", omit=FALSY),
-    key("impact_desc", call(IMPACT_LABELS.get, "$_impact", type_=TEXT, doc="T1")),
+    key("impact_desc", call(IMPACT_LABELS.get, "$_impact", type_=TEXT, doc="the impact level's name")),
     key("user_id", "userId", omit=FALSY),
     key("user", label("user", "users", "userId"), when="userId"),
     app_proto(),

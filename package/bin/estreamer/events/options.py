@@ -1,4 +1,4 @@
-"""Site settings of the mappers: what the CIM design leaves to a lab FMC or to local policy."""
+"""Site settings of the mappers: what only a site's FMC or its local policy can decide."""
 from __future__ import annotations
 
 import time
@@ -18,14 +18,14 @@ class MapperOptions:
     si_split:       mark Security Intelligence connections with ``si_event=1`` (their own event
                     type); off leaves the SI context fields but no marker.
     rule_actions:   CIM ``action`` (allowed, blocked, teardown) per access-control rule action
-                    *name*, over lookup L2 and the recorded-action rule (case does not
+                    *name*, over the rule action table and the recorded-action rule (case does not
                     matter), e.g. ``{"Default Action": "blocked"}`` at a site whose default
                     action blocks everything (:func:`parse_rule_actions` reads the input's
                     "Rule action mapping" text).
     rule_action_names: names for rule action ids the FMC has not named (record 120), e.g.
                     ``{2: "Allow"}``; the FMC's own names always win.
     endpoint_address: which address of an AMP for Endpoints malware event (record 125) is the
-                    endpoint when both are set: ``source`` or ``destination`` (design: verify).
+                    endpoint when both are set: ``source`` or ``destination`` (no real FMC seen yet).
     clock:          the time of records that carry none (metadata), as epoch seconds.
     """
 
@@ -44,7 +44,7 @@ class MapperOptions:
                                  f"{', '.join(CIM_TRAFFIC_ACTIONS)}")
         if self.endpoint_address not in ENDPOINT_ADDRESSES:
             raise ValueError(f"endpoint_address must be one of {', '.join(ENDPOINT_ADDRESSES)}")
-        # L2 matches names without case; so do the overrides.
+        # The rule action table matches names without case; so do the overrides.
         object.__setattr__(self, "rule_actions",
                            {name.lower(): action for name, action in self.rule_actions.items()})
 

@@ -4,8 +4,7 @@ a record belongs to)."""
 from __future__ import annotations
 
 from .common import CONSTANTS, record_name
-from .profile import (FALSY, INT, NEVER, TEXT, call, const, formula, key, label, let, lookup,
-                      present)
+from .profile import FALSY, INT, NEVER, TEXT, call, const, formula, key, label, let, lookup, present
 from .tables import PROTOCOLS
 from .values import hex_digest
 
@@ -56,7 +55,7 @@ def connection_context(device, instance, counter, first_packet):
 
 
 def connection_key(device, instance, counter, first_packet):
-    """The join key linking intrusion/file/malware events to their connection (design §1.3),
+    """The join key linking intrusion/file/malware events to their connection,
     ``device:instance:counter:first packet`` (:func:`.common.connection_id`)."""
     return formula("f'{{{0}}}:{{{1}}}:{{{2}}}:{{{3}}}' if {3} else None", device, instance,
                    counter, first_packet, type_=TEXT,
@@ -99,17 +98,17 @@ def applications():
 
 
 def protocol(ref, transport=True, when=None):
-    """``protocol_id``, ``ip_proto`` and (by default) the CIM ``transport`` from lookup L1;
+    """``protocol_id``, ``ip_proto`` and (by default) the CIM ``transport`` from the IP protocol table;
     with ``when``, only when that reference is set."""
     rows = (
-        let("_protocol", lookup(PROTOCOLS, formula("{0} & 0xFF", ref), doc="lookup L1")),
+        let("_protocol", lookup(PROTOCOLS, formula("{0} & 0xFF", ref), doc="the IP protocol table")),
         key("protocol_id", ref, when=when, omit=NEVER),
-        key("ip_proto", formula("{0}[0]", "$_protocol", type_=TEXT, doc="the L1 keyword"),
+        key("ip_proto", formula("{0}[0]", "$_protocol", type_=TEXT, doc="the protocol's IANA keyword"),
             when=when),
     )
     if transport:
         rows += (key("transport", formula("{0}[1]", "$_protocol", type_=TEXT,
-                                          doc="the L1 transport"), when=when),)
+                                          doc="the protocol's CIM transport"), when=when),)
     return rows
 
 

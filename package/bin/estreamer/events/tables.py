@@ -1,9 +1,12 @@
-"""The lookup tables of the CIM design (L1–L10) and the ingest-side label tables (T1–T9).
+"""The lookup tables that give events their CIM values (``*_TABLE``, one shipped CSV each), the
+label tables that name the FMC's codes at ingest, and the ESCU compatibility layer's tables.
 
-One source of truth: the mappers apply these tables at ingest, and the CSVs in
+One source of truth: the event tables apply these at ingest, and the CSVs in
 ``package/lookups/`` (for dashboards and ad-hoc searches) are rendered from them:
-``python -m estreamer.events package/lookups``. Contents are those of the design
-(``spec/cim-mapping.md`` §3); comments say where a row departs from a mechanical rule.
+``python -m estreamer.events package/lookups``. Codes and names are those of Cisco's eStreamer
+Integration Guide (the record or field each table decodes is named above it) and of eNcore's
+defaults; comments say where a row departs from a mechanical rule. ``docs/event-fields.md``
+shows which event key each table feeds.
 """
 from __future__ import annotations
 
@@ -35,9 +38,9 @@ class Table:
         return out.getvalue()
 
 
-# --- L1 IP protocols -----------------------------------------------------------------------
-# IANA keywords as the design lists them (eNcore's table with its corrections). transport is the
-# lowercase keyword with spaces → "-", except where the design's table says otherwise.
+# --- IP protocols ---------------------------------------------------------------------------
+# IANA protocol keywords (eNcore's table, with IANA's corrections). transport is the lowercase
+# keyword with spaces → "-", except where _TRANSPORT_EXCEPTIONS says otherwise.
 _IANA = (
     "0 HOPOPT|1 ICMP|2 IGMP|3 GGP|4 IPv4|5 ST|6 TCP|7 CBT|8 EGP|9 IGP|10 BBN-RCC-MON|11 NVP-II|"
     "12 PUP|13 ARGUS|14 EMCON|15 XNET|16 CHAOS|17 UDP|18 MUX|19 DCN-MEAS|20 HMP|21 PRM|"
@@ -56,7 +59,7 @@ _IANA = (
     "136 UDPLite|137 MPLS-in-IP|138 manet|139 HIP|140 Shim6|141 WESP|142 ROHC|143 Ethernet|"
     "144 AGGFRAG|145 NSH")
 # ICMP for both address families (CIM pairs transport=icmp with protocol=icmp); 84 and 107 carry
-# a "/" in their keyword and the design gives their transport explicitly.
+# a "/" in their keyword, so their transport is given here.
 _TRANSPORT_EXCEPTIONS = {1: "icmp", 58: "icmp", 84: "ttp", 107: "a"}
 ICMP_PROTOCOLS = frozenset((1, 58))
 
@@ -73,10 +76,10 @@ def _protocol_rows():
         yield number, keyword, transport, "icmp" if number in ICMP_PROTOCOLS else "ip"
 
 
-L1 = Table("cisco_firepower_ip_protocols.csv", ("protocol_id", "ip_proto", "transport", "protocol"),
-           _protocol_rows())
+IP_PROTOCOL_TABLE = Table("cisco_firepower_ip_protocols.csv",
+                          ("protocol_id", "ip_proto", "transport", "protocol"), _protocol_rows())
 
-# --- L2 access-control rule action names → CIM action (names from metadata record 120) -------
+# --- access-control rule action names → CIM action (names from metadata record 120) ----------
 # Every connection gets one of Network_Traffic's actions (allowed, blocked, teardown):
 #   a named action          this table (a site's MapperOptions.rule_actions win over it);
 #   "N/A" (rule action 0)   teardown: the connection closed before a rule matched, or a NetFlow
@@ -84,7 +87,7 @@ L1 = Table("cisco_firepower_ip_protocols.csv", ("protocol_id", "ip_proto", "tran
 #   "Default Action", and   what the FMC recorded for the connection (recorded_action): blocked
 #   a name without a row    when a rule reason names a block (IP, DNS, URL, file, intrusion
 #                           block …) or no packet came back from the responder, else allowed.
-L2 = Table("cisco_firepower_ac_rule_actions.csv", ("rule_action", "action"), (
+RULE_ACTION_TABLE = Table("cisco_firepower_ac_rule_actions.csv", ("rule_action", "action"), (
     ("Allow", "allowed"), ("Trust", "allowed"), ("Fastpath", "allowed"), ("Monitor", "allowed"),
     ("Analyze", "allowed"), ("Block", "blocked"), ("Block with reset", "blocked"),
     ("Interactive Block", "blocked"), ("Interactive Block with reset", "blocked"),
@@ -95,13 +98,14 @@ RULE_ACTION_NONE = "N/A"
 
 def recorded_action(reasons, responder_packets) -> str:
     """The CIM action of a connection whose rule action does not say (the policy's default
-    action, or a name without an L2 row), from what the FMC recorded for it."""
+    action, or a name without a row in RULE_ACTION_TABLE), from what the FMC recorded for it."""
     if any("block" in reason.lower() for reason in reasons or ()):
         return "blocked"
     return "allowed" if responder_packets else "blocked"
 
-# --- L3 intrusion "blocked" byte ------------------------------------------------------------
-L3 = Table("cisco_firepower_ids_inline_results.csv", ("blocked_id", "inline_result", "action"), (
+# --- intrusion event "blocked" byte (Intrusion Event record 400) ---------------------------
+INLINE_RESULT_TABLE = Table("cisco_firepower_ids_inline_results.csv",
+                            ("blocked_id", "inline_result", "action"), (
     (0, "No", "allowed"), (1, "Yes", "blocked"), (2, "Would", "allowed"),
     (3, "Partially Dropped", "blocked"), (4, "Block", "blocked"),
     (5, "Would be Blocked", "allowed"), (6, "Partial Block", "blocked"), (7, "Drop", "blocked"),
@@ -110,7 +114,7 @@ L3 = Table("cisco_firepower_ids_inline_results.csv", ("blocked_id", "inline_resu
     (13, "Rewrite", "allowed"), (14, "Would be Rewritten", "allowed"),
 ))
 
-# --- L4 intrusion severity from (priority_id, impact) -----------------------------------------
+# --- intrusion severity from (priority_id, impact) --------------------------------------------
 _SEVERITY_MATRIX = {  # priority_id → severity for impact 0..5
     0: ("informational", "low", "informational", "informational", "informational", "informational"),
     1: ("high", "critical", "high", "medium", "high", "high"),
@@ -118,18 +122,21 @@ _SEVERITY_MATRIX = {  # priority_id → severity for impact 0..5
     3: ("low", "medium", "low", "informational", "low", "low"),
     4: ("informational", "low", "informational", "informational", "informational", "informational"),
 }
-L4 = Table("cisco_firepower_ids_severity.csv", ("priority_id", "impact", "severity"),
-           ((priority, impact, severity) for priority, row in _SEVERITY_MATRIX.items()
-            for impact, severity in enumerate(row)))
+IDS_SEVERITY_TABLE = Table("cisco_firepower_ids_severity.csv", ("priority_id", "impact", "severity"),
+                           ((priority, impact, severity)
+                            for priority, row in _SEVERITY_MATRIX.items()
+                            for impact, severity in enumerate(row)))
 
-# --- L5 correlation priority ---------------------------------------------------------------------
-L5 = Table("cisco_firepower_correlation_priority.csv", ("priority", "severity"), (
+# --- correlation event priority (Correlation Event record 112) ----------------------------------
+CORRELATION_PRIORITY_TABLE = Table("cisco_firepower_correlation_priority.csv",
+                                   ("priority", "severity"), (
     (0, "informational"), (1, "critical"), (2, "high"), (3, "medium"), (4, "low"),
     (5, "informational"),
 ))
 
-# --- L6 file actions ----------------------------------------------------------------------------
-L6 = Table("cisco_firepower_file_actions.csv", ("file_action_id", "file_action", "action"), (
+# --- file actions (File Event record 500) -------------------------------------------------------
+FILE_ACTION_TABLE = Table("cisco_firepower_file_actions.csv",
+                          ("file_action_id", "file_action", "action"), (
     (0, "N/A", "allowed"), (1, "Detect", "allowed"), (2, "Block", "blocked"),
     (3, "Malware Cloud Lookup", "allowed"), (4, "Malware Block", "blocked"),
     (5, "Malware Allow List", "allowed"), (6, "Cloud Lookup Timeout", "allowed"),
@@ -138,16 +145,16 @@ L6 = Table("cisco_firepower_file_actions.csv", ("file_action_id", "file_action",
     (11, "Archive Block (Failed To Inspect)", "blocked"),
 ))
 
-# --- L7 file dispositions ------------------------------------------------------------------------
-L7 = Table("cisco_firepower_file_dispositions.csv",
+# --- file dispositions (File Event and Malware Event records) -----------------------------------
+DISPOSITION_TABLE = Table("cisco_firepower_file_dispositions.csv",
            ("disposition_id", "disposition", "category", "severity"), (
     (0, "N/A", "not_applicable", "informational"), (1, "Clean", "clean", "informational"),
     (2, "Unknown", "unknown_disposition", "low"), (3, "Malware", "malware", "high"),
     (4, "Unavailable", "unavailable", "low"), (5, "Custom signature", "custom_detection", "high"),
 ))
 
-# --- L8 AMP malware event types (record 125) -----------------------------------------------------
-L8 = Table("cisco_firepower_malware_event_types.csv",
+# --- AMP malware event types (Malware Event record 125) ------------------------------------------
+MALWARE_EVENT_TYPE_TABLE = Table("cisco_firepower_malware_event_types.csv",
            ("malware_event_type_id", "malware_event_type", "is_threat", "action"), (
     (0, "N/A", 0, "allowed"),
     (1, "Threat Detected in Network File Transfer", 1, "allowed"),
@@ -173,8 +180,8 @@ L8 = Table("cisco_firepower_malware_event_types.csv",
 ))
 NETWORK_MALWARE_TYPES = frozenset((1, 2))  # AMP for Networks; the others come from endpoints
 
-# --- L9 identity auth types (user login records) -------------------------------------------------
-L9 = Table("cisco_firepower_identity_auth_types.csv",
+# --- identity auth types (User Login Information records) ----------------------------------------
+AUTH_TYPE_TABLE = Table("cisco_firepower_identity_auth_types.csv",
            ("auth_type_id", "auth_type", "is_authentication", "action", "app",
             "authentication_method"), (
     (0, "No Authorization Required", 0, "", "", ""),  # not an authentication: no CIM values
@@ -189,28 +196,34 @@ L9 = Table("cisco_firepower_identity_auth_types.csv",
     (5, "VPN Authorized Authentication", 1, "success", "cisco:firepower:vpn", "vpn"),
 ))
 
-# --- L10 VPN records -----------------------------------------------------------------------------
-L10 = Table("cisco_firepower_vpn_records.csv", ("rec_type", "action", "signature"), (
+# --- VPN records (Remote Access VPN login/logoff, records 170/171) --------------------------------
+VPN_RECORD_TABLE = Table("cisco_firepower_vpn_records.csv", ("rec_type", "action", "signature"), (
     (170, "started", "VPN session login"), (171, "ended", "VPN session logoff"),
 ))
 
-CIM_LOOKUPS = (L1, L2, L3, L4, L5, L6, L7, L8, L9, L10)
+CIM_LOOKUPS = (IP_PROTOCOL_TABLE, RULE_ACTION_TABLE, INLINE_RESULT_TABLE, IDS_SEVERITY_TABLE,
+               CORRELATION_PRIORITY_TABLE, FILE_ACTION_TABLE, DISPOSITION_TABLE,
+               MALWARE_EVENT_TYPE_TABLE, AUTH_TYPE_TABLE, VPN_RECORD_TABLE)
 
-# --- indexes the mappers use ---------------------------------------------------------------------
-PROTOCOLS = {row[0]: row[1:] for row in L1.rows}  # id → (ip_proto, transport, protocol)
-RULE_ACTIONS = {name.lower(): action for name, action in L2.rows}  # L2 matches without case
-INLINE_RESULTS = {row[0]: row[1:] for row in L3.rows}  # blocked id → (inline_result, action)
-IDS_SEVERITY = {(p, i): s for p, i, s in L4.rows}
-CORRELATION_SEVERITY = dict(L5.rows)
-FILE_ACTIONS = {row[0]: row[1:] for row in L6.rows}  # id → (file_action, action)
-DISPOSITIONS = {row[0]: row[1:] for row in L7.rows}  # id → (disposition, category, severity)
-MALWARE_EVENT_TYPES = {row[0]: (row[1], row[3]) for row in L8.rows}  # id → (name, action)
-AUTH_TYPES = {row[0]: (row[1], row[3], row[4], row[5]) for row in L9.rows}
-VPN_RECORDS = {row[0]: row[1:] for row in L10.rows}  # rec_type → (action, signature)
+# --- indexes the event tables use ----------------------------------------------------------------
+# id → (ip_proto, transport, protocol)
+PROTOCOLS = {row[0]: row[1:] for row in IP_PROTOCOL_TABLE.rows}
+RULE_ACTIONS = {name.lower(): action for name, action in RULE_ACTION_TABLE.rows}  # without case
+# blocked id → (inline_result, action)
+INLINE_RESULTS = {row[0]: row[1:] for row in INLINE_RESULT_TABLE.rows}
+IDS_SEVERITY = {(p, i): s for p, i, s in IDS_SEVERITY_TABLE.rows}
+CORRELATION_SEVERITY = dict(CORRELATION_PRIORITY_TABLE.rows)
+FILE_ACTIONS = {row[0]: row[1:] for row in FILE_ACTION_TABLE.rows}  # id → (file_action, action)
+# id → (disposition, category, severity)
+DISPOSITIONS = {row[0]: row[1:] for row in DISPOSITION_TABLE.rows}
+# id → (name, action)
+MALWARE_EVENT_TYPES = {row[0]: (row[1], row[3]) for row in MALWARE_EVENT_TYPE_TABLE.rows}
+AUTH_TYPES = {row[0]: (row[1], row[3], row[4], row[5]) for row in AUTH_TYPE_TABLE.rows}
+VPN_RECORDS = {row[0]: row[1:] for row in VPN_RECORD_TABLE.rows}  # rec_type → (action, signature)
 
-# --- ingest label tables (T1–T9 of the design, and eNcore defaults the spec lists) ---------------
+# --- ingest label tables (the FMC's codes named, as eNcore names them) ----------------------------
 
-# T1: impact from the intrusion impact flags when the record carries no impact byte.
+# Impact from the intrusion impact flags when the record carries no impact byte.
 IMPACT_LABELS = {1: "Red (vulnerable)", 2: "Orange (potentially vulnerable)",
                  3: "Yellow (currently not vulnerable)", 4: "Blue (unknown target)",
                  5: "Gray (unknown impact)"}
@@ -228,47 +241,47 @@ def impact_from_flags(flags: int) -> int:
     return 0
 
 
-# T2: access-control rule reasons (exact values; metadata record 124 wins).
+# Access-control rule reasons (exact values; metadata record 124 wins).
 RULE_REASONS = {1: "IP Block", 2: "IP Monitor", 4: "User Bypass", 8: "File Monitor",
                 16: "File Block", 32: "Intrusion Monitor", 64: "Intrusion Block",
                 128: "File Resume Block", 256: "File Resume Allow", 512: "File Custom Detection"}
 
-# T3: TCP header flag bits → CIM tcp_flag values (ECE and CWR are not CIM values).
+# TCP header flag bits → CIM tcp_flag values (ECE and CWR are not CIM values).
 TCP_FLAGS = ((0x01, "FIN"), (0x02, "SYN"), (0x04, "RST"), (0x08, "PSH"), (0x10, "ACK"),
              (0x20, "URG"))
 
-# T4: VPN types (5 and 6 carry the same label in eNcore; the design marks them "verify").
+# VPN types (5 and 6 carry the same label in eNcore; no FMC seen so far tells them apart).
 VPN_TYPES = {1: "Cisco IKEv1 Client", 2: "AnyConnect IKEv1 Client", 3: "AnyConnect SSL",
              4: "WebVPN Clientless", 5: "Site to Site IKEv2", 6: "Site to Site IKEv2",
              7: "Generic IKEv2 RA Client"}
 
-# T5: correlation event types.
+# Correlation event types.
 CORRELATION_EVENT_TYPES = {1: "Intrusion Event", 2: "Host Discovery", 3: "User Activity",
                            4: "Whitelist", 5: "Malware Event"}
 
-# T6: host criticality and host type.
+# Host criticality and host type.
 CRITICALITY = {1: "Low", 2: "Medium", 3: "High"}
 HOST_TYPES = {0: "Host", 1: "Router", 2: "Bridge"}
 
-# T7: file direction.
+# File direction.
 DIRECTIONS = {1: "Download", 2: "Upload"}
 UPLOAD = 2
 
-# T8: why an intrusion event was not blocked inline.
+# Why an intrusion event was not blocked inline.
 BLOCKED_REASONS = {1: "Interface in Passive or Tap mode",
                    2: 'Intrusion Policy in "Detection" Inspection Mode',
                    3: 'Network Analysis Policy in "Detection" Inspection Mode',
                    4: "Connection Timed Out", 5: "Connection Closed (0x01)",
                    6: "Connection Closed (0x02)", 7: "Connection Closed (0x04)"}
 
-# T9: FMC placeholders that never populate a CIM field (compared lower-cased).
+# FMC placeholders that never populate a CIM field (compared lower-cased).
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 ZERO_MAC = "00:00:00:00:00:00"
 PLACEHOLDERS = frozenset((
     "", "-", "unknown", "null", "(null)", "n/a", "pending", "no authentication required",
     "not found", "invalid id", "0.0.0.0", "::", ZERO_UUID, ZERO_MAC))
 
-# eNcore defaults for file records (spec §5.2); FMC metadata (515–519) wins where it exists.
+# eNcore's defaults for file records' codes; FMC metadata (records 515–519) wins where it exists.
 MALWARE_ANALYSIS_STATUSES = {1: "Analysis done", 2: "Analysis failed",
                              3: "Manual analysis request"}
 ARCHIVE_FILE_STATUSES = {1: "Pending", 2: "Extracted", 3: "Failed", 4: "Depth Exceeded",
@@ -278,7 +291,8 @@ ARCHIVE_FILE_STATUSES = {1: "Pending", 2: "Extracted", 3: "Failed", 4: "Depth Ex
 EXTRA_DATA_TYPES = {2: "XFF Client (Ipv6)", 9: "HTTP URI"}
 EXTRA_DATA_CLIENT_IP = 2
 
-# Discovery event type/subtype names (spec §3.2; the user-input series 1002 is not numbered there).
+# Discovery event type/subtype names, as the Integration Guide's "Host Discovery and Connection
+# Event Types" lists them (the user-input series 1002 is not numbered there).
 DISCOVERY_EVENTS = {
     (1000, 1): "New Host", (1000, 2): "New TCP Service", (1000, 3): "New Network Protocol",
     (1000, 4): "New Transport Protocol", (1000, 5): "New IP to IP traffic",
@@ -304,27 +318,29 @@ for _subtype, _name in enumerate((
 
 
 # --- search-time tables of the ESCU compatibility layer (props.conf LOOKUP-escu_*) --------------
-# Cisco Security Cloud's names for what our events already carry (spec escu-compat.md). They
-# feed only compatibility fields, never a CIM field (those are computed at ingest).
+# Cisco Security Cloud's names for what our events already carry (the README's "Cisco Security
+# Cloud's field names"). They feed only compatibility fields, never a CIM field (those are
+# computed at ingest).
 
-# E1: FQE InlineResult text per "blocked" byte. Cisco's example gives "Would block" for id 5
+# FQE InlineResult text per "blocked" byte. Cisco's example gives "Would block" for id 5
 # (eNcore: "Would be Blocked"); the other texts follow it [inferred]. The FMC shows no inline
 # result where nothing was dropped: "unknown", as for every field without a value.
-E1 = Table("cisco_firepower_escu_inline_results.csv", ("blocked_id", "InlineResult"), (
+ESCU_INLINE_RESULT_TABLE = Table("cisco_firepower_escu_inline_results.csv",
+                                 ("blocked_id", "InlineResult"), (
     (0, "unknown"), (1, "Blocked"), (2, "Would block"), (3, "Partially blocked"),
     (4, "Blocked"), (5, "Would block"), (6, "Partially blocked"), (7, "Dropped"),
     (8, "Would drop"), (9, "Rejected"), (10, "Would reject"), (11, "Rejected"),
     (12, "Would reject"), (13, "Rewritten"), (14, "Would rewrite"),
 ))
 
-# E2: FQE Impact is 1-5, 5 the gray "unknown impact"; eStreamer writes 0 where it has no
+# FQE Impact is 1-5, 5 the gray "unknown impact"; eStreamer writes 0 where it has no
 # impact, which is that same gray level.
-E2 = Table("cisco_firepower_escu_impacts.csv", ("impact", "Impact", "impact_desc"),
-           [(0, 5, IMPACT_LABELS[5])] + [(n, n, IMPACT_LABELS[n]) for n in range(1, 6)])
+ESCU_IMPACT_TABLE = Table("cisco_firepower_escu_impacts.csv", ("impact", "Impact", "impact_desc"),
+                          [(0, 5, IMPACT_LABELS[5])] + [(n, n, IMPACT_LABELS[n]) for n in range(1, 6)])
 
-# E3: the FMC's short file type codes (FileType; metadata record 510 names file type ids with
+# The FMC's short file type codes (FileType; metadata record 510 names file type ids with
 # them), as ESCU's detections and its cisco_secure_firewall_filetype_lookup know them.
-E3 = Table("cisco_firepower_file_types.csv", ("file_type", "file_type_desc"), (
+FILE_TYPE_TABLE = Table("cisco_firepower_file_types.csv", ("file_type", "file_type_desc"), (
     ("7Z", "7-Zip compressed archive"), ("AUTORUN", "Windows autorun file"),
     ("BINARY_DATA", "Universal Binary/Java Bytecode"), ("BINHEX", "Macintosh BinHex 4 archive"),
     ("EICAR", "Standard anti-virus test file"), ("ELF", "Executable and Linking Format"),
@@ -337,7 +353,7 @@ E3 = Table("cisco_firepower_file_types.csv", ("file_type", "file_type_desc"), (
     ("SCR", "Windows screen saver"), ("TORRENT", "BitTorrent file"),
     ("UNIX_SCRIPT", "Unix script"), ("ZIP", "ZIP archive"),
 ))
-ESCU_LOOKUPS = (E1, E2, E3)
+ESCU_LOOKUPS = (ESCU_INLINE_RESULT_TABLE, ESCU_IMPACT_TABLE, FILE_TYPE_TABLE)
 
 LOOKUPS = CIM_LOOKUPS + ESCU_LOOKUPS
 

@@ -1,5 +1,4 @@
-"""Remote-access VPN login/logoff (records 170/171) → CIM Network_Sessions, VPN (design §2.7),
-as a table.
+"""Remote-access VPN login/logoff (records 170/171) → CIM Network_Sessions, VPN, as a table.
 
 The session is seen from the network: ``dest_ip``/``dest_mac`` are the address the VPN gave the
 client and the client's MAC, ``src_ip`` the client's public address.
@@ -28,7 +27,7 @@ def first(items):
 
 
 def auth_type(auth_type_id):
-    """The auth type's name (L9)"""
+    """The auth type's name"""
     if not auth_type_id:
         return None
     return AUTH_TYPES.get(auth_type_id, (f"auth-type-{auth_type_id}",))[0]
@@ -43,18 +42,20 @@ def event_time(second, microsecond, timestamp, archive_timestamp):
 
 
 PROFILE = Profile("vpn", RECORD_TYPES, head() + (
-    key("action", lookup(VPN_RECORDS, "recordType", column=0, type_=TEXT, doc="L10")),
-    key("signature", lookup(VPN_RECORDS, "recordType", column=1, type_=TEXT, doc="L10")),
+    key("action", lookup(VPN_RECORDS, "recordType", column=0, type_=TEXT,
+                         doc="started or ended")),
+    key("signature", lookup(VPN_RECORDS, "recordType", column=1, type_=TEXT,
+                            doc="VPN session login or logoff")),
     key("user", text(user("username"))),
     key("dest_ip", formula("{0} or {1}", ip(user("ipv4Address")), ip(user("ipv6Address")),
                            type_=TEXT)),
-    # zero on some FMCs: a known CIM gap (design §4.4)
+    # zero on some FMCs: then left out, so Network_Sessions' dest_mac is empty there
     key("dest_mac", mac("macAddress")),
     let("_session", call(first, user("vpnSession"))),
     key("src_ip", call(vpn_client_ip, "$_session.clientIP", type_=TEXT)),
     key("ip_version", ip_version("$dest_ip", "$src_ip")),
     key("duration", "$_session.connectionDuration", omit=FALSY),
-    key("vpn_type", lookup(VPN_TYPES, "$_session.vpnType", type_=TEXT, doc="T4")),
+    key("vpn_type", lookup(VPN_TYPES, "$_session.vpnType", type_=TEXT, doc="the VPN type's name")),
     key("vpn_group_policy", text("$_session.groupPolicy")),
     key("vpn_connection_profile", text("$_session.vpnConnectionProfile")),
     key("client_os", text("$_session.clientOS")),
