@@ -32,11 +32,12 @@ def write_atomic(path: str, data: Union[str, bytes], prefix: str = ".state-") ->
         except OSError:
             pass
         raise
-    _sync_directory(directory)
+    sync_directory(directory)
 
 
-def _sync_directory(directory: str) -> None:
-    """Make the rename durable; a platform that cannot open a directory (Windows) skips it."""
+def sync_directory(directory: str) -> None:
+    """Make a rename or a new file's name durable; a platform that cannot open a directory
+    (Windows) skips it."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
@@ -49,4 +50,4 @@ def _sync_directory(directory: str) -> None:
         os.close(fd)
 
 
-__all__ = ["write_atomic"]
+__all__ = ["sync_directory", "write_atomic"]

@@ -626,10 +626,7 @@ class StreamClient:
                         self._pending += 1
                         stats.delivered += 1
                         if self._pending >= batch or (sized and sink.buffered >= SINK_BUFFER):
-                            if bookmark is not start:
-                                self._bookmark = bookmark
-                            if fresh:
-                                self._hold = False
+                            self._advance(bookmark, start, fresh)
                             self._flush()
                         continue
             malformed = False
@@ -675,15 +672,9 @@ class StreamClient:
             # one bundle may hold millions of records, or a few huge ones: flush inside it too,
             # through our own flush (journal first), the bookmark covering what was written
             if self._pending >= batch or (sized and sink.buffered >= SINK_BUFFER):
-                if bookmark is not start:
-                    self._bookmark = bookmark
-                if fresh:
-                    self._hold = False
+                self._advance(bookmark, start, fresh)
                 self._flush()
-        if bookmark is not start:
-            self._bookmark = bookmark
-        if fresh:
-            self._hold = False
+        self._advance(bookmark, start, fresh)
         if event.rest:
             self._write_rest(event)
             if sized and sink.buffered >= SINK_BUFFER:
@@ -718,6 +709,14 @@ class StreamClient:
         self.sink.write(record)
         self._pending += 1
         self.stats.delivered += 1
+
+    def _advance(self, bookmark: Bookmark, start: Bookmark, fresh: bool) -> None:
+        """The bookmark the next flush saves: what the bundle's records written so far cover
+        (``fresh``: one of them was never written before, so a bookmark may be saved)."""
+        if bookmark is not start:
+            self._bookmark = bookmark
+        if fresh:
+            self._hold = False
 
     def _flush(self) -> None:
         report_suppressed()

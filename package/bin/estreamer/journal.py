@@ -37,6 +37,7 @@ import os
 import struct
 from typing import List, NamedTuple, Optional, Set, Tuple
 
+from .atomic import sync_directory
 from .identity import archive_of
 
 DEFAULT_MAX_ENTRIES = 1_000_000
@@ -195,7 +196,7 @@ class IdentityJournal:
         self._fmc = None  # every segment names its FMC before its first line
         self._segments.append(_Segment(path, known=True))
         if self.sync:
-            _sync_directory(directory)
+            sync_directory(directory)  # a new segment's name must survive a power loss too
         self._prune()
 
     def _prune(self) -> None:
@@ -256,20 +257,6 @@ class MemoryJournal:
 def _datasync(fd) -> None:
     sync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
     sync(fd)
-
-
-def _sync_directory(directory) -> None:
-    """A new segment's name must survive a power loss too."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "IdentityJournal", "MemoryJournal", "Recent"]
