@@ -122,6 +122,14 @@ def seconds(second, microsecond=0):
     return round(second + microsecond / 1e6, 6) if microsecond else float(second)
 
 
+def user_event_time(second, microsecond, timestamp, archive_timestamp):
+    """The discovery header's event time, else the user block's timestamp, else the archive
+    timestamp"""
+    if second:
+        return seconds(second, microsecond)
+    return float(timestamp or archive_timestamp or 0)
+
+
 def connection_id(device_id, instance, counter, timestamp):
     """The join key linking intrusion/file/malware events to their connection."""
     if not timestamp:

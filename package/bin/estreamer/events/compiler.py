@@ -43,6 +43,7 @@ from .profile import (
     Row,
     Transform,
     parse_ref,
+    path_value,
 )
 
 _encode_text = json.encoder.encode_basestring  # json's C escaper (ensure_ascii=False)
@@ -65,14 +66,6 @@ def _ints_json(values) -> str:
 
 def _any_json(value) -> str:
     return _encode_any(plain(value))
-
-
-def _path(value, path):
-    for part in path.split("."):
-        if value is None:
-            return None
-        value = value.get(part)
-    return value
 
 
 # --- the event -------------------------------------------------------------------------------------
@@ -147,7 +140,7 @@ class EventCompiler:
                                  None if profile.whole else _fields_used(profile))
         self.reader.signature = "event(buf)"
         self.reader.env.update(_E=_encode_text, _ET=_texts_json, _EI=_ints_json,
-                               _EF=_float_json, _EA=_any_json, _I=int.__repr__, _P=_path)
+                               _EF=_float_json, _EA=_any_json, _I=int.__repr__, _P=path_value)
         self.referenced = _referenced(profile)
         self.env = {}        # row name -> Value
         self.parts = []      # the event text: (literal, expression, expression is literal)
@@ -190,7 +183,7 @@ class EventCompiler:
             if not path:
                 return value
             if value.constant:
-                return _constant_value(_path(value.value, path))
+                return _constant_value(path_value(value.value, path))
             return Value(f"_P({value.expr}, {path!r})")
         full = f"{name}.{path}" if path else name
         if full == "recordType":

@@ -6,7 +6,7 @@ model takes them.
 """
 from __future__ import annotations
 
-from .common import seconds
+from .common import user_event_time
 from .profile import FALSY, FLOAT, TEXT, Profile, call, const, formula, key, label, let
 from .rows import constants, head, ip_version
 from .tables import AUTH_TYPES
@@ -27,14 +27,6 @@ def auth_type(auth_type_id):
 def column(row, position):
     """A column of a lookup row, None where it is empty"""
     return (row[position] or None) if row is not None else None
-
-
-def event_time(second, microsecond, timestamp, archive_timestamp):
-    """The discovery header's event time, else the user block's timestamp, else the archive
-    timestamp"""
-    if second:
-        return seconds(second, microsecond)
-    return float(timestamp or archive_timestamp or 0)
 
 
 PROFILE = Profile("identity", RECORD_TYPES, head() + (
@@ -74,7 +66,7 @@ PROFILE = Profile("identity", RECORD_TYPES, head() + (
     key("endpoint_profile_id", "user.endpointProfileId", omit=FALSY),
 ) + constants() + (
     key("description", text("user.description")),
-), time=call(event_time, "eventSecond", "eventMicrosecond", "user.timestamp",
+), time=call(user_event_time, "eventSecond", "eventMicrosecond", "user.timestamp",
              "?archiveTimestamp", type_=FLOAT))
 
 FIELDS = PROFILE.keys

@@ -402,19 +402,20 @@ def _resolver(ref):
         name, _, path = ref[1:].partition(".")
         if not path:
             return lambda record, env: env[name]
-        return lambda record, env: _path(env[name], path)
+        return lambda record, env: path_value(env[name], path)
     optional = ref.startswith("?")
     name, _, path = ref.lstrip("?").partition(".")
     if optional:
         if not path:
             return lambda record, env: record.get(name)
-        return lambda record, env: _path(record.get(name), path)
+        return lambda record, env: path_value(record.get(name), path)
     if not path:
         return lambda record, env: record[name]
-    return lambda record, env: _path(record[name], path)
+    return lambda record, env: path_value(record[name], path)
 
 
-def _path(value, path):
+def path_value(value, path):
+    """``value[a][b]…`` for the path ``a.b…``, None once a step is missing."""
     for part in path.split("."):
         if value is None:
             return None

@@ -5,7 +5,7 @@ client and the client's MAC, ``src_ip`` the client's public address.
 """
 from __future__ import annotations
 
-from .common import seconds, vpn_client_ip
+from .common import user_event_time, vpn_client_ip
 from .profile import FALSY, FLOAT, TEXT, Profile, call, formula, key, label, let, lookup
 from .rows import constants, head, ip_version
 from .tables import AUTH_TYPES, VPN_RECORDS, VPN_TYPES
@@ -33,14 +33,6 @@ def auth_type(auth_type_id):
     return AUTH_TYPES.get(auth_type_id, (f"auth-type-{auth_type_id}",))[0]
 
 
-def event_time(second, microsecond, timestamp, archive_timestamp):
-    """The discovery header's event time, else the user block's timestamp, else the archive
-    timestamp"""
-    if second:
-        return seconds(second, microsecond)
-    return float(timestamp or archive_timestamp or 0)
-
-
 PROFILE = Profile("vpn", RECORD_TYPES, head() + (
     key("action", lookup(VPN_RECORDS, "recordType", column=0, type_=TEXT,
                          doc="started or ended")),
@@ -64,7 +56,7 @@ PROFILE = Profile("vpn", RECORD_TYPES, head() + (
     key("vpn_bytes_out", "$_session.bytesTransmitted", omit=FALSY),
     key("vpn_bytes_in", "$_session.bytesReceived", omit=FALSY),
     key("auth_type", call(auth_type, user("authType"), type_=TEXT)),
-) + constants(), time=call(event_time, "eventSecond", "eventMicrosecond", user("timestamp"),
+) + constants(), time=call(user_event_time, "eventSecond", "eventMicrosecond", user("timestamp"),
                            "?archiveTimestamp", type_=FLOAT))
 
 FIELDS = PROFILE.keys
